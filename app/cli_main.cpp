@@ -1,1 +1,82 @@
-int main() { return 0; }
+// moelab-cli: train, inspect and account MoE models from the command line (the GUI drives the same engine).
+#include "app/cli_commands.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/presets.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+namespace {
+
+std::string keys_help() {
+    std::string s = "\nConfig keys (JSON config files and --set key=value; Hugging Face DeepSeek names where one exists):\n";
+    for (const auto& k : moe::config_keys()) {
+        char line[256];
+        std::snprintf(line, sizeof line, "  %-26s %-7s %s\n", k.name.c_str(), k.type.c_str(), k.help.c_str());
+        s += line;
+    }
+    s += "\nPresets:\n";
+    for (const auto& p : moe::presets()) s += "  " + p.name + std::string(14 - std::min<size_t>(13, p.name.size()), ' ') + p.description + "\n";
+    return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"MoE Lab command line: train DeepSeekMoE and standard MoE models, inspect their routing, count parameters"};
+    app.require_subcommand(1);
+
+    moe::cli::TrainOptions train;
+    auto* t = app.add_subcommand("train", "train a model and write a run folder");
+    t->add_option("--preset", train.preset, "model preset (default: deepseek)");
+    t->add_option("--config", train.config_file, "JSON file of config keys (applied after the preset)");
+    t->add_option("--set", train.settings, "key=value, repeatable (applied last)")->allow_extra_args(false);
+    t->add_option("--steps", train.steps, "training steps");
+    t->add_option("--seed", train.seed, "random seed");
+    t->add_option("--data", train.data_file, "train on this text file instead of the bundled corpus");
+    t->add_option("--out", train.out_dir, "run folder to write (default: runs/PRESET-seedS)");
+    t->add_flag("--quiet", train.quiet, "no progress lines");
+    t->footer(keys_help());
+
+    moe::cli::InspectOptions inspect;
+    auto* i = app.add_subcommand("inspect", "run a checkpoint on a text and dump what every MoE layer did");
+    i->add_option("--checkpoint", inspect.checkpoint, "model.safetensors of a run")->required();
+    i->add_option("--text", inspect.text, "the text, run as one sequence")->required();
+    i->add_option("--out", inspect.out, "safetensors file to write")->required();
+
+    moe::cli::ParamsOptions params;
+    auto* p = app.add_subcommand("params", "total and activated parameters and FLOPs per token");
+    p->add_option("--preset", params.preset, "model preset (default: deepseek)");
+    p->add_option("--config", params.config_file, "JSON file of config keys");
+    p->add_option("--set", params.settings, "key=value, repeatable")->allow_extra_args(false);
+    p->add_flag("--all", params.all_presets, "every preset, one table each");
+    p->add_flag("--json", params.json, "machine-readable output");
+    p->footer(keys_help());
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    try {
+        if (*t) return moe::cli::run_train(train);
+        if (*i) return moe::cli::run_inspect(inspect);
+        if (*p) return moe::cli::run_params(params);
+    } catch (const moe::ConfigError& e) {
+        std::cerr << "moelab-cli: configuration error: " << e.what() << "\n";
+        return 2;
+    } catch (const moe::TrainingError& e) {
+        std::cerr << "moelab-cli: " << e.what() << "\n";
+        return 3;
+    } catch (const moe::Error& e) {
+        std::cerr << "moelab-cli: " << e.what() << "\n";
+        return 4;
+    } catch (const std::exception& e) {
+        std::cerr << "moelab-cli: unexpected error: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,98 @@
+#include "core/checkpoint.h"
+
+#include "core/error.h"
+#include "core/io/safetensors.h"
+#include "core/version.h"
+
+#include <span>
+
+namespace moe {
+namespace {
+
+std::string expert_name(const Param& p, int e) {
+    std::string name = p.name;
+    name.replace(name.find("{e}"), 3, std::to_string(e));
+    return name;
+}
+
+int64_t numel(const std::vector<int64_t>& shape) {
+    int64_t n = 1;
+    for (auto s : shape) n *= s;
+    return n;
+}
+
+}  // namespace
+
+nlohmann::json checkpoint_config_json(const Model& model, bool language, int n_outputs) {
+    nlohmann::json j = config_to_json(model.config());
+    j["model_type"] = "deepseek";
+    j["task"] = language ? "causal_lm" : "classifier_2d";
+    j["n_classes"] = n_outputs;
+    j["moe_layer_freq"] = 1;
+    j["num_key_value_heads"] = model.config().model.num_attention_heads;
+    j["moelab_version"] = version_string();
+    return j;
+}
+
+void save_checkpoint(const std::filesystem::path& path, const Model& model, bool language, int n_outputs) {
+    SafetensorsFile file;
+    file.metadata["format"] = "pt";
+    file.metadata["config"] = checkpoint_config_json(model, language, n_outputs).dump();
+    for (const Param& p : model.params()) {
+        if (p.stacked > 0) {
+            const int64_t rows = p.w.rows() / p.stacked;
+            for (int e = 0; e < p.stacked; ++e)
+                file.add(expert_name(p, e),
+                         make_tensor_f32(p.shape, std::span<const float>(p.w.data() + e * rows * p.w.cols(),
+                                                                         static_cast<size_t>(rows * p.w.cols()))));
+        } else {
+            file.add(p.name, make_tensor_f32(p.shape, std::span<const float>(p.w.data(), static_cast<size_t>(p.w.size()))));
+        }
+    }
+    save_safetensors(path, file);
+}
+
+LoadedCheckpoint load_checkpoint(const std::filesystem::path& path) {
+    const SafetensorsFile file = load_safetensors(path);
+    const std::string where = "checkpoint " + path.string();
+    auto it = file.metadata.find("config");
+    if (it == file.metadata.end())
+        throw FileError(where + " has no \"config\" in its metadata: it was not written by MoE Lab; use a checkpoint "
+                                "from `moelab-cli train --out DIR` (DIR/model.safetensors)");
+    nlohmann::json j = nlohmann::json::parse(it->second, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        throw FileError(where + ": the stored config is not valid JSON (the file is corrupt); re-save the model");
+    LoadedCheckpoint out;
+    out.language = j.value("task", std::string("causal_lm")) != "classifier_2d";
+    out.n_outputs = j.value("n_classes", 256);
+    for (const char* extra : {"model_type", "task", "n_classes", "moe_layer_freq", "num_key_value_heads"}) j.erase(extra);
+    try {
+        out.config = config_from_json(j);
+    } catch (const ConfigError& e) {
+        throw ConfigError(where + ": its stored config cannot be used: " + e.what());
+    }
+    out.model = make_model(out.config, out.language, out.n_outputs);
+    for (Param& p : out.model->params()) {
+        auto load_into = [&](const std::string& name, float* dst, int64_t count) {
+            const Tensor* t = file.find(name);
+            if (!t) throw FileError(where + " lacks tensor \"" + name + "\": the file is incomplete or belongs to another model");
+            if (t->shape != p.shape)
+                throw FileError(where + ": tensor \"" + name + "\" has a shape that does not match the stored config");
+            const std::vector<float> v = tensor_to_f32(*t, "'" + name + "' in " + path.string());
+            if (static_cast<int64_t>(v.size()) != count)
+                throw FileError(where + ": tensor \"" + name + "\" has the wrong number of values");
+            std::copy(v.begin(), v.end(), dst);
+        };
+        if (p.stacked > 0) {
+            const int64_t block = p.w.size() / p.stacked;
+            for (int e = 0; e < p.stacked; ++e) load_into(expert_name(p, e), p.w.data() + e * block, block);
+        } else {
+            load_into(p.name, p.w.data(), p.w.size());
+        }
+        if (numel(p.shape) * std::max(1, p.stacked) != p.w.size())
+            throw Error("internal: parameter " + p.name + " has inconsistent shapes");
+    }
+    return out;
+}
+
+}  // namespace moe

@@ -1,0 +1,353 @@
+#include "core/config.h"
+
+#include "core/error.h"
+#include "core/presets.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+namespace moe {
+namespace {
+
+using nlohmann::json;
+
+std::string json_type_name(const json& v) {
+    if (v.is_boolean()) return "a boolean";
+    if (v.is_number_integer() || v.is_number_unsigned()) return "an integer";
+    if (v.is_number()) return "a number";
+    if (v.is_string()) return "a string";
+    return "a " + std::string(v.type_name());
+}
+
+[[noreturn]] void wrong_type(const std::string& key, const std::string& want, const json& v) {
+    throw ConfigError("config key \"" + key + "\" must be " + want + ", got " + json_type_name(v) + " (" + v.dump() +
+                      ")");
+}
+
+template <class Int>
+Int as_int(const std::string& key, const json& v) {
+    if (v.is_number_integer() || v.is_number_unsigned()) {
+        const auto x = v.get<long long>();
+        if (x < static_cast<long long>(std::numeric_limits<Int>::min()) ||
+            (x > 0 && static_cast<unsigned long long>(x) > static_cast<unsigned long long>(std::numeric_limits<Int>::max())))
+            throw ConfigError("config key \"" + key + "\" = " + v.dump() + " is out of range");
+        return static_cast<Int>(x);
+    }
+    if (v.is_number_float()) {
+        const double x = v.get<double>();
+        if (std::floor(x) == x && std::abs(x) < 2e9) return static_cast<Int>(x);
+    }
+    wrong_type(key, "an integer", v);
+}
+
+double as_float(const std::string& key, const json& v) {
+    if (!v.is_number()) wrong_type(key, "a number", v);
+    const double x = v.get<double>();
+    if (!std::isfinite(x)) throw ConfigError("config key \"" + key + "\" must be a finite number");
+    return x;
+}
+
+bool as_bool(const std::string& key, const json& v) {
+    if (!v.is_boolean()) wrong_type(key, "true or false", v);
+    return v.get<bool>();
+}
+
+std::string as_string(const std::string& key, const json& v) {
+    if (!v.is_string()) wrong_type(key, "a string", v);
+    return v.get<std::string>();
+}
+
+#define KEY_INT(section, field, help)                                                                          \
+    ConfigKey{#field, "int", help, [](const Config& c) { return json(c.section.field); },                      \
+              [](Config& c, const json& v) { c.section.field = as_int<decltype(c.section.field)>(#field, v); }}
+#define KEY_FLOAT(section, field, help)                                                                        \
+    ConfigKey{#field, "float", help, [](const Config& c) { return json(c.section.field); },                    \
+              [](Config& c, const json& v) { c.section.field = as_float(#field, v); }}
+#define KEY_BOOL(section, field, help)                                                                         \
+    ConfigKey{#field, "bool", help, [](const Config& c) { return json(c.section.field); },                     \
+              [](Config& c, const json& v) { c.section.field = as_bool(#field, v); }}
+#define KEY_STRING(section, field, help)                                                                       \
+    ConfigKey{#field, "string", help, [](const Config& c) { return json(c.section.field); },                   \
+              [](Config& c, const json& v) { c.section.field = as_string(#field, v); }}
+
+// The keys that the ladder derives; setting one of them directly turns the ladder off.
+const std::set<std::string> kLadderDerived = {"n_routed_experts", "num_experts_per_tok", "moe_intermediate_size"};
+const std::set<std::string> kLadderKeys = {"segmentation", "ladder_experts", "ladder_top_k", "ffn_base_width"};
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j)
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+const ConfigKey& find_key(const std::string& name) {
+    for (const auto& k : config_keys())
+        if (k.name == name) return k;
+    std::string best;
+    size_t best_d = 1000;
+    for (const auto& k : config_keys()) {
+        const size_t d = edit_distance(name, k.name);
+        if (d < best_d) best_d = d, best = k.name;
+    }
+    std::string msg = "unknown config key \"" + name + "\"";
+    if (best_d <= std::max<size_t>(3, name.size() / 3)) msg += ": did you mean \"" + best + "\"?";
+    msg += " (`moelab-cli train --help` lists every key)";
+    throw ConfigError(msg);
+}
+
+// "key=value": the value is read as JSON when it parses (numbers, true/false, quoted strings), else as a string.
+std::pair<std::string, json> parse_setting(const std::string& setting) {
+    const auto eq = setting.find('=');
+    if (eq == std::string::npos || eq == 0)
+        throw ConfigError("--set \"" + setting + "\" must have the form key=value, e.g. --set hidden_size=128");
+    const std::string key = setting.substr(0, eq);
+    const std::string text = setting.substr(eq + 1);
+    json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (value.is_discarded() || value.is_object() || value.is_array()) value = text;
+    return {key, value};
+}
+
+void derive_ladder(ModelConfig& m) {
+    if (m.segmentation <= 0 || m.n_routed_experts == 0) return;
+    const int budget = m.segmentation * m.ladder_top_k;  // mK activated fine-grained experts
+    if (m.n_shared_experts >= budget)
+        throw ConfigError("n_shared_experts = " + std::to_string(m.n_shared_experts) +
+                          " is too large for the activated budget: with segmentation m = " +
+                          std::to_string(m.segmentation) + " and ladder_top_k K = " + std::to_string(m.ladder_top_k) +
+                          " a token activates mK = " + std::to_string(budget) +
+                          " fine-grained experts, so K_s must be below " + std::to_string(budget) +
+                          " to leave at least one routed expert");
+    if (m.ffn_base_width % m.segmentation != 0)
+        throw ConfigError("ffn_base_width = " + std::to_string(m.ffn_base_width) + " is not divisible by segmentation " +
+                          std::to_string(m.segmentation) + ": choose a width that splits into m equal experts");
+    m.n_routed_experts = m.segmentation * m.ladder_experts - m.n_shared_experts;
+    m.num_experts_per_tok = budget - m.n_shared_experts;
+    m.moe_intermediate_size = m.ffn_base_width / m.segmentation;
+}
+
+void apply_json_object(Config& config, const json& object, std::set<std::string>& touched, const std::string& where) {
+    if (!object.is_object()) throw ConfigError(where + " must be a JSON object of key: value pairs");
+    for (const auto& [key, value] : object.items()) {
+        if (key == "preset") continue;  // applied first, by the caller
+        if (key == "moelab_version") continue;
+        find_key(key).set(config, value);
+        touched.insert(key);
+    }
+}
+
+void finish(Config& config, const std::set<std::string>& touched) {
+    bool direct = false, ladder = false;
+    for (const auto& k : touched) direct |= kLadderDerived.count(k) > 0, ladder |= kLadderKeys.count(k) > 0;
+    if (direct && ladder)
+        throw ConfigError(
+            "give either the ladder keys (segmentation, ladder_experts, ladder_top_k, ffn_base_width) or the expert "
+            "keys (n_routed_experts, num_experts_per_tok, moe_intermediate_size), not both: the ladder derives the "
+            "expert keys");
+    if (direct) config.model.segmentation = 0;  // the user states the experts directly
+    derive_ladder(config.model);
+    validate_config(config);
+}
+
+}  // namespace
+
+const std::vector<ConfigKey>& config_keys() {
+    static const std::vector<ConfigKey> keys = {
+        // Model (Hugging Face DeepSeek names).
+        KEY_INT(model, hidden_size, "model width d"),
+        KEY_INT(model, num_hidden_layers, "number of transformer blocks (2-D classifier: MoE blocks)"),
+        KEY_INT(model, num_attention_heads, "attention heads (hidden_size must be divisible by it)"),
+        KEY_INT(model, max_position_embeddings, "longest sequence the model accepts"),
+        KEY_STRING(model, position_embedding, "rope | learned"),
+        KEY_FLOAT(model, rope_theta, "RoPE base"),
+        KEY_FLOAT(model, rms_norm_eps, "RMSNorm epsilon"),
+        KEY_INT(model, intermediate_size, "width of a dense FFN layer"),
+        KEY_INT(model, moe_intermediate_size, "width of each routed/shared expert"),
+        KEY_INT(model, n_routed_experts, "routed experts N_r per MoE layer (0 = dense model)"),
+        KEY_INT(model, n_shared_experts, "shared experts K_s, applied to every token"),
+        KEY_INT(model, num_experts_per_tok, "top-k routed experts per token"),
+        KEY_BOOL(model, norm_topk_prob, "renormalise the top-k gate weights to sum to 1"),
+        KEY_STRING(model, scoring_func, "router scoring function: softmax"),
+        KEY_FLOAT(model, aux_loss_alpha, "expert-level balance loss weight alpha (0 = off)"),
+        KEY_BOOL(model, seq_aux, "balance loss per sequence (true) or over the whole batch (false)"),
+        KEY_INT(model, first_k_dense_replace, "the first k layers use a dense FFN instead of MoE"),
+        KEY_FLOAT(model, initializer_range, "standard deviation of the normal weight initialisation"),
+        KEY_INT(model, segmentation, "ladder: fine-grained segmentation m (0 = state experts directly)"),
+        KEY_INT(model, ladder_experts, "ladder: experts N of the conventional MoE the budget comes from"),
+        KEY_INT(model, ladder_top_k, "ladder: top-K of the conventional MoE"),
+        KEY_INT(model, ffn_base_width, "ladder: width F of one standard FFN expert"),
+        KEY_STRING(model, moe_impl, "fast | reference (plain mask-loop path, for checking)"),
+        // Training.
+        KEY_INT(train, seed, "random seed (weights and batches)"),
+        KEY_INT(train, steps, "training steps"),
+        KEY_INT(train, batch_size, "sequences (2-D: points) per step"),
+        KEY_INT(train, seq_len, "tokens per training sequence"),
+        KEY_FLOAT(train, learning_rate, "peak learning rate (AdamW)"),
+        KEY_FLOAT(train, min_lr_ratio, "final learning rate as a fraction of the peak (cosine)"),
+        KEY_INT(train, warmup_steps, "linear warmup steps"),
+        KEY_FLOAT(train, weight_decay, "AdamW decoupled weight decay (matrices only)"),
+        KEY_FLOAT(train, adam_beta1, "AdamW beta1"),
+        KEY_FLOAT(train, adam_beta2, "AdamW beta2"),
+        KEY_FLOAT(train, adam_eps, "AdamW epsilon"),
+        KEY_FLOAT(train, grad_clip, "global gradient-norm clipping threshold (0 = off)"),
+        KEY_INT(train, eval_interval, "validation loss every n steps"),
+        KEY_INT(train, eval_batches, "validation batches per evaluation"),
+        KEY_INT(train, routing_interval, "routing statistics (routing.csv) every n steps"),
+        KEY_INT(train, threads, "CPU threads (0 = all cores); results do not depend on it"),
+        // Data.
+        KEY_STRING(data, dataset, "corpus | text | spirals | clusters | xor | checkerboard | moons"),
+        KEY_STRING(data, data_file, "text file for dataset = text"),
+        KEY_FLOAT(data, noise, "2-D sets: noise level"),
+        KEY_INT(data, points, "2-D sets: number of points"),
+        KEY_INT(data, classes, "2-D sets: spiral arms / clusters"),
+        KEY_FLOAT(data, val_fraction, "share of the data held out for validation"),
+        KEY_INT(data, corpus_bytes_per_domain, "size of each bundled corpus domain in bytes"),
+    };
+    return keys;
+}
+
+nlohmann::json config_to_json(const Config& config) {
+    json j;
+    j["preset"] = config.preset;
+    for (const auto& k : config_keys()) j[k.name] = k.get(config);
+    return j;
+}
+
+Config resolve_config(const std::string& preset, const std::string& json_text,
+                      const std::vector<std::string>& key_value_settings) {
+    Config config;
+    json file = json::object();
+    if (!json_text.empty()) {
+        try {
+            file = json::parse(json_text);
+        } catch (const json::parse_error& e) {
+            throw ConfigError(std::string("the config file is not valid JSON: ") + e.what() +
+                              " (fix the file, or check it with a JSON validator)");
+        }
+        if (!file.is_object()) throw ConfigError("the config file must hold a JSON object of key: value pairs");
+    }
+    std::string preset_name = preset;
+    if (file.contains("preset")) {
+        if (!file["preset"].is_string()) throw ConfigError("config key \"preset\" must be a string");
+        if (preset_name.empty()) preset_name = file["preset"].get<std::string>();
+    }
+    if (preset_name.empty()) preset_name = "deepseek";
+    apply_preset(preset_name, config);
+
+    std::set<std::string> touched;
+    apply_json_object(config, file, touched, "the config file");
+    json sets = json::object();
+    for (const auto& s : key_value_settings) {
+        auto [key, value] = parse_setting(s);
+        const ConfigKey& k = find_key(key);
+        // --set gives text: accept "8" for a string key and "0.5" for a float key without quoting.
+        if (k.type == "string" && !value.is_string()) value = s.substr(s.find('=') + 1);
+        k.set(config, value);
+        touched.insert(key);
+    }
+    finish(config, touched);
+    return config;
+}
+
+Config config_from_json(const nlohmann::json& j) {
+    if (!j.is_object()) throw ConfigError("a stored config must be a JSON object");
+    Config config;
+    if (j.contains("preset") && j["preset"].is_string()) config.preset = j["preset"].get<std::string>();
+    std::set<std::string> touched;
+    apply_json_object(config, j, touched, "the stored config");
+    // A stored config is complete and already derived: keep its expert keys as they are.
+    if (config.model.segmentation > 0) {
+        ModelConfig check = config.model;
+        derive_ladder(check);
+        if (check.n_routed_experts != config.model.n_routed_experts ||
+            check.num_experts_per_tok != config.model.num_experts_per_tok ||
+            check.moe_intermediate_size != config.model.moe_intermediate_size)
+            config.model.segmentation = 0;
+    }
+    validate_config(config);
+    return config;
+}
+
+bool is_moe_layer(const ModelConfig& m, int layer) {
+    return m.n_routed_experts > 0 && layer >= m.first_k_dense_replace;
+}
+
+void validate_config(const Config& config) {
+    const ModelConfig& m = config.model;
+    const TrainConfig& t = config.train;
+    auto positive = [](const char* key, long long v) {
+        if (v <= 0) throw ConfigError(std::string(key) + " = " + std::to_string(v) + " must be positive");
+    };
+    positive("hidden_size", m.hidden_size);
+    positive("num_hidden_layers", m.num_hidden_layers);
+    positive("num_attention_heads", m.num_attention_heads);
+    positive("max_position_embeddings", m.max_position_embeddings);
+    positive("batch_size", t.batch_size);
+    positive("seq_len", t.seq_len);
+    positive("eval_interval", t.eval_interval);
+    positive("eval_batches", t.eval_batches);
+    positive("routing_interval", t.routing_interval);
+    if (t.steps < 0) throw ConfigError("steps = " + std::to_string(t.steps) + " must not be negative");
+    if (m.hidden_size % m.num_attention_heads != 0)
+        throw ConfigError("hidden_size = " + std::to_string(m.hidden_size) + " is not divisible by num_attention_heads = " +
+                          std::to_string(m.num_attention_heads) + ": each head needs hidden_size / heads dimensions");
+    if (m.position_embedding != "rope" && m.position_embedding != "learned")
+        throw ConfigError("position_embedding = \"" + m.position_embedding + "\": use rope or learned");
+    if (m.position_embedding == "rope" && (m.hidden_size / m.num_attention_heads) % 2 != 0)
+        throw ConfigError("rotary positions need an even head dimension, but hidden_size / num_attention_heads = " +
+                          std::to_string(m.hidden_size / m.num_attention_heads));
+    if (t.seq_len > m.max_position_embeddings)
+        throw ConfigError("seq_len = " + std::to_string(t.seq_len) + " is longer than max_position_embeddings = " +
+                          std::to_string(m.max_position_embeddings) + ": raise max_position_embeddings or shorten seq_len");
+    if (!(m.rms_norm_eps > 0)) throw ConfigError("rms_norm_eps must be positive");
+    if (!(m.rope_theta > 1)) throw ConfigError("rope_theta must be greater than 1");
+    if (!(m.initializer_range > 0)) throw ConfigError("initializer_range must be positive");
+    if (m.first_k_dense_replace < 0 || m.first_k_dense_replace > m.num_hidden_layers)
+        throw ConfigError("first_k_dense_replace = " + std::to_string(m.first_k_dense_replace) +
+                          " must be between 0 and num_hidden_layers = " + std::to_string(m.num_hidden_layers));
+    if (m.n_routed_experts < 0) throw ConfigError("n_routed_experts must not be negative (0 = dense model)");
+    bool any_dense = false, any_moe = false;
+    for (int l = 0; l < m.num_hidden_layers; ++l) (is_moe_layer(m, l) ? any_moe : any_dense) = true;
+    if (any_dense) positive("intermediate_size", m.intermediate_size);
+    if (any_moe) {
+        positive("moe_intermediate_size", m.moe_intermediate_size);
+        positive("num_experts_per_tok", m.num_experts_per_tok);
+        if (m.num_experts_per_tok > m.n_routed_experts)
+            throw ConfigError("num_experts_per_tok (top-k) = " + std::to_string(m.num_experts_per_tok) +
+                              " is larger than n_routed_experts = " + std::to_string(m.n_routed_experts) +
+                              ": a token cannot pick more experts than there are");
+        if (m.n_shared_experts < 0) throw ConfigError("n_shared_experts must not be negative");
+        if (m.scoring_func != "softmax")
+            throw ConfigError("scoring_func = \"" + m.scoring_func + "\" is not supported: use softmax (as the reference)");
+        if (m.aux_loss_alpha < 0) throw ConfigError("aux_loss_alpha must not be negative");
+        if (m.moe_impl != "fast" && m.moe_impl != "reference")
+            throw ConfigError("moe_impl = \"" + m.moe_impl + "\": use fast or reference");
+    }
+    if (m.segmentation < 0 || m.ladder_experts <= 0 || m.ladder_top_k <= 0 || m.ffn_base_width <= 0)
+        throw ConfigError("segmentation must be >= 0 and ladder_experts, ladder_top_k, ffn_base_width positive");
+    if (!(t.learning_rate > 0)) throw ConfigError("learning_rate must be positive");
+    if (t.min_lr_ratio < 0 || t.min_lr_ratio > 1) throw ConfigError("min_lr_ratio must be between 0 and 1");
+    if (t.warmup_steps < 0) throw ConfigError("warmup_steps must not be negative");
+    if (t.weight_decay < 0) throw ConfigError("weight_decay must not be negative");
+    if (t.adam_beta1 < 0 || t.adam_beta1 >= 1 || t.adam_beta2 < 0 || t.adam_beta2 >= 1)
+        throw ConfigError("adam_beta1 and adam_beta2 must be in [0, 1)");
+    if (!(t.adam_eps > 0)) throw ConfigError("adam_eps must be positive");
+    if (t.grad_clip < 0) throw ConfigError("grad_clip must not be negative (0 = off)");
+    if (t.threads < 0) throw ConfigError("threads must not be negative (0 = all cores)");
+    const DataConfig& d = config.data;
+    if (d.points <= 0) throw ConfigError("points must be positive");
+    if (d.noise < 0) throw ConfigError("noise must not be negative");
+    if (!(d.val_fraction > 0 && d.val_fraction <= 0.5)) throw ConfigError("val_fraction must be in (0, 0.5]");
+    if (d.dataset == "text" && d.data_file.empty())
+        throw ConfigError("dataset = text needs a file: --data FILE (or --set data_file=FILE)");
+}
+
+}  // namespace moe

@@ -1,0 +1,103 @@
+// The full, resolved configuration of a run: model, training and data. One flat namespace of keys, the Hugging
+// Face DeepSeek names wherever one exists (hidden_size, n_routed_experts, num_experts_per_tok, ...), plain
+// descriptive names for the rest. The same keys are used in JSON config files, in `--set key=value`, in
+// config.json of a run folder and in a checkpoint's metadata.
+#pragma once
+
+#include "datasets/dataset.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace moe {
+
+struct ModelConfig {
+    int vocab_size = 256;  // bytes (LM); a 2-D classifier uses the dataset's class count instead
+    int hidden_size = 64;
+    int num_hidden_layers = 2;
+    int num_attention_heads = 4;
+    int max_position_embeddings = 256;  // longest sequence the model accepts (learned positions table size)
+    std::string position_embedding = "rope";  // rope | learned
+    double rope_theta = 10000.0;
+    double rms_norm_eps = 1e-6;
+    int intermediate_size = 256;  // width of a dense FFN layer
+    // MoE layers (all layers from first_k_dense_replace on).
+    int moe_intermediate_size = 32;
+    int n_routed_experts = 63;
+    int n_shared_experts = 1;
+    int num_experts_per_tok = 7;
+    bool norm_topk_prob = true;
+    std::string scoring_func = "softmax";
+    double aux_loss_alpha = 0.01;
+    bool seq_aux = true;
+    int first_k_dense_replace = 0;
+    double initializer_range = 0.02;
+    // The paper's budget ladder: when segmentation m > 0, the routed-expert keys are derived from a conventional
+    // MoE of ladder_experts (N) experts of width ffn_base_width (F), top ladder_top_k (K):
+    //   n_routed_experts = m N - K_s,  num_experts_per_tok = m K - K_s,  moe_intermediate_size = F / m.
+    int segmentation = 4;
+    int ladder_experts = 16;
+    int ladder_top_k = 2;
+    int ffn_base_width = 128;
+    std::string moe_impl = "fast";  // fast | reference (the plain mask-loop path, for checking)
+};
+
+struct TrainConfig {
+    uint64_t seed = 1;
+    int steps = 500;
+    int batch_size = 8;
+    int seq_len = 64;
+    double learning_rate = 3e-3;
+    double min_lr_ratio = 0.1;  // cosine decays to learning_rate * min_lr_ratio
+    int warmup_steps = 30;
+    double weight_decay = 0.1;
+    double adam_beta1 = 0.9;
+    double adam_beta2 = 0.95;
+    double adam_eps = 1e-8;
+    double grad_clip = 1.0;  // global gradient-norm clip; 0 = off
+    int eval_interval = 50;  // validation loss every n steps (and at the last step)
+    int eval_batches = 4;
+    int routing_interval = 10;  // routing statistics (routing.csv) every n steps
+    int threads = 0;  // 0 = all cores; results are identical for any value
+};
+
+struct Config {
+    std::string preset = "deepseek";
+    ModelConfig model;
+    TrainConfig train;
+    DataConfig data;
+};
+
+// One configuration key: its name, JSON type, help text and accessors.
+struct ConfigKey {
+    std::string name;
+    std::string type;  // int | float | bool | string
+    std::string help;
+    std::function<nlohmann::json(const Config&)> get;
+    std::function<void(Config&, const nlohmann::json&)> set;  // throws ConfigError on a wrong type
+};
+const std::vector<ConfigKey>& config_keys();
+
+// Every key and value, flat, including the preset name.
+nlohmann::json config_to_json(const Config& config);
+
+// Builds a configuration: preset, then the keys of a JSON config text (if any), then `key=value` settings, then
+// the derived keys (ladder) and validation. Throws ConfigError naming the problem: unknown preset or key (with
+// the closest valid name), a malformed JSON text, a value of the wrong type, or an impossible combination.
+Config resolve_config(const std::string& preset, const std::string& json_text,
+                      const std::vector<std::string>& key_value_settings);
+// Same, from an already parsed JSON object (a run folder's config.json or a checkpoint's metadata).
+Config config_from_json(const nlohmann::json& json);
+
+// Throws ConfigError if the configuration cannot work.
+void validate_config(const Config& config);
+
+// True when layer l (0-based) is an MoE layer rather than a dense FFN.
+bool is_moe_layer(const ModelConfig& model, int layer);
+
+}  // namespace moe

@@ -1,0 +1,128 @@
+#include "core/model/ffn_layer.h"
+
+#include <cmath>
+
+namespace moe {
+
+FfnLayer::FfnLayer(const ModelConfig& c, int layer, const std::string& prefix, std::deque<Param>& params)
+    : moe_(is_moe_layer(c, layer)), layer_(layer), path_(c.moe_impl == "reference" ? MoEPath::Reference : MoEPath::Fast) {
+    const int d = c.hidden_size;
+    auto add = [&](const std::string& name, int rows, int cols, std::vector<int64_t> shape, int stacked) -> Param* {
+        Param& p = params.emplace_back();
+        p.name = name;
+        p.shape = std::move(shape);
+        p.stacked = stacked;
+        p.w.setZero(rows, cols);
+        p.init_zero_state();
+        return &p;
+    };
+    if (!moe_) {
+        const int I = c.intermediate_size;
+        w_gate_ = add(prefix + ".gate_proj.weight", I, d, {I, d}, 0);
+        w_up_ = add(prefix + ".up_proj.weight", I, d, {I, d}, 0);
+        w_down_ = add(prefix + ".down_proj.weight", d, I, {d, I}, 0);
+        return;
+    }
+    const int E = c.n_routed_experts, I = c.moe_intermediate_size, S = c.n_shared_experts;
+    spec_.hidden = d;
+    spec_.inter = I;
+    spec_.n_shared = S;
+    spec_.router.n_routed = E;
+    spec_.router.top_k = c.num_experts_per_tok;
+    spec_.router.norm_topk_prob = c.norm_topk_prob;
+    spec_.router.aux_alpha = c.aux_loss_alpha;
+    spec_.router.seq_aux = c.seq_aux;
+    router_ = add(prefix + ".gate.weight", E, d, {E, d}, 0);
+    w_gate_ = add(prefix + ".experts.{e}.gate_proj.weight", E * I, d, {I, d}, E);
+    w_up_ = add(prefix + ".experts.{e}.up_proj.weight", E * I, d, {I, d}, E);
+    w_down_ = add(prefix + ".experts.{e}.down_proj.weight", E * d, I, {d, I}, E);
+    if (S > 0) {
+        s_gate_ = add(prefix + ".shared_experts.gate_proj.weight", S * I, d, {S * I, d}, 0);
+        s_up_ = add(prefix + ".shared_experts.up_proj.weight", S * I, d, {S * I, d}, 0);
+        s_down_ = add(prefix + ".shared_experts.down_proj.weight", d, S * I, {d, S * I}, 0);
+    }
+}
+
+MoEWeights<float> FfnLayer::weights() const {
+    MoEWeights<float> w;
+    w.gate = &router_->w;
+    w.w_gate = &w_gate_->w;
+    w.w_up = &w_up_->w;
+    w.w_down = &w_down_->w;
+    if (s_gate_) {
+        w.s_gate = &s_gate_->w;
+        w.s_up = &s_up_->w;
+        w.s_down = &s_down_->w;
+    }
+    return w;
+}
+
+double FfnLayer::forward(const Mat& x, int batch, int seq, Mat& y) {
+    y.resize(x.rows(), x.cols());
+    if (!moe_) {
+        swiglu_forward<float>(x, w_gate_->w, w_up_->w, w_down_->w, dense_cache_, y);
+        return 0.0;
+    }
+    spec_.router.batch = batch;
+    spec_.router.seq = seq;
+    moe_forward<float>(spec_, weights(), x, path_, moe_cache_, y);
+    return moe_cache_.router.aux_loss;
+}
+
+void FfnLayer::backward(const Mat& x, const Mat& dy, Mat& dx) {
+    dx.resize(x.rows(), x.cols());
+    if (!moe_) {
+        swiglu_backward<float>(x, w_gate_->w, w_up_->w, w_down_->w, dense_cache_, dy, dx, w_gate_->g, w_up_->g,
+                               w_down_->g);
+        return;
+    }
+    MoEGrads<float> g;
+    g.gate = &router_->g;
+    g.w_gate = &w_gate_->g;
+    g.w_up = &w_up_->g;
+    g.w_down = &w_down_->g;
+    if (s_gate_) {
+        g.s_gate = &s_gate_->g;
+        g.s_up = &s_up_->g;
+        g.s_down = &s_down_->g;
+    }
+    moe_backward<float>(spec_, weights(), x, path_, moe_cache_, dy, dx, g);
+}
+
+RoutingStats FfnLayer::routing_stats(const std::vector<int16_t>& domains, int n_domains) const {
+    RoutingStats s;
+    s.layer = layer_;
+    if (!moe_) return s;
+    const Mat& scores = moe_cache_.router.scores;
+    const int E = spec_.router.n_routed, k = spec_.router.top_k;
+    const int64_t N = scores.rows();
+    s.tokens = N;
+    s.aux_loss = moe_cache_.router.aux_loss;
+    s.load.assign(E, 0);
+    s.mean_prob.assign(E, 0.0);
+    s.domain_load.assign(std::max(1, n_domains), std::vector<int64_t>(E, 0));
+    const auto& idx = moe_cache_.router.topk_idx;
+    double entropy = 0.0;
+    for (int64_t t = 0; t < N; ++t) {
+        const int dom = (t < static_cast<int64_t>(domains.size()) && domains[t] >= 0 && domains[t] < n_domains)
+                            ? domains[t]
+                            : 0;
+        for (int j = 0; j < k; ++j) {
+            const int e = idx[t * k + j];
+            ++s.load[e];
+            ++s.domain_load[dom][e];
+        }
+        for (int e = 0; e < E; ++e) {
+            const double p = scores(t, e);
+            s.mean_prob[e] += p;
+            if (p > 0) entropy -= p * std::log(p);
+        }
+    }
+    if (N > 0) {
+        for (auto& p : s.mean_prob) p /= static_cast<double>(N);
+        s.entropy = entropy / static_cast<double>(N);
+    }
+    return s;
+}
+
+}  // namespace moe

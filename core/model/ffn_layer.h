@@ -1,0 +1,61 @@
+// The feed-forward part of a block: a dense SwiGLU FFN, or a DeepSeekMoE layer (routed + shared experts).
+// Owns its parameters (registered into the model's list) and the caches of its last forward pass.
+#pragma once
+
+#include "core/config.h"
+#include "core/layers/swiglu.h"
+#include "core/model/param.h"
+#include "core/moe/moe_layer.h"
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+namespace moe {
+
+// What the router did in one forward pass of one MoE layer.
+struct RoutingStats {
+    int layer = 0;
+    std::vector<int64_t> load;                      // [N_r] token-slots per routed expert
+    std::vector<double> mean_prob;                  // [N_r] mean gate probability s_i over tokens
+    double entropy = 0.0;                           // mean over tokens of -sum_i s_i log s_i (nats)
+    std::vector<std::vector<int64_t>> domain_load;  // [domain][expert] token-slots
+    double aux_loss = 0.0;
+    int64_t tokens = 0;
+};
+
+class FfnLayer {
+public:
+    // `prefix` is e.g. "model.layers.3.mlp". Parameters are appended to `params` (a deque: stable addresses).
+    FfnLayer(const ModelConfig& config, int layer, const std::string& prefix, std::deque<Param>& params);
+
+    bool is_moe() const { return moe_; }
+    int layer() const { return layer_; }
+
+    // x [N,d] normalised input -> y [N,d]. Rows are ordered b*seq + t (seq_aux groups per sequence).
+    // Returns this layer's balance loss (0 for dense).
+    double forward(const Mat& x, int batch, int seq, Mat& y);
+    // dy -> dx (overwritten); parameter gradients accumulated.
+    void backward(const Mat& x, const Mat& dy, Mat& dx);
+
+    // Routing statistics of the last forward pass (MoE only); domains[row] gives each row's domain.
+    RoutingStats routing_stats(const std::vector<int16_t>& domains, int n_domains) const;
+
+    const MoECache<float>& moe_cache() const { return moe_cache_; }
+    const MoESpec& moe_spec() const { return spec_; }
+
+private:
+    MoEWeights<float> weights() const;
+
+    bool moe_;
+    int layer_;
+    MoEPath path_;
+    MoESpec spec_;
+    // Dense: w[0..2] = gate, up, down. MoE: gate (router), experts gate/up/down, shared gate/up/down.
+    Param *router_ = nullptr, *w_gate_ = nullptr, *w_up_ = nullptr, *w_down_ = nullptr;
+    Param *s_gate_ = nullptr, *s_up_ = nullptr, *s_down_ = nullptr;
+    SwigluCache<float> dense_cache_;
+    MoECache<float> moe_cache_;
+};
+
+}  // namespace moe

@@ -1,0 +1,63 @@
+#include "core/presets.h"
+
+#include "core/error.h"
+
+namespace moe {
+
+const std::vector<PresetInfo>& presets() {
+    static const std::vector<PresetInfo> list = {
+        {"deepseek", "DeepSeekMoE, segmentation 4: 1 shared + top-7 of 63 routed experts of width F/4", true},
+        {"gshard", "conventional MoE (paper fig. a): top-2 of 16 experts of width F", true},
+        {"shared", "1 shared + top-1 of 15 routed experts of width F (shared-expert isolation only)", true},
+        {"fine2", "segmentation 2 (paper fig. b+c): 1 shared + top-3 of 31 routed experts of width F/2", true},
+        {"seed-default", "the seed document's default: 2 shared + top-6 of 64 routed experts of width F/4", false},
+        {"switch", "Switch-style top-1 of 16 experts of width 2F, unnormalised gate (same activated FLOPs)", false},
+        {"dense", "dense SwiGLU FFN of width 2F in every layer (the activated size of the ladder)", false},
+    };
+    return list;
+}
+
+void apply_preset(const std::string& name, Config& config) {
+    ModelConfig& m = config.model;
+    const int F = m.ffn_base_width;
+    auto ladder = [&](int segmentation, int shared) {
+        m.segmentation = segmentation;
+        m.ladder_experts = 16;
+        m.ladder_top_k = 2;
+        m.n_shared_experts = shared;
+        m.norm_topk_prob = true;
+        m.first_k_dense_replace = 0;
+    };
+    auto direct = [&](int routed, int shared, int top_k, int width, bool norm) {
+        m.segmentation = 0;
+        m.n_routed_experts = routed;
+        m.n_shared_experts = shared;
+        m.num_experts_per_tok = top_k;
+        m.moe_intermediate_size = width;
+        m.norm_topk_prob = norm;
+        m.first_k_dense_replace = 0;
+    };
+    if (name == "gshard") {
+        ladder(1, 0);
+    } else if (name == "shared") {
+        ladder(1, 1);
+    } else if (name == "fine2") {
+        ladder(2, 1);
+    } else if (name == "deepseek") {
+        ladder(4, 1);
+    } else if (name == "seed-default") {
+        direct(64, 2, 6, F / 4, true);
+    } else if (name == "switch") {
+        direct(16, 0, 1, 2 * F, false);
+    } else if (name == "dense") {
+        direct(0, 0, 0, F, true);  // no routed experts: every layer is a dense FFN (as n_routed_experts = None in HF)
+        m.intermediate_size = 2 * F;
+    } else {
+        std::string names;
+        for (const auto& p : presets()) names += (names.empty() ? "" : ", ") + p.name;
+        throw ConfigError("unknown preset \"" + name + "\": choose one of " + names);
+    }
+    config.preset = name;
+}
+
+}  // namespace moe

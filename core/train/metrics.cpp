@@ -1,0 +1,30 @@
+#include "core/train/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace moe {
+
+LayerBalance balance_of(const RoutingStats& s) {
+    LayerBalance b;
+    b.layer = s.layer;
+    b.entropy = s.entropy;
+    b.aux_loss = s.aux_loss;
+    if (s.load.empty()) return b;
+    double sum = 0.0, max = 0.0;
+    for (int64_t x : s.load) {
+        sum += static_cast<double>(x);
+        max = std::max(max, static_cast<double>(x));
+        b.dead_experts += x == 0;
+    }
+    const double mean = sum / static_cast<double>(s.load.size());
+    if (mean <= 0) return b;
+    double var = 0.0;
+    for (int64_t x : s.load) var += (x - mean) * (x - mean);
+    var /= static_cast<double>(s.load.size());
+    b.imbalance = max / mean;
+    b.load_cv = std::sqrt(var) / mean;
+    return b;
+}
+
+}  // namespace moe

@@ -1,0 +1,72 @@
+#include "core/train/run_writer.h"
+
+#include "core/io/atomic_file.h"
+
+#include <charconv>
+#include <cmath>
+
+namespace moe {
+
+std::string csv_number(double x) {
+    if (std::isnan(x)) return "";
+    char buf[32];
+    const auto res = std::to_chars(buf, buf + sizeof buf, x);
+    return std::string(buf, res.ptr);
+}
+
+RunWriter::RunWriter(std::filesystem::path dir, const Config& config, std::vector<std::string> domain_names)
+    : dir_(std::move(dir)), domains_(std::move(domain_names)) {
+    ensure_directory(dir_);
+    write_file_atomic(dir_ / "config.json", config_to_json(config).dump(2) + "\n");
+    routing_ = "step,layer,expert,load,load_fraction,mean_prob";
+    for (const auto& d : domains_) {
+        std::string col = "load_" + d;
+        for (char& c : col)
+            if (c == ',' || c == '"' || c == ' ' || c == '\n') c = '_';
+        routing_ += "," + col;
+    }
+    routing_ += "\n";
+}
+
+std::string RunWriter::metrics_header(const std::vector<LayerBalance>& layers) {
+    std::string h = "step,loss,aux_loss,val_loss,accuracy,lr,grad_norm,tokens_per_s";
+    for (const auto& b : layers) {
+        const std::string p = ",layer" + std::to_string(b.layer) + "_";
+        h += p + "imbalance" + p + "load_cv" + p + "dead_experts" + p + "entropy" + p + "aux_loss";
+    }
+    return h + "\n";
+}
+
+void RunWriter::add(const StepMetrics& m) {
+    if (!has_header_) {
+        metrics_ = metrics_header(m.balance);
+        has_header_ = true;
+    }
+    std::string row = std::to_string(m.step) + "," + csv_number(m.loss) + "," + csv_number(m.aux_loss) + "," +
+                      csv_number(m.val_loss) + "," + csv_number(m.accuracy) + "," + csv_number(m.lr) + "," +
+                      csv_number(m.grad_norm) + "," + csv_number(m.tokens_per_s);
+    for (const auto& b : m.balance)
+        row += "," + csv_number(b.imbalance) + "," + csv_number(b.load_cv) + "," + std::to_string(b.dead_experts) +
+               "," + csv_number(b.entropy) + "," + csv_number(b.aux_loss);
+    metrics_ += row + "\n";
+    for (const auto& s : m.routing) {
+        int64_t total = 0;
+        for (auto x : s.load) total += x;
+        for (size_t e = 0; e < s.load.size(); ++e) {
+            routing_ += std::to_string(m.step) + "," + std::to_string(s.layer) + "," + std::to_string(e) + "," +
+                        std::to_string(s.load[e]) + "," +
+                        csv_number(total > 0 ? static_cast<double>(s.load[e]) / static_cast<double>(total) : 0.0) +
+                        "," + csv_number(s.mean_prob[e]);
+            for (size_t d = 0; d < domains_.size(); ++d)
+                routing_ += "," + std::to_string(d < s.domain_load.size() ? s.domain_load[d][e] : 0);
+            routing_ += "\n";
+        }
+    }
+}
+
+void RunWriter::flush() {
+    if (has_header_) write_file_atomic(dir_ / "metrics.csv", metrics_);
+    write_file_atomic(dir_ / "routing.csv", routing_);
+}
+
+}  // namespace moe

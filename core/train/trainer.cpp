@@ -1,0 +1,68 @@
+#include "core/train/trainer.h"
+
+#include "core/error.h"
+#include "core/parallel.h"
+
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+namespace moe {
+
+Trainer::Trainer(const Config& config) : config_(config), optimizer_(config.train) {
+    validate_config(config_);
+    set_num_threads(config_.train.threads);
+    dataset_ = make_dataset(config_.data, config_.train.seed);
+    model_ = make_model(config_, dataset_->is_language(), dataset_->num_outputs());
+}
+
+double Trainer::evaluate() {
+    double sum = 0.0;
+    for (int i = 0; i < config_.train.eval_batches; ++i) {
+        const Batch b = dataset_->val_batch(i, config_.train.batch_size, config_.train.seq_len);
+        sum += model_->forward(b).loss;
+    }
+    return sum / config_.train.eval_batches;
+}
+
+StepMetrics Trainer::train_step() {
+    const TrainConfig& t = config_.train;
+    const auto start = std::chrono::steady_clock::now();
+    const Batch batch = dataset_->train_batch(step_, t.batch_size, t.seq_len);
+    StepMetrics m;
+    m.step = step_ + 1;
+    m.lr = learning_rate_at(t, step_);
+
+    model_->zero_grad();
+    const ForwardResult r = model_->forward(batch);
+    m.loss = r.loss;
+    m.aux_loss = r.aux_loss;
+    m.accuracy = r.tokens > 0 ? static_cast<double>(r.correct) / static_cast<double>(r.tokens) : 0.0;
+    const int n_domains = static_cast<int>(dataset_->domain_names().size());
+    const bool want_routing = (m.step % t.routing_interval == 0) || m.step == t.steps || m.step == 1;
+    std::vector<RoutingStats> routing = model_->routing_stats(n_domains);
+    for (const auto& s : routing) m.balance.push_back(balance_of(s));
+    if (want_routing) m.routing = std::move(routing);
+
+    auto fail = [&](const std::string& what) {
+        std::ostringstream msg;
+        msg << what << " at step " << m.step << " (learning rate " << m.lr
+            << "): training stopped. Try a lower learning_rate (e.g. --set learning_rate=" << t.learning_rate / 3
+            << "), a smaller grad_clip, or a different seed; everything written before this step is kept.";
+        throw TrainingError(msg.str());
+    };
+    if (!std::isfinite(r.loss) || !std::isfinite(r.aux_loss)) fail("the loss became " + std::to_string(r.loss));
+    model_->backward();
+    m.grad_norm = global_grad_norm(model_->params());
+    if (!std::isfinite(m.grad_norm)) fail("the gradient norm became " + std::to_string(m.grad_norm));
+    optimizer_.step(model_->params(), m.lr, m.grad_norm);
+    ++step_;
+
+    // Speed of the training step itself; validation below is not counted.
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    m.tokens_per_s = seconds > 0 ? static_cast<double>(r.tokens) / seconds : 0.0;
+    if (step_ % t.eval_interval == 0 || step_ == t.steps) m.val_loss = evaluate();
+    return m;
+}
+
+}  // namespace moe
