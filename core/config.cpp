@@ -116,6 +116,8 @@ std::pair<std::string, json> parse_setting(const std::string& setting) {
     return {key, value};
 }
 
+}  // namespace
+
 void derive_ladder(ModelConfig& m) {
     if (m.segmentation <= 0 || m.n_routed_experts == 0) return;
     const int budget = m.segmentation * m.ladder_top_k;  // mK activated fine-grained experts
@@ -133,6 +135,8 @@ void derive_ladder(ModelConfig& m) {
     m.num_experts_per_tok = budget - m.n_shared_experts;
     m.moe_intermediate_size = m.ffn_base_width / m.segmentation;
 }
+
+namespace {
 
 void apply_json_object(Config& config, const json& object, std::set<std::string>& touched, const std::string& where) {
     if (!object.is_object()) throw ConfigError(where + " must be a JSON object of key: value pairs");

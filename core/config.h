@@ -94,6 +94,10 @@ Config resolve_config(const std::string& preset, const std::string& json_text,
 // Same, from an already parsed JSON object (a run folder's config.json or a checkpoint's metadata).
 Config config_from_json(const nlohmann::json& json);
 
+// When segmentation > 0: sets n_routed_experts, num_experts_per_tok and moe_intermediate_size from the ladder keys.
+// Throws ConfigError when K_s leaves no routed expert in the activated budget or F is not divisible by m.
+void derive_ladder(ModelConfig& model);
+
 // Throws ConfigError if the configuration cannot work.
 void validate_config(const Config& config);
 

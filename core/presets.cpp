@@ -27,6 +27,7 @@ void apply_preset(const std::string& name, Config& config) {
         m.n_shared_experts = shared;
         m.norm_topk_prob = true;
         m.first_k_dense_replace = 0;
+        derive_ladder(m);  // so the expert keys are right even if a later setting turns the ladder off
     };
     auto direct = [&](int routed, int shared, int top_k, int width, bool norm) {
         m.segmentation = 0;

@@ -23,7 +23,7 @@ fs::path temp_dir(const std::string& name) {
 
 Config tiny(const std::string& preset) {
     return resolve_config(preset, "", {"hidden_size=32", "num_attention_heads=2", "ffn_base_width=32", "seq_len=16",
-                                       "batch_size=2", "corpus_bytes_per_domain=4000", "steps=3"});
+                                       "batch_size=2", "corpus_bytes_per_domain=5000", "steps=3"});
 }
 
 TEST(Checkpoint, SaveThenLoadGivesTheSameModelExactly) {

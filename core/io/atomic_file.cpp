@@ -1,0 +1,163 @@
+#include "core/io/atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <system_error>
+
+#include "core/error.h"
+
+namespace moe {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kWriteAdvice = "Check that the folder exists and is writable and that the disk is not full.";
+
+[[noreturn]] void throw_write_error(const fs::path& path, const char* step, int err) {
+    throw FileError("Cannot write '" + path.string() + "' (" + step + "): " + std::strerror(err) + ". " +
+                    kWriteAdvice);
+}
+
+// Closes a descriptor exactly once, also when an exception leaves the scope early.
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const { return fd_; }
+    // Closes now and reports the error: on some file systems (NFS) a failed write only shows up at close().
+    int close() {
+        int rc = ::close(fd_);
+        fd_ = -1;
+        return rc == 0 ? 0 : errno;
+    }
+
+private:
+    int fd_;
+};
+
+// A temporary name next to the target: the same folder keeps rename() atomic (same file system), and pid plus a
+// random part plus a counter keep concurrent writers, in this process or others, from colliding.
+fs::path temporary_name(const fs::path& path) {
+    static std::atomic<std::uint64_t> counter{0};
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    char suffix[64];
+    std::snprintf(suffix, sizeof suffix, ".tmp-%ld-%016llx-%llu", static_cast<long>(::getpid()),
+                  static_cast<unsigned long long>(rng()), static_cast<unsigned long long>(counter.fetch_add(1)));
+    fs::path tmp = path;
+    tmp += suffix;
+    return tmp;
+}
+
+// Makes the rename itself durable. Some file systems cannot sync a folder (EINVAL); the data is then as safe as
+// that file system allows, so that is not an error.
+void sync_directory(const fs::path& path) {
+    fs::path dir = path.parent_path();
+    if (dir.empty()) dir = ".";
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;  // The file is already in place; failing to open its folder only weakens durability.
+    Fd guard(fd);
+    if (::fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP) {
+        throw_write_error(path, "syncing the folder after replacing the file", errno);
+    }
+}
+
+}  // namespace
+
+void write_file_atomic(const fs::path& path, std::string_view bytes) {
+    if (path.empty() || !path.has_filename()) {
+        throw FileError("Cannot write '" + path.string() + "': the path does not name a file. " + kWriteAdvice);
+    }
+    const fs::path tmp = temporary_name(path);
+
+    // Keep the permissions of a file being replaced; a new file gets the usual 0666 minus the umask.
+    mode_t mode = 0666;
+    struct stat existing{};
+    if (::stat(path.c_str(), &existing) == 0 && S_ISREG(existing.st_mode)) mode = existing.st_mode & 07777;
+
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) throw_write_error(path, "creating a temporary file next to it", errno);
+    Fd file(fd);
+
+    // From here on, every failure must remove the temporary before reporting.
+    auto fail = [&](const char* step, int err) {
+        if (file.get() >= 0) file.close();
+        ::unlink(tmp.c_str());
+        throw_write_error(path, step, err);
+    };
+
+    if (mode != 0666 && ::fchmod(fd, mode) != 0) {
+        // Not fatal: the content matters more than copying the mode bits exactly.
+    }
+    const char* p = bytes.data();
+    std::size_t left = bytes.size();
+    while (left > 0) {
+        ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            fail("writing the data", errno);
+        }
+        if (n == 0) fail("writing the data", EIO);
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+    // fsync before rename: otherwise a crash can leave the new name pointing at an empty or partial file.
+    if (::fsync(fd) != 0) fail("flushing the data to disk", errno);
+    if (int err = file.close(); err != 0) fail("closing the temporary file", err);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) fail("replacing the file", errno);
+    sync_directory(path);
+}
+
+std::string read_file(const fs::path& path) {
+    auto fail = [&](int err) -> void {
+        throw FileError("Cannot read '" + path.string() + "': " + std::strerror(err) +
+                        ". Check that the file exists and is readable.");
+    };
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail(errno);
+    Fd file(fd);
+
+    std::string out;
+    struct stat st{};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        out.reserve(static_cast<std::size_t>(st.st_size));
+    }
+    // Read until end of file rather than trusting st_size: the file may change size, and special files report 0.
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            fail(errno);
+        }
+        if (n == 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+void ensure_directory(const fs::path& path) {
+    std::error_code ec;
+    fs::create_directories(path, ec);
+    if (ec) {
+        throw FileError("Cannot create the folder '" + path.string() + "': " + ec.message() +
+                        ". Check that the parent folder is writable and that no file has that name.");
+    }
+    if (!fs::is_directory(path, ec)) {
+        throw FileError("Cannot create the folder '" + path.string() +
+                        "': a file with that name already exists. Remove or rename it, or choose another folder.");
+    }
+}
+
+}  // namespace moe

@@ -1,0 +1,184 @@
+// Crash-safe file writes: the target holds either the old or the complete new content, no temporary is left behind,
+// and every failure is a FileError that names the path.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/error.h"
+#include "core/io/atomic_file.h"
+
+namespace moe {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh folder per test, removed afterwards.
+class AtomicFile : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        dir_ = fs::temp_directory_path() / ("moelab_atomic_" + std::to_string(::getpid()) + "_" + info->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+    }
+    void TearDown() override {
+        std::error_code ec;
+        fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::add, ec);
+        fs::remove_all(dir_, ec);
+    }
+    std::vector<std::string> entries() const {
+        std::vector<std::string> names;
+        for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename().string());
+        std::sort(names.begin(), names.end());
+        return names;
+    }
+    // Expects `fn` to throw a FileError whose message contains every string in `mentions`.
+    template <class Fn>
+    void expect_file_error(Fn fn, const std::vector<std::string>& mentions) {
+        try {
+            fn();
+            ADD_FAILURE() << "expected FileError";
+        } catch (const FileError& e) {
+            for (const auto& m : mentions) EXPECT_NE(std::string(e.what()).find(m), std::string::npos) << e.what();
+        }
+    }
+    fs::path dir_;
+};
+
+TEST_F(AtomicFile, WritesAndReplacesContent) {
+    const fs::path p = dir_ / "run.json";
+    write_file_atomic(p, "first");
+    EXPECT_EQ(read_file(p), "first");
+    write_file_atomic(p, "the second, longer content");
+    EXPECT_EQ(read_file(p), "the second, longer content");
+    write_file_atomic(p, "3");
+    EXPECT_EQ(read_file(p), "3");
+    write_file_atomic(p, "");
+    EXPECT_EQ(read_file(p), "");
+    EXPECT_EQ(entries(), std::vector<std::string>{"run.json"});
+}
+
+TEST_F(AtomicFile, BinaryAndLargeContentIsExact) {
+    std::string bytes;
+    for (int i = 0; i < 3'000'000; ++i) bytes.push_back(static_cast<char>((i * 131) % 256));
+    bytes[0] = '\0';
+    const fs::path p = dir_ / "big.bin";
+    write_file_atomic(p, bytes);
+    EXPECT_EQ(read_file(p), bytes);
+    EXPECT_EQ(entries(), std::vector<std::string>{"big.bin"});
+}
+
+TEST_F(AtomicFile, RelativePathInCurrentFolder) {
+    const fs::path old = fs::current_path();
+    fs::current_path(dir_);
+    write_file_atomic("plain.txt", "x");
+    fs::current_path(old);
+    EXPECT_EQ(read_file(dir_ / "plain.txt"), "x");
+    EXPECT_EQ(entries(), std::vector<std::string>{"plain.txt"});
+}
+
+TEST_F(AtomicFile, KeepsPermissionsOfReplacedFile) {
+    const fs::path p = dir_ / "secret.txt";
+    write_file_atomic(p, "a");
+    fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write);
+    write_file_atomic(p, "b");
+    EXPECT_EQ(fs::status(p).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+    EXPECT_EQ(read_file(p), "b");
+}
+
+TEST_F(AtomicFile, MissingFolderFailsAndNamesPath) {
+    const fs::path p = dir_ / "no_such_folder" / "ckpt.safetensors";
+    expect_file_error([&] { write_file_atomic(p, "data"); },
+                      {p.string(), "No such file or directory", "folder exists and is writable"});
+    EXPECT_FALSE(fs::exists(dir_ / "no_such_folder"));
+    EXPECT_TRUE(entries().empty());
+}
+
+TEST_F(AtomicFile, ParentIsAFileFailsAndLeavesItUntouched) {
+    const fs::path file = dir_ / "notes.txt";
+    write_file_atomic(file, "keep me");
+    const fs::path p = file / "ckpt.safetensors";
+    expect_file_error([&] { write_file_atomic(p, "data"); }, {p.string(), "Not a directory"});
+    EXPECT_EQ(read_file(file), "keep me");
+    EXPECT_EQ(entries(), std::vector<std::string>{"notes.txt"});
+}
+
+// The rename step fails (the target is a non-empty folder): the temporary was already written and must be removed.
+TEST_F(AtomicFile, FailedRenameRemovesTemporaryAndLeavesTargetUntouched) {
+    const fs::path target = dir_ / "ckpt";
+    fs::create_directories(target);
+    write_file_atomic(target / "inside.txt", "old");
+    expect_file_error([&] { write_file_atomic(target, "new"); }, {target.string(), "replacing the file"});
+    EXPECT_TRUE(fs::is_directory(target));
+    EXPECT_EQ(read_file(target / "inside.txt"), "old");
+    EXPECT_EQ(entries(), std::vector<std::string>{"ckpt"});
+}
+
+TEST_F(AtomicFile, ReadOnlyFolderFailsAndLeavesExistingFileUntouched) {
+    if (::geteuid() == 0) GTEST_SKIP() << "permissions do not restrict the superuser";
+    const fs::path p = dir_ / "ckpt.safetensors";
+    write_file_atomic(p, "old content");
+    fs::permissions(dir_, fs::perms::owner_write, fs::perm_options::remove);
+    expect_file_error([&] { write_file_atomic(p, "new content"); }, {p.string(), "Permission denied"});
+    fs::permissions(dir_, fs::perms::owner_write, fs::perm_options::add);
+    EXPECT_EQ(read_file(p), "old content");
+    EXPECT_EQ(entries(), std::vector<std::string>{"ckpt.safetensors"});
+}
+
+TEST_F(AtomicFile, PathWithoutFileNameFails) {
+    expect_file_error([&] { write_file_atomic(dir_.string() + "/", "x"); }, {dir_.string()});
+    EXPECT_TRUE(entries().empty());
+}
+
+// Writers racing on one file: each temporary has its own name, so the result is one complete content, never a mix.
+TEST_F(AtomicFile, ConcurrentWritersLeaveOneCompleteContent) {
+    const fs::path p = dir_ / "shared.bin";
+    std::vector<std::string> contents;
+    for (int t = 0; t < 4; ++t) contents.push_back(std::string(200'000 + t, static_cast<char>('a' + t)));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 10; ++i) write_file_atomic(p, contents[t]);
+        });
+    }
+    for (auto& th : threads) th.join();
+    const std::string result = read_file(p);
+    EXPECT_NE(std::find(contents.begin(), contents.end(), result), contents.end());
+    EXPECT_EQ(entries(), std::vector<std::string>{"shared.bin"});
+}
+
+TEST_F(AtomicFile, ReadMissingFileNamesIt) {
+    const fs::path p = dir_ / "missing.safetensors";
+    expect_file_error([&] { read_file(p); }, {p.string(), "No such file or directory"});
+}
+
+TEST_F(AtomicFile, ReadFolderIsAnError) {
+    expect_file_error([&] { read_file(dir_); }, {dir_.string()});
+}
+
+TEST_F(AtomicFile, EnsureDirectoryCreatesParentsAndIsIdempotent) {
+    const fs::path d = dir_ / "a" / "b" / "c";
+    ensure_directory(d);
+    EXPECT_TRUE(fs::is_directory(d));
+    ensure_directory(d);
+    write_file_atomic(d / "f", "x");
+    EXPECT_EQ(read_file(d / "f"), "x");
+}
+
+TEST_F(AtomicFile, EnsureDirectoryFailsOnFiles) {
+    const fs::path file = dir_ / "taken";
+    write_file_atomic(file, "x");
+    expect_file_error([&] { ensure_directory(file); }, {file.string()});
+    expect_file_error([&] { ensure_directory(file / "sub"); }, {(file / "sub").string()});
+    EXPECT_EQ(read_file(file), "x");
+}
+
+}  // namespace
+}  // namespace moe
