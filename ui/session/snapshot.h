@@ -1,0 +1,88 @@
+// What the GUI shows, as an immutable value the trainer thread publishes at a bounded rate. Widgets only read
+// snapshots (std::shared_ptr<const Snapshot>); they never touch a trainer, so the GUI never waits on a step.
+#pragma once
+
+#include "core/accounting.h"
+#include "core/config.h"
+#include "core/train/metrics.h"
+
+#include <QString>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace moe::ui {
+
+struct Series {
+    std::vector<double> x, y;
+};
+
+// One MoE layer of one model.
+struct LayerSnapshot {
+    int layer = 0;
+    int n_routed = 0, n_shared = 0, top_k = 0;
+    std::vector<double> load_fraction;  // [N_r] share of token-slots in the latest routing sample (sums to 1)
+    std::vector<double> mean_prob;      // [N_r] mean gate probability
+    std::vector<bool> dead;             // [N_r] no token in the latest sample
+    LayerBalance balance;
+    std::vector<std::vector<double>> domain_load;  // [domain][expert] token-slots, accumulated since reset
+    std::vector<double> util_steps;                // utilisation over time: step of each row
+    std::vector<std::vector<double>> util_rows;    // [time][expert] load fraction
+};
+
+// The probe text through one MoE layer (LM only).
+struct ProbeLayer {
+    int layer = 0;
+    std::vector<std::vector<float>> scores;    // [T][N_r] softmax gate probabilities
+    std::vector<std::vector<int>> topk_idx;    // [T][k]
+    std::vector<std::vector<float>> topk_weight;  // [T][k]
+    std::vector<float> shared_share;           // [T] |shared| / (|shared| + |routed|), 0 when K_s = 0
+};
+
+// The 2-D input plane (classifier only): a grid over [x0,x1] x [y0,y1], row-major from y0 up.
+struct PlaneSnapshot {
+    int grid = 0;
+    double x0 = -1.5, x1 = 1.5, y0 = -1.5, y1 = 1.5;
+    std::vector<std::vector<int>> top1_expert;  // [MoE layer][grid*grid]
+    std::vector<int> predicted_class;           // [grid*grid]
+    std::vector<float> points;                  // [n*2] training points
+    std::vector<int> labels;                    // [n]
+    int n_classes = 0;
+};
+
+struct ModelSnapshot {
+    QString label;
+    Config config;
+    Accounting accounting;
+    bool language = true;
+    std::vector<std::string> domain_names;
+    Series loss, val_loss, aux_loss, lr, grad_norm, accuracy;
+    std::vector<LayerSnapshot> layers;  // MoE layers only
+    std::string probe_text;
+    std::vector<ProbeLayer> probe;
+    PlaneSnapshot plane;
+    double final_val_loss = 0;  // latest validation loss (NaN before the first)
+};
+
+struct Snapshot {
+    int step = 0;
+    int target_steps = 0;
+    bool running = false;
+    double steps_per_second = 0;  // measured
+    uint64_t serial = 0;          // increases with every published snapshot
+    std::array<ModelSnapshot, 2> models;
+};
+
+using SnapshotPtr = std::shared_ptr<const Snapshot>;
+
+// One point of the 2-D plane run through a model on request (clicking the plane).
+struct PointInspection {
+    int model = 0;
+    double x = 0, y = 0;
+    std::vector<ProbeLayer> layers;  // each with T = 1
+    std::vector<float> class_probs;
+};
+
+}  // namespace moe::ui

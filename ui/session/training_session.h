@@ -1,0 +1,71 @@
+// Trains model A and model B side by side on the same batches, in a worker thread, and publishes snapshots.
+//
+// Qt's worker pattern: the GUI creates a TrainingSession, moves it to a QThread and talks to it only through
+// queued slots; the session emits snapshotReady() at most `max_snapshot_hz` times per second (plus once after every
+// Step, Pause, Reset or configure), always with a new immutable Snapshot. play/pause flags are atomics read between
+// steps, so Pause takes effect after the step in flight (one step of each model).
+#pragma once
+
+#include "ui/session/lesson.h"
+#include "ui/session/series.h"
+#include "ui/session/snapshot.h"
+
+#include <QObject>
+
+#include <atomic>
+#include <memory>
+
+class QTimer;
+
+namespace moe {
+class Trainer;
+}
+
+namespace moe::ui {
+
+class TrainingSession : public QObject {
+    Q_OBJECT
+public:
+    explicit TrainingSession(QObject* parent = nullptr);
+    ~TrainingSession() override;
+
+    // Thread-safe, immediate (not queued): stop stepping after the step in flight.
+    void requestPause() { running_.store(false); }
+    bool isRunning() const { return running_.load(); }
+    int stepsDone() const { return steps_done_.load(); }
+
+    static constexpr double max_snapshot_hz = 30.0;
+
+public slots:
+    // Builds both trainers from the lesson (throws nothing: errors are reported through error()).
+    void configure(const moe::ui::Lesson& lesson);
+    void play();
+    void pause();
+    void step();   // exactly one step of each model, then a snapshot
+    void reset();  // back to step 0 with the same lesson (fresh weights from the seed)
+    // Steps per second cap; 0 = as fast as possible. Values below 1 give slow motion (e.g. 0.5 = a step every 2 s).
+    void setSpeed(double steps_per_second);
+    void setProbeText(const QString& text);
+    // Runs one 2-D point through model `model` (0 = A, 1 = B) and answers with pointInspected().
+    void inspectPoint(int model, double x, double y);
+
+signals:
+    void snapshotReady(moe::ui::SnapshotPtr snapshot);
+    void error(const QString& message);  // a config or data problem, or NaN during training (training pauses)
+    void runningChanged(bool running);
+    void pointInspected(const moe::ui::PointInspection& inspection);
+
+private:
+    void tick();
+    void publish(bool force);
+    struct Impl;
+    std::unique_ptr<Impl> d_;
+    std::atomic<bool> running_{false};
+    std::atomic<int> steps_done_{0};
+};
+
+}  // namespace moe::ui
+
+Q_DECLARE_METATYPE(moe::ui::SnapshotPtr)
+Q_DECLARE_METATYPE(moe::ui::Lesson)
+Q_DECLARE_METATYPE(moe::ui::PointInspection)
