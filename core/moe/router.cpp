@@ -1,0 +1,188 @@
+// The DeepSeekMoE gate, forward and backward side by side. See router.h for the math.
+//
+// Work is split over tokens in chunks of a fixed size (kTokenGrain) and every token writes only its own rows, so
+// results are bit-identical for any thread count. The two GEMMs (logits, and the gradients back to x and the gate
+// weight) go through core/gemm.h, which follows the same rule.
+#include "core/moe/router.h"
+
+#include "core/error.h"
+#include "core/gemm.h"
+#include "core/parallel.h"
+
+#include <string>
+
+namespace moe {
+namespace {
+
+constexpr int64_t kTokenGrain = 64;
+
+// Added to the renormalisation denominator, as in the reference gate (topk_weight.sum() + 1e-20).
+constexpr double kNormEps = 1e-20;
+
+void check_spec(const RouterSpec& spec, int64_t n_tokens, int64_t x_cols, int64_t gate_rows, int64_t gate_cols) {
+    if (spec.n_routed < 1) throw ConfigError("router: the number of routed experts must be at least 1");
+    if (spec.top_k < 1 || spec.top_k > spec.n_routed)
+        throw ConfigError("router: top-k is " + std::to_string(spec.top_k) + " but must be between 1 and the " +
+                          std::to_string(spec.n_routed) + " routed experts");
+    if (gate_rows != spec.n_routed || gate_cols != x_cols)
+        throw ConfigError("router: the gate weight is [" + std::to_string(gate_rows) + "," +
+                          std::to_string(gate_cols) + "] but must be [n_routed=" + std::to_string(spec.n_routed) +
+                          ", hidden=" + std::to_string(x_cols) + "]");
+    if (spec.aux_alpha > 0.0 && spec.seq_aux && int64_t(spec.batch) * spec.seq != n_tokens)
+        throw ConfigError("router: the sequence-level balance loss needs batch*seq = " +
+                          std::to_string(int64_t(spec.batch) * spec.seq) + " to equal the " +
+                          std::to_string(n_tokens) + " tokens it is given");
+}
+
+// How the tokens are grouped for the balance loss: one group of all N tokens (token-level), or one per sequence
+// (seq_aux). When no balance loss is asked for and the sequence shape does not fit, f is reported over all tokens.
+struct AuxGroups {
+    int64_t count;  // S
+    int64_t size;   // tokens per group
+};
+
+AuxGroups aux_groups(const RouterSpec& spec, int64_t n_tokens) {
+    if (spec.seq_aux && spec.batch >= 1 && int64_t(spec.batch) * spec.seq == n_tokens) return {spec.batch, spec.seq};
+    return {1, n_tokens};
+}
+
+}  // namespace
+
+template <class T>
+void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gate, RouterCache<T>& cache) {
+    const int64_t n = x.rows();
+    const int nr = spec.n_routed;
+    const int k = spec.top_k;
+    check_spec(spec, n, x.cols(), gate.rows(), gate.cols());
+
+    // logits = x e^T, turned into softmax scores in place below.
+    cache.scores.resize(n, nr);
+    matmul_nt<T>(x, gate, cache.scores);
+    cache.topk_idx.resize(static_cast<size_t>(n * k));
+    cache.topk_weight.resize(n, k);
+
+    const bool renorm = spec.norm_topk_prob && k > 1;  // the reference renormalises only for k > 1
+    parallel_for(n, kTokenGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t t = begin; t < end; ++t) {
+            // Softmax with the row maximum subtracted (the same function, without overflow).
+            auto s = cache.scores.row(t).array();
+            s = (s - s.maxCoeff()).exp();
+            s /= s.sum();
+
+            // Top-k by insertion into a sorted list of length k. An expert moves ahead of another only with a
+            // strictly larger score, so among equal scores the lower index (seen first) stays first.
+            int32_t* idx = cache.topk_idx.data() + t * k;
+            T* g = cache.topk_weight.row(t).data();
+            int filled = 0;
+            for (int i = 0; i < nr; ++i) {
+                const T v = s(i);
+                int pos;
+                if (filled < k)
+                    pos = filled++;
+                else if (v > g[k - 1])
+                    pos = k - 1;
+                else
+                    continue;
+                for (; pos > 0 && g[pos - 1] < v; --pos) {
+                    g[pos] = g[pos - 1];
+                    idx[pos] = idx[pos - 1];
+                }
+                g[pos] = v;
+                idx[pos] = i;
+            }
+
+            if (renorm) {
+                T sum = 0;
+                for (int j = 0; j < k; ++j) sum += g[j];
+                const T denom = sum + T(kNormEps);
+                for (int j = 0; j < k; ++j) g[j] /= denom;
+            }
+        }
+    });
+
+    // f_i * N_r per group: the share of the group's token-slots routed to expert i, times N_r. A count, so no
+    // gradient flows through it.
+    const AuxGroups grp = aux_groups(spec, n);
+    cache.aux_f.setZero(grp.count, nr);
+    for (int64_t t = 0; t < n; ++t)
+        for (int j = 0; j < k; ++j) cache.aux_f(t / grp.size, cache.topk_idx[t * k + j]) += T(1);
+    if (grp.size > 0) cache.aux_f *= T(double(nr) / double(grp.size * k));
+
+    // aux = alpha * mean over groups of sum_i (f_i N_r) P_i, with P_i the group's mean score.
+    cache.aux_loss = 0.0;
+    if (spec.aux_alpha > 0.0 && n > 0) {
+        double total = 0.0;
+        for (int64_t s = 0; s < grp.count; ++s) {
+            const VecT<double> p =
+                cache.scores.middleRows(s * grp.size, grp.size).template cast<double>().colwise().sum().transpose() /
+                double(grp.size);
+            total += cache.aux_f.row(s).template cast<double>().dot(p.transpose());
+        }
+        cache.aux_loss = spec.aux_alpha * total / double(grp.count);
+    }
+}
+
+template <class T>
+void router_backward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gate, const RouterCache<T>& cache,
+                     const MatT<T>& dtopk_weight, MatT<T>& dx, MatT<T>& dgate) {
+    const int64_t n = x.rows();
+    const int nr = spec.n_routed;
+    const int k = spec.top_k;
+    check_spec(spec, n, x.cols(), gate.rows(), gate.cols());
+    if (dtopk_weight.rows() != n || dtopk_weight.cols() != k || dx.rows() != n || dx.cols() != x.cols() ||
+        dgate.rows() != gate.rows() || dgate.cols() != gate.cols())
+        throw ConfigError("router_backward: gradient shapes do not match the forward pass");
+
+    const bool renorm = spec.norm_topk_prob && k > 1;
+    const bool aux = spec.aux_alpha > 0.0;
+    const AuxGroups grp = aux_groups(spec, n);
+    // d aux / d s_{t,i} = alpha / S * (f_i N_r) / (tokens in the group): P_i is a mean over the group's tokens.
+    const T aux_scale = aux ? T(spec.aux_alpha / double(grp.count * grp.size)) : T(0);
+
+    // dscores, then dlogits in place. Scratch kept from call to call (one per thread and scalar type): a fresh
+    // buffer per step costs page faults that show in the step time.
+    // (A reference, because the chunks below run on other threads, where the name would mean their own copy.)
+    thread_local MatT<T> scratch;
+    MatT<T>& dlogits = scratch;
+    dlogits.resize(n, nr);
+    parallel_for(n, kTokenGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t t = begin; t < end; ++t) {
+            auto ds = dlogits.row(t);
+            if (aux)
+                ds = aux_scale * cache.aux_f.row(t / grp.size);
+            else
+                ds.setZero();
+
+            const int32_t* idx = cache.topk_idx.data() + t * k;
+            const T* dg = dtopk_weight.row(t).data();
+            if (renorm) {
+                // g_j = s_j / D with D = sum_m s_m + eps:  ds_j = (dg_j - sum_m dg_m g_m) / D.
+                T denom = 0, dot = 0;
+                for (int j = 0; j < k; ++j) denom += cache.scores(t, idx[j]);
+                denom += T(kNormEps);
+                for (int j = 0; j < k; ++j) dot += dg[j] * cache.topk_weight(t, j);
+                for (int j = 0; j < k; ++j) ds(idx[j]) += (dg[j] - dot) / denom;
+            } else {
+                for (int j = 0; j < k; ++j) ds(idx[j]) += dg[j];
+            }
+
+            // Softmax backward: dl_i = s_i (ds_i - sum_j s_j ds_j).
+            const auto s = cache.scores.row(t);
+            const T sds = s.dot(ds);
+            ds = (s.array() * (ds.array() - sds)).matrix();
+        }
+    });
+
+    matmul_nn<T>(dlogits, gate, dx, /*accumulate=*/true);
+    matmul_tn<T>(dlogits, x, dgate, /*accumulate=*/true);
+}
+
+#define MOE_INSTANTIATE(T)                                                                                        \
+    template void router_forward<T>(const RouterSpec&, const MatT<T>&, const MatT<T>&, RouterCache<T>&);          \
+    template void router_backward<T>(const RouterSpec&, const MatT<T>&, const MatT<T>&, const RouterCache<T>&, \
+                                     const MatT<T>&, MatT<T>&, MatT<T>&);
+MOE_INSTANTIATE(float)
+MOE_INSTANTIATE(double)
+#undef MOE_INSTANTIATE
+
+}  // namespace moe

@@ -1,0 +1,339 @@
+// The MoE layer: the Fast path against the plain Reference path (forward, balance loss and every gradient), the
+// whole layer against central finite differences in double, and the Fast path bit-identical across thread counts.
+#include "core/error.h"
+#include "core/moe/moe_layer.h"
+#include "core/parallel.h"
+#include "core/rng.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+namespace moe {
+namespace {
+
+// ---- A layer's parameters, its gradients and one training step (forward + backward). ----
+
+template <class T>
+struct Params {
+    MatT<T> gate, w_gate, w_up, w_down, s_gate, s_up, s_down;
+
+    Params(const MoESpec& s) {
+        const int64_t d = s.hidden, I = s.inter, nr = s.router.n_routed, si = int64_t(s.n_shared) * I;
+        gate.setZero(nr, d);
+        w_gate.setZero(nr * I, d);
+        w_up.setZero(nr * I, d);
+        w_down.setZero(nr * d, I);
+        if (si > 0) {
+            s_gate.setZero(si, d);
+            s_up.setZero(si, d);
+            s_down.setZero(d, si);
+        }
+    }
+    std::vector<MatT<T>*> all() { return {&gate, &w_gate, &w_up, &w_down, &s_gate, &s_up, &s_down}; }
+    std::vector<const MatT<T>*> all() const { return {&gate, &w_gate, &w_up, &w_down, &s_gate, &s_up, &s_down}; }
+    MoEWeights<T> weights(bool shared) const {
+        return {&gate, &w_gate, &w_up, &w_down, shared ? &s_gate : nullptr, shared ? &s_up : nullptr,
+                shared ? &s_down : nullptr};
+    }
+    MoEGrads<T> grads(bool shared) {
+        return {&gate, &w_gate, &w_up, &w_down, shared ? &s_gate : nullptr, shared ? &s_up : nullptr,
+                shared ? &s_down : nullptr};
+    }
+};
+const char* const kParamNames[] = {"gate", "w_gate", "w_up", "w_down", "s_gate", "s_up", "s_down"};
+
+template <class T>
+void fill_normal(MatT<T>& m, Rng& rng, double std) {
+    for (int64_t i = 0; i < m.size(); ++i) m.data()[i] = T(rng.normal(0.0, std));
+}
+
+template <class T>
+struct StepResult {
+    MatT<T> y, dx;
+    double aux = 0;
+    Params<T> grads;
+    std::vector<int64_t> load;
+    MoECache<T> cache;
+    explicit StepResult(const MoESpec& s) : grads(s) {}
+};
+
+template <class T>
+StepResult<T> step(const MoESpec& spec, const Params<T>& p, const MatT<T>& x, const MatT<T>& dy, MoEPath path) {
+    StepResult<T> r(spec);
+    const bool shared = spec.n_shared > 0;
+    moe_forward(spec, p.weights(shared), x, path, r.cache, r.y);
+    r.aux = r.cache.router.aux_loss;
+    r.load = r.cache.expert_load;
+    MoEGrads<T> g = r.grads.grads(shared);
+    moe_backward(spec, p.weights(shared), x, path, r.cache, dy, r.dx, g);
+    return r;
+}
+
+// A shape of the brief: N_r routed experts, K_s shared, top-k, and the gate's options.
+struct Shape {
+    int n_routed, n_shared, top_k;
+    bool norm, seq_aux;
+};
+
+std::string shape_name(const Shape& s) {
+    return "R" + std::to_string(s.n_routed) + "_S" + std::to_string(s.n_shared) + "_k" + std::to_string(s.top_k) +
+           (s.norm ? "_norm" : "_raw") + (s.seq_aux ? "_seqaux" : "_tokaux");
+}
+
+void PrintTo(const Shape& s, std::ostream* os) { *os << shape_name(s); }
+
+MoESpec make_spec(const Shape& s, int d, int inter, int batch, int seq, double alpha) {
+    MoESpec spec;
+    spec.hidden = d;
+    spec.inter = inter;
+    spec.n_shared = s.n_shared;
+    spec.router.n_routed = s.n_routed;
+    spec.router.top_k = s.top_k;
+    spec.router.norm_topk_prob = s.norm;
+    spec.router.aux_alpha = alpha;
+    spec.router.seq_aux = s.seq_aux;
+    spec.router.batch = batch;
+    spec.router.seq = seq;
+    return spec;
+}
+
+// Random inputs (never zeros): weights, x and the upstream gradient dy.
+template <class T>
+struct Problem {
+    MoESpec spec;
+    Params<T> p;
+    MatT<T> x, dy;
+    Problem(const MoESpec& s, uint64_t seed, double w_std = 0.3) : spec(s), p(s) {
+        Rng rng(seed);
+        const int64_t n = int64_t(s.router.batch) * s.router.seq;
+        for (MatT<T>* m : p.all()) fill_normal(*m, rng, w_std);
+        fill_normal(p.gate, rng, 1.0);  // a sharper gate: routing that is far from uniform
+        x.resize(n, s.hidden);
+        dy.resize(n, s.hidden);
+        fill_normal(x, rng, 1.0);
+        fill_normal(dy, rng, 1.0);
+    }
+};
+
+// max |a - b| / max |b|: a relative error on the scale of the tensor.
+template <class T>
+double rel_err(const MatT<T>& a, const MatT<T>& b) {
+    EXPECT_EQ(a.rows(), b.rows());
+    EXPECT_EQ(a.cols(), b.cols());
+    if (a.rows() != b.rows() || a.cols() != b.cols() || b.size() == 0) return b.size() == 0 ? 0.0 : 1e300;
+    const double scale = std::max(double(b.cwiseAbs().maxCoeff()), 1e-300);
+    return double((a - b).cwiseAbs().maxCoeff()) / scale;
+}
+
+template <class T>
+void expect_fast_matches_reference(const Shape& shape, double tol, uint64_t seed) {
+    const MoESpec spec = make_spec(shape, 16, 8, 2, 24, 0.05);
+    Problem<T> pb(spec, seed);
+    StepResult<T> ref = step(spec, pb.p, pb.x, pb.dy, MoEPath::Reference);
+    StepResult<T> fast = step(spec, pb.p, pb.x, pb.dy, MoEPath::Fast);
+
+    const int64_t n = pb.x.rows();
+    EXPECT_EQ(ref.cache.router.topk_idx, fast.cache.router.topk_idx);
+    EXPECT_LT(rel_err(fast.y, ref.y), tol) << "y";
+    EXPECT_NEAR(fast.aux, ref.aux, tol * std::abs(ref.aux)) << "aux";
+    EXPECT_GT(ref.aux, 0.0);
+    EXPECT_LT(rel_err(fast.dx, ref.dx), tol) << "dx";
+    auto fg = fast.grads.all(), rg = ref.grads.all();
+    for (size_t i = 0; i < fg.size(); ++i) {
+        if (i >= 4 && shape.n_shared == 0) continue;
+        EXPECT_GT(rg[i]->cwiseAbs().maxCoeff(), T(0)) << kParamNames[i];
+        EXPECT_LT(rel_err(*fg[i], *rg[i]), tol) << kParamNames[i];
+    }
+
+    // What the inspector and metrics read.
+    for (StepResult<T>* r : {&ref, &fast}) {
+        ASSERT_EQ(int(r->load.size()), shape.n_routed);
+        EXPECT_EQ(std::accumulate(r->load.begin(), r->load.end(), int64_t(0)), n * shape.top_k);
+        MatT<T> sum = r->cache.routed_out;
+        if (shape.n_shared > 0) {
+            ASSERT_EQ(r->cache.shared_out.rows(), n);
+            sum += r->cache.shared_out;
+        } else {
+            EXPECT_EQ(r->cache.shared_out.size(), 0);
+        }
+        EXPECT_TRUE(sum == r->y);
+    }
+    EXPECT_EQ(ref.load, fast.load);
+    EXPECT_LT(rel_err(fast.cache.routed_out, ref.cache.routed_out), tol);
+}
+
+const Shape kShapes[] = {
+    {16, 0, 2, true, false}, {16, 0, 2, false, true}, {15, 1, 1, true, false}, {15, 1, 1, true, true},
+    {31, 1, 3, true, true},  {31, 1, 3, false, false}, {63, 1, 7, true, false}, {63, 1, 7, false, true},
+    {64, 2, 6, true, true},  {64, 2, 6, false, false}, {16, 0, 1, false, false},  // switch-style
+    {16, 0, 1, false, true},
+};
+
+class FastVsReference : public ::testing::TestWithParam<Shape> {};
+
+TEST_P(FastVsReference, Double) { expect_fast_matches_reference<double>(GetParam(), 1e-10, 11); }
+
+// Float: the two paths sum the same products in different orders (Eigen's blocked GEMM vs. plain loops, different
+// orders in the combine and the dx gather). A float sum of up to 16 products carries a relative rounding error of a
+// few 1e-7 of its terms' size; through the expert's three products, the combine and the backward the worst error
+// measured over these shapes is 4.4e-7 of the tensor's scale. 5e-6 leaves a margin of ten; a wrong term (a missing
+// factor, a dropped slot) moves results by far more than that.
+TEST_P(FastVsReference, Float) { expect_fast_matches_reference<float>(GetParam(), 5e-6, 12); }
+
+INSTANTIATE_TEST_SUITE_P(MoELayer, FastVsReference, ::testing::ValuesIn(kShapes),
+                         [](const auto& info) { return shape_name(info.param); });
+
+// ---- Finite differences of the whole layer (dx and every weight gradient, balance loss included), in double. ----
+
+// Smallest gap between the k-th and (k+1)-th score of any token: finite differences need to stay inside one
+// top-k selection.
+double topk_margin(const MatD& scores, int k) {
+    double margin = 1e300;
+    for (int64_t t = 0; t < scores.rows(); ++t) {
+        std::vector<double> s(scores.row(t).data(), scores.row(t).data() + scores.cols());
+        std::sort(s.begin(), s.end(), std::greater<>());
+        if (k < int(s.size())) margin = std::min(margin, s[k - 1] - s[k]);
+    }
+    return margin;
+}
+
+class LayerFd : public ::testing::TestWithParam<Shape> {};
+
+TEST_P(LayerFd, GradientsMatchFiniteDifferences) {
+    const Shape shape = GetParam();
+    const MoESpec spec = make_spec(shape, 6, 4, 2, 4, 0.2);  // alpha large so the balance loss is felt
+    const bool shared = shape.n_shared > 0;
+
+    // Deterministic search for inputs with every score at least 1e-4 away from its token's top-k boundary.
+    std::unique_ptr<Problem<double>> pb;
+    for (uint64_t seed = 1; seed < 500; ++seed) {
+        pb = std::make_unique<Problem<double>>(spec, seed, 0.5);
+        MoECache<double> c;
+        MatD y;
+        moe_forward(spec, pb->p.weights(shared), pb->x, MoEPath::Fast, c, y);
+        if (topk_margin(c.router.scores, shape.top_k) > 1e-4) break;
+        pb.reset();
+    }
+    ASSERT_TRUE(pb);
+
+    // L = sum(dy .* y) + aux, so dL/dy = dy and the backward adds the balance loss's gradient itself.
+    auto loss = [&]() {
+        MoECache<double> c;
+        MatD y;
+        moe_forward(spec, pb->p.weights(shared), pb->x, MoEPath::Fast, c, y);
+        return (pb->dy.array() * y.array()).sum() + c.router.aux_loss;
+    };
+    StepResult<double> r = step(spec, pb->p, pb->x, pb->dy, MoEPath::Fast);
+
+    const double eps = 1e-6;
+    auto check = [&](MatD& param, const MatD& grad, const std::string& name) {
+        ASSERT_EQ(param.rows(), grad.rows());
+        ASSERT_EQ(param.cols(), grad.cols());
+        for (int64_t i = 0; i < param.size(); ++i) {
+            const double keep = param.data()[i];
+            param.data()[i] = keep + eps;
+            const double lp = loss();
+            param.data()[i] = keep - eps;
+            const double lm = loss();
+            param.data()[i] = keep;
+            const double fd = (lp - lm) / (2 * eps);
+            ASSERT_NEAR(grad.data()[i], fd, 1e-7 + 1e-6 * std::abs(fd)) << name << "[" << i << "]";
+        }
+    };
+    check(pb->x, r.dx, "dx");
+    auto params = pb->p.all();
+    auto grads = r.grads.all();
+    for (size_t i = 0; i < params.size(); ++i) {
+        if (i >= 4 && !shared) continue;
+        check(*params[i], *grads[i], kParamNames[i]);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(MoELayer, LayerFd,
+                         ::testing::Values(Shape{8, 1, 3, true, true}, Shape{6, 0, 2, false, false},
+                                           Shape{4, 2, 1, true, false}, Shape{5, 1, 2, true, false},
+                                           Shape{6, 0, 1, false, true}),
+                         [](const auto& info) { return shape_name(info.param); });
+
+// ---- Determinism: the Fast path gives the same bits on 1 and on 2 threads. ----
+
+class MoELayerThreads : public ::testing::Test {
+protected:
+    void TearDown() override { set_num_threads(0); }
+};
+
+template <class T>
+void expect_identical(const StepResult<T>& a, const StepResult<T>& b) {
+    EXPECT_TRUE(a.y == b.y);
+    EXPECT_TRUE(a.dx == b.dx);
+    EXPECT_EQ(a.aux, b.aux);
+    EXPECT_EQ(a.load, b.load);
+    EXPECT_EQ(a.cache.router.topk_idx, b.cache.router.topk_idx);
+    EXPECT_TRUE(a.cache.router.topk_weight == b.cache.router.topk_weight);
+    auto ga = a.grads.all(), gb = b.grads.all();
+    for (size_t i = 0; i < ga.size(); ++i) EXPECT_TRUE(*ga[i] == *gb[i]) << kParamNames[i];
+}
+
+TEST_F(MoELayerThreads, FastPathIsBitIdenticalOnOneAndTwoThreads) {
+    // 256 tokens over 64 experts: many expert chunks, several token and row chunks, all load-dependent.
+    const MoESpec spec = make_spec(Shape{64, 2, 6, true, true}, 64, 32, 4, 64, 0.01);
+    Problem<float> pb(spec, 5, 0.1);
+    set_num_threads(1);
+    StepResult<float> one = step(spec, pb.p, pb.x, pb.dy, MoEPath::Fast);
+    set_num_threads(2);
+    ASSERT_EQ(num_threads(), 2);
+    StepResult<float> two = step(spec, pb.p, pb.x, pb.dy, MoEPath::Fast);
+    expect_identical(one, two);
+    StepResult<float> again = step(spec, pb.p, pb.x, pb.dy, MoEPath::Fast);
+    expect_identical(one, again);
+}
+
+// The Fast path reuses its buffers from step to step: a cache that served other shapes gives the same result.
+TEST(MoELayer, FastPathReusesItsCacheAcrossShapes) {
+    const MoESpec big = make_spec(Shape{16, 1, 3, true, false}, 16, 8, 2, 24, 0.05);
+    const MoESpec small = make_spec(Shape{16, 1, 3, true, false}, 16, 8, 1, 10, 0.05);
+    Problem<double> pb(big, 3), ps(small, 4);
+    ps.p = pb.p;  // same weights, fewer tokens
+    StepResult<double> fresh = step(big, pb.p, pb.x, pb.dy, MoEPath::Fast);
+
+    MoECache<double> cache;
+    MatD y, dx;
+    Params<double> g(big);
+    auto grads = g.grads(true);
+    moe_forward(big, pb.p.weights(true), pb.x, MoEPath::Fast, cache, y);
+    moe_forward(small, ps.p.weights(true), ps.x, MoEPath::Fast, cache, y);
+    moe_backward(small, ps.p.weights(true), ps.x, MoEPath::Fast, cache, ps.dy, dx, grads);
+    for (MatD* m : g.all()) m->setZero();
+    moe_forward(big, pb.p.weights(true), pb.x, MoEPath::Fast, cache, y);
+    moe_backward(big, pb.p.weights(true), pb.x, MoEPath::Fast, cache, pb.dy, dx, grads);
+    EXPECT_TRUE(y == fresh.y);
+    EXPECT_TRUE(dx == fresh.dx);
+    auto gf = fresh.grads.all(), gr = g.all();
+    for (size_t i = 0; i < gf.size(); ++i) EXPECT_TRUE(*gf[i] == *gr[i]) << kParamNames[i];
+}
+
+TEST(MoELayer, RejectsMismatchedShapes) {
+    const MoESpec spec = make_spec(Shape{8, 1, 2, true, false}, 8, 4, 1, 6, 0.01);
+    Problem<double> pb(spec, 1);
+    MoECache<double> cache;
+    MatD y;
+    // Shared experts asked for but not given.
+    EXPECT_THROW(moe_forward(spec, pb.p.weights(false), pb.x, MoEPath::Fast, cache, y), ConfigError);
+    // Wrong input width.
+    MatD x_bad = MatD::Ones(6, 7);
+    EXPECT_THROW(moe_forward(spec, pb.p.weights(true), x_bad, MoEPath::Reference, cache, y), ConfigError);
+    // top-k larger than the routed experts.
+    MoESpec bad = spec;
+    bad.router.top_k = 9;
+    EXPECT_THROW(moe_forward(bad, pb.p.weights(true), pb.x, MoEPath::Fast, cache, y), ConfigError);
+}
+
+}  // namespace
+}  // namespace moe

@@ -1,0 +1,310 @@
+// The DeepSeekMoE gate against a hand-worked case and a plain transcription of the reference MoEGate formulas, and
+// its backward pass against central finite differences in double.
+#include "core/error.h"
+#include "core/moe/router.h"
+#include "core/rng.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+namespace moe {
+namespace {
+
+// ---- A plain transcription of the reference gate (MoEGate.forward), in double, for the expected values. ----
+
+std::vector<double> softmax_row(const std::vector<double>& logits) {
+    double mx = *std::max_element(logits.begin(), logits.end());
+    std::vector<double> s(logits.size());
+    double sum = 0;
+    for (size_t i = 0; i < s.size(); ++i) sum += (s[i] = std::exp(logits[i] - mx));
+    for (auto& v : s) v /= sum;
+    return s;
+}
+
+// token-level:  ce = one_hot(topk_idx).mean(0); Pi = scores.mean(0); fi = ce * N_r; aux = (Pi * fi).sum() * alpha
+double ref_aux_token(const std::vector<std::vector<double>>& scores, const std::vector<std::vector<int>>& idx, int nr,
+                     double alpha) {
+    const size_t n = scores.size(), k = idx[0].size();
+    std::vector<double> ce(nr, 0.0), pi(nr, 0.0);
+    for (size_t t = 0; t < n; ++t)
+        for (size_t j = 0; j < k; ++j) ce[idx[t][j]] += 1.0 / double(n * k);
+    for (size_t t = 0; t < n; ++t)
+        for (int i = 0; i < nr; ++i) pi[i] += scores[t][i] / double(n);
+    double aux = 0;
+    for (int i = 0; i < nr; ++i) aux += pi[i] * ce[i] * nr;
+    return aux * alpha;
+}
+
+// seq_aux: ce[b] = scatter_add(ones) / (seq*k/N_r); aux = (ce * scores[b].mean(seq)).sum(1).mean() * alpha
+double ref_aux_seq(const std::vector<std::vector<double>>& scores, const std::vector<std::vector<int>>& idx, int nr,
+                   int bsz, int seq, double alpha) {
+    const size_t k = idx[0].size();
+    double total = 0;
+    for (int b = 0; b < bsz; ++b) {
+        std::vector<double> ce(nr, 0.0), mean(nr, 0.0);
+        for (int t = 0; t < seq; ++t)
+            for (size_t j = 0; j < k; ++j) ce[idx[b * seq + t][j]] += 1.0;
+        for (auto& c : ce) c /= double(seq * k) / nr;
+        for (int t = 0; t < seq; ++t)
+            for (int i = 0; i < nr; ++i) mean[i] += scores[b * seq + t][i] / seq;
+        double row = 0;
+        for (int i = 0; i < nr; ++i) row += ce[i] * mean[i];
+        total += row;
+    }
+    return total / bsz * alpha;
+}
+
+// ---- The hand-worked case: 4 tokens, 4 experts, gate = identity so the logits are the inputs themselves. ----
+
+const double kLogits[4][4] = {
+    {1.0, 2.0, 0.5, -1.0},   // order 1, 0, 2, 3
+    {0.0, 3.0, 3.0, 1.0},    // experts 1 and 2 tie: 1 first
+    {2.0, 0.0, 0.0, 0.0},    // 0, then a three-way tie for second place: 1
+    {-0.5, 0.25, 1.5, 1.0},  // order 2, 3, 1, 0
+};
+
+struct HandCase {
+    MatD x = MatD(4, 4);
+    MatD gate = MatD::Identity(4, 4);
+    std::vector<std::vector<double>> scores;
+    HandCase() {
+        for (int t = 0; t < 4; ++t) {
+            std::vector<double> l(4);
+            for (int i = 0; i < 4; ++i) l[i] = x(t, i) = kLogits[t][i];
+            scores.push_back(softmax_row(l));
+        }
+    }
+};
+
+RouterSpec hand_spec(int k, bool norm) {
+    RouterSpec spec;
+    spec.n_routed = 4;
+    spec.top_k = k;
+    spec.norm_topk_prob = norm;
+    spec.aux_alpha = 0.01;
+    spec.batch = 2;
+    spec.seq = 2;
+    return spec;
+}
+
+TEST(Router, HandWorkedTop2) {
+    HandCase hc;
+    const std::vector<std::vector<int>> expect_idx = {{1, 0}, {1, 2}, {0, 1}, {2, 3}};
+    for (bool norm : {false, true}) {
+        for (bool seq_aux : {false, true}) {
+            RouterSpec spec = hand_spec(2, norm);
+            spec.seq_aux = seq_aux;
+            RouterCache<double> c;
+            router_forward(spec, hc.x, hc.gate, c);
+            for (int t = 0; t < 4; ++t) {
+                double sel_sum = 0;
+                for (int j = 0; j < 2; ++j) sel_sum += hc.scores[t][expect_idx[t][j]];
+                for (int i = 0; i < 4; ++i) EXPECT_NEAR(c.scores(t, i), hc.scores[t][i], 1e-15);
+                for (int j = 0; j < 2; ++j) {
+                    EXPECT_EQ(c.topk_idx[t * 2 + j], expect_idx[t][j]) << "token " << t << " slot " << j;
+                    const double raw = hc.scores[t][expect_idx[t][j]];
+                    const double want = norm ? raw / (sel_sum + 1e-20) : raw;
+                    EXPECT_NEAR(c.topk_weight(t, j), want, 1e-15);
+                }
+            }
+            const double want_aux = seq_aux ? ref_aux_seq(hc.scores, expect_idx, 4, 2, 2, 0.01)
+                                            : ref_aux_token(hc.scores, expect_idx, 4, 0.01);
+            EXPECT_NEAR(c.aux_loss, want_aux, 1e-15);
+            // f_i * N_r: token-level, expert 1 gets 3 of the 8 slots -> 3/8 * 4 = 1.5.
+            if (!seq_aux) {
+                ASSERT_EQ(c.aux_f.rows(), 1);
+                EXPECT_DOUBLE_EQ(c.aux_f(0, 0), 1.0);
+                EXPECT_DOUBLE_EQ(c.aux_f(0, 1), 1.5);
+                EXPECT_DOUBLE_EQ(c.aux_f(0, 2), 1.0);
+                EXPECT_DOUBLE_EQ(c.aux_f(0, 3), 0.5);
+            } else {
+                // Sequence 0 (tokens 0,1): experts 1,0,1,2; sequence 1 (tokens 2,3): 0,1,2,3. Each over 4 slots, x4.
+                ASSERT_EQ(c.aux_f.rows(), 2);
+                EXPECT_DOUBLE_EQ(c.aux_f(0, 0), 1.0);
+                EXPECT_DOUBLE_EQ(c.aux_f(0, 1), 2.0);
+                EXPECT_DOUBLE_EQ(c.aux_f(0, 2), 1.0);
+                EXPECT_DOUBLE_EQ(c.aux_f(0, 3), 0.0);
+                for (int i = 0; i < 4; ++i) EXPECT_DOUBLE_EQ(c.aux_f(1, i), 1.0);
+            }
+        }
+    }
+}
+
+TEST(Router, Top1KeepsRawScoreEvenWithNorm) {
+    HandCase hc;
+    const int expect_idx[4] = {1, 1, 0, 2};  // token 1: experts 1 and 2 tie, the lower index wins
+    for (bool norm : {false, true}) {
+        RouterCache<double> c;
+        router_forward(hand_spec(1, norm), hc.x, hc.gate, c);
+        for (int t = 0; t < 4; ++t) {
+            EXPECT_EQ(c.topk_idx[t], expect_idx[t]);
+            EXPECT_DOUBLE_EQ(c.topk_weight(t, 0), hc.scores[t][expect_idx[t]]);  // not renormalised to 1
+        }
+    }
+}
+
+TEST(Router, TiesGoToTheLowerIndexInDescendingOrder) {
+    // All four experts equal: top-3 is 0, 1, 2 in that order.
+    MatD x = MatD::Constant(1, 4, 0.5);
+    RouterSpec spec = hand_spec(3, true);
+    spec.aux_alpha = 0.0;
+    RouterCache<double> c;
+    router_forward(spec, x, MatD(MatD::Identity(4, 4)), c);
+    EXPECT_EQ(c.topk_idx, (std::vector<int32_t>{0, 1, 2}));
+    for (int j = 0; j < 3; ++j) EXPECT_NEAR(c.topk_weight(0, j), 1.0 / 3.0, 1e-15);
+    EXPECT_EQ(c.aux_loss, 0.0);
+}
+
+TEST(Router, NoAuxLossWhenAlphaIsZero) {
+    HandCase hc;
+    RouterSpec spec = hand_spec(2, true);
+    spec.aux_alpha = 0.0;
+    RouterCache<double> c;
+    router_forward(spec, hc.x, hc.gate, c);
+    EXPECT_EQ(c.aux_loss, 0.0);
+    // ... and no gradient from it: with dtopk = 0 the gradients stay zero.
+    MatD dx = MatD::Zero(4, 4), dgate = MatD::Zero(4, 4);
+    router_backward(spec, hc.x, hc.gate, c, MatD(MatD::Zero(4, 2)), dx, dgate);
+    EXPECT_EQ(dx.cwiseAbs().maxCoeff(), 0.0);
+    EXPECT_EQ(dgate.cwiseAbs().maxCoeff(), 0.0);
+}
+
+TEST(Router, RejectsBadSettings) {
+    HandCase hc;
+    RouterCache<double> c;
+    RouterSpec spec = hand_spec(5, true);  // top-k > experts
+    EXPECT_THROW(router_forward(spec, hc.x, hc.gate, c), ConfigError);
+    spec = hand_spec(2, true);
+    spec.seq_aux = true;
+    spec.seq = 3;  // 2*3 != 4 tokens
+    EXPECT_THROW(router_forward(spec, hc.x, hc.gate, c), ConfigError);
+    spec = hand_spec(2, true);
+    EXPECT_THROW(router_forward(spec, hc.x, MatD(MatD::Identity(3, 4)), c), ConfigError);
+}
+
+// ---- Finite differences: objective L = sum(R .* topk_weight) + aux_loss. ----
+
+void fill_normal(MatD& m, Rng& rng, double std) {
+    for (int64_t i = 0; i < m.size(); ++i) m.data()[i] = rng.normal(0.0, std);
+}
+
+// Smallest gap between the k-th and (k+1)-th largest score over all tokens: the selection is piecewise constant, so
+// finite differences are only valid well inside one piece.
+double topk_margin(const MatD& scores, int k) {
+    double margin = 1e300;
+    for (int64_t t = 0; t < scores.rows(); ++t) {
+        std::vector<double> s(scores.row(t).data(), scores.row(t).data() + scores.cols());
+        std::sort(s.begin(), s.end(), std::greater<>());
+        if (k < int(s.size())) margin = std::min(margin, s[k - 1] - s[k]);
+    }
+    return margin;
+}
+
+double objective(const RouterSpec& spec, const MatD& x, const MatD& gate, const MatD& R) {
+    RouterCache<double> c;
+    router_forward(spec, x, gate, c);
+    return (R.array() * c.topk_weight.array()).sum() + c.aux_loss;
+}
+
+struct FdCase {
+    int k;
+    bool norm;
+    bool seq_aux;
+};
+
+void PrintTo(const FdCase& c, std::ostream* os) {
+    *os << "k=" << c.k << (c.norm ? " norm" : " raw") << (c.seq_aux ? " seq_aux" : " token-level aux");
+}
+
+class RouterFd : public ::testing::TestWithParam<FdCase> {};
+
+TEST_P(RouterFd, GradientsMatchFiniteDifferences) {
+    const FdCase p = GetParam();
+    RouterSpec spec;
+    spec.n_routed = 6;
+    spec.top_k = p.k;
+    spec.norm_topk_prob = p.norm;
+    spec.aux_alpha = 0.3;  // large, so the balance loss's gradient is a visible part of the total
+    spec.seq_aux = p.seq_aux;
+    spec.batch = 2;
+    spec.seq = 5;
+    const int n = 10, d = 7;
+
+    MatD x(n, d), gate(spec.n_routed, d), R(n, p.k);
+    RouterCache<double> c;
+    // Draw inputs until no score is within 1e-4 of the top-k boundary (deterministic: seeds in order).
+    bool found = false;
+    for (uint64_t seed = 1; seed < 200 && !found; ++seed) {
+        Rng rng(seed);
+        fill_normal(x, rng, 1.0);
+        fill_normal(gate, rng, 0.7);
+        fill_normal(R, rng, 1.0);
+        router_forward(spec, x, gate, c);
+        found = topk_margin(c.scores, p.k) > 1e-4;
+    }
+    ASSERT_TRUE(found);
+
+    MatD dx = MatD::Zero(n, d), dgate = MatD::Zero(spec.n_routed, d);
+    router_backward(spec, x, gate, c, R, dx, dgate);
+
+    const double eps = 1e-6;
+    auto check = [&](MatD& param, const MatD& grad, const char* name) {
+        for (int64_t i = 0; i < param.size(); ++i) {
+            const double keep = param.data()[i];
+            param.data()[i] = keep + eps;
+            const double lp = objective(spec, x, gate, R);
+            param.data()[i] = keep - eps;
+            const double lm = objective(spec, x, gate, R);
+            param.data()[i] = keep;
+            const double fd = (lp - lm) / (2 * eps);
+            EXPECT_NEAR(grad.data()[i], fd, 1e-8 + 1e-6 * std::abs(fd)) << name << "[" << i << "]";
+        }
+    };
+    check(x, dx, "dx");
+    check(gate, dgate, "dgate");
+
+    // The accumulation contract: a second backward adds the same amount again.
+    MatD dx2 = dx, dgate2 = dgate;
+    router_backward(spec, x, gate, c, R, dx2, dgate2);
+    EXPECT_NEAR((dx2 - 2 * dx).cwiseAbs().maxCoeff(), 0.0, 1e-14);
+    EXPECT_NEAR((dgate2 - 2 * dgate).cwiseAbs().maxCoeff(), 0.0, 1e-14);
+}
+
+INSTANTIATE_TEST_SUITE_P(Router, RouterFd,
+                         ::testing::Values(FdCase{2, true, false}, FdCase{2, false, false}, FdCase{2, true, true},
+                                           FdCase{2, false, true}, FdCase{3, true, true}, FdCase{1, true, false},
+                                           FdCase{1, false, true}),
+                         [](const auto& info) {
+                             return "k" + std::to_string(info.param.k) + (info.param.norm ? "_norm" : "_raw") +
+                                    (info.param.seq_aux ? "_seqaux" : "_tokenaux");
+                         });
+
+TEST(Router, FloatMatchesDouble) {
+    RouterSpec spec;
+    spec.n_routed = 8;
+    spec.top_k = 3;
+    spec.aux_alpha = 0.01;
+    MatD x(32, 16), gate(8, 16);
+    RouterCache<double> cd;
+    RouterCache<float> cf;
+    bool found = false;  // inputs with no score near the top-k boundary, where float could pick differently
+    for (uint64_t seed = 1; seed < 200 && !found; ++seed) {
+        Rng rng(seed);
+        fill_normal(x, rng, 1.0);
+        fill_normal(gate, rng, 0.5);
+        router_forward(spec, x, gate, cd);
+        found = topk_margin(cd.scores, 3) > 1e-4;
+    }
+    ASSERT_TRUE(found);
+    router_forward(spec, Mat(x.cast<float>()), Mat(gate.cast<float>()), cf);
+    EXPECT_EQ(cd.topk_idx, cf.topk_idx);
+    EXPECT_LT((cd.topk_weight - cf.topk_weight.cast<double>()).cwiseAbs().maxCoeff(), 1e-6);
+    EXPECT_NEAR(cd.aux_loss, cf.aux_loss, 1e-7);
+}
+
+}  // namespace
+}  // namespace moe
