@@ -3,6 +3,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/presets.h"
+#include "core/runtime.h"
 
 #include <CLI/CLI.hpp>
 
@@ -26,6 +27,7 @@ std::string keys_help() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    moe::configure_allocator();
     CLI::App app{"MoE Lab command line: train DeepSeekMoE and standard MoE models, inspect their routing, count parameters"};
     app.require_subcommand(1);
 

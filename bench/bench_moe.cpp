@@ -6,15 +6,19 @@
 // Counters: the layer's shape (tokens, hidden, expert_width, routed, shared, topk) and `flops`, a rate: the FLOPs of
 // one step (2*m*n*k per GEMM of forward and backward: routed experts, shared experts and router) per second.
 // Elementwise work (SwiGLU, softmax, gather / scatter) is not counted as FLOPs: it is overhead the fast path pays.
+#include "core/config.h"
 #include "core/gemm.h"
 #include "core/moe/moe_layer.h"
 #include "core/parallel.h"
+#include "core/presets.h"
+#include "core/runtime.h"
 #include "core/rng.h"
 
 #include <benchmark/benchmark.h>
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 namespace moe {
 namespace {
@@ -26,20 +30,27 @@ constexpr int kBatch = 16;
 constexpr int kSeq = 64;
 constexpr double kAlpha = 0.01;
 
-// Mirrors the MoE presets of the engine (core/presets.cpp): equal total and activated expert parameters along the
-// ladder gshard -> shared -> fine2 -> deepseek, plus the seed document's default and a Switch-style top-1. To be
-// read from the engine's preset table once that is wired in; keep the two in step until then.
+// The engine's MoE presets (core/presets.cpp) at d = 128, F = 256: the ladder gshard -> shared -> fine2 -> deepseek
+// (equal total and activated expert parameters), the seed document's default and the Switch-style top-1.
 struct Preset {
-    const char* name;
+    std::string name;
     int n_routed, n_shared, top_k;
     int inter;  // each expert's width I
     bool norm_topk_prob;
 };
-constexpr Preset kPresets[] = {
-    {"gshard", 16, 0, 2, kFfn, true},           {"shared", 15, 1, 1, kFfn, true},
-    {"fine2", 31, 1, 3, kFfn / 2, true},        {"deepseek", 63, 1, 7, kFfn / 4, true},
-    {"seed-default", 64, 2, 6, kFfn / 4, true}, {"switch", 16, 0, 1, 2 * kFfn, false},
-};
+
+std::vector<Preset> engine_presets() {
+    std::vector<Preset> out;
+    for (const PresetInfo& info : presets()) {
+        const Config c = resolve_config(info.name, "",
+                                        {"hidden_size=" + std::to_string(kHidden), "ffn_base_width=" + std::to_string(kFfn)});
+        const ModelConfig& m = c.model;
+        if (m.n_routed_experts == 0) continue;  // the dense preset has no MoE layer
+        out.push_back({info.name, m.n_routed_experts, m.n_shared_experts, m.num_experts_per_tok,
+                       m.moe_intermediate_size, m.norm_topk_prob});
+    }
+    return out;
+}
 
 MoESpec make_spec(const Preset& p) {
     MoESpec spec;
@@ -131,7 +142,8 @@ void bm_dense(benchmark::State& state, const Preset& p) {
 
 // Wall-clock time: the work runs on the thread pool, so the calling thread's CPU time would understate it.
 const bool kRegistered = [] {
-    for (const Preset& p : kPresets) {
+    configure_allocator();
+    for (const Preset& p : engine_presets()) {
         const std::string name = p.name;
         benchmark::RegisterBenchmark(("MoELayerTrain/" + name + "/reference").c_str(), bm_moe_train, p,
                                      MoEPath::Reference)

@@ -75,7 +75,8 @@ std::string as_string(const std::string& key, const json& v) {
 
 // The keys that the ladder derives; setting one of them directly turns the ladder off.
 const std::set<std::string> kLadderDerived = {"n_routed_experts", "num_experts_per_tok", "moe_intermediate_size"};
-const std::set<std::string> kLadderKeys = {"segmentation", "ladder_experts", "ladder_top_k", "ffn_base_width"};
+// ffn_base_width is not among them: it also sizes the presets that state their experts directly (switch, ...).
+const std::set<std::string> kLadderKeys = {"segmentation", "ladder_experts", "ladder_top_k"};
 
 size_t edit_distance(const std::string& a, const std::string& b) {
     std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -153,7 +154,7 @@ void finish(Config& config, const std::set<std::string>& touched) {
     for (const auto& k : touched) direct |= kLadderDerived.count(k) > 0, ladder |= kLadderKeys.count(k) > 0;
     if (direct && ladder)
         throw ConfigError(
-            "give either the ladder keys (segmentation, ladder_experts, ladder_top_k, ffn_base_width) or the expert "
+            "give either the ladder keys (segmentation, ladder_experts, ladder_top_k) or the expert "
             "keys (n_routed_experts, num_experts_per_tok, moe_intermediate_size), not both: the ladder derives the "
             "expert keys");
     if (direct) config.model.segmentation = 0;  // the user states the experts directly
@@ -244,19 +245,23 @@ Config resolve_config(const std::string& preset, const std::string& json_text,
         if (preset_name.empty()) preset_name = file["preset"].get<std::string>();
     }
     if (preset_name.empty()) preset_name = "deepseek";
-    apply_preset(preset_name, config);
-
     std::set<std::string> touched;
-    apply_json_object(config, file, touched, "the config file");
-    json sets = json::object();
-    for (const auto& s : key_value_settings) {
-        auto [key, value] = parse_setting(s);
-        const ConfigKey& k = find_key(key);
-        // --set gives text: accept "8" for a string key and "0.5" for a float key without quoting.
-        if (k.type == "string" && !value.is_string()) value = s.substr(s.find('=') + 1);
-        k.set(config, value);
-        touched.insert(key);
-    }
+    auto apply_overrides = [&](Config& c) {
+        apply_json_object(c, file, touched, "the config file");
+        for (const auto& s : key_value_settings) {
+            auto [key, value] = parse_setting(s);
+            const ConfigKey& k = find_key(key);
+            // --set gives text: accept "8" for a string key and "0.5" for a float key without quoting.
+            if (k.type == "string" && !value.is_string()) value = s.substr(s.find('=') + 1);
+            k.set(c, value);
+            touched.insert(key);
+        }
+    };
+    // The overrides go on first so that a preset sized relative to them (expert width from ffn_base_width) sees
+    // the final sizes, then the preset, then the overrides again so that every key the user gave wins.
+    apply_overrides(config);
+    apply_preset(preset_name, config);
+    apply_overrides(config);
     finish(config, touched);
     return config;
 }

@@ -110,6 +110,18 @@ TEST(Config, LadderKeysDeriveExpertsAndDirectKeysTurnTheLadderOff) {
     EXPECT_EQ(direct.model.num_experts_per_tok, 2);
 }
 
+TEST(Config, PresetsSizedRelativeToFfnBaseWidthFollowIt) {
+    // Presets that state expert widths relative to F must see the F the user sets, whatever the order.
+    EXPECT_EQ(resolve_config("seed-default", "", {"ffn_base_width=256"}).model.moe_intermediate_size, 64);
+    EXPECT_EQ(resolve_config("switch", "", {"ffn_base_width=256"}).model.moe_intermediate_size, 512);
+    EXPECT_EQ(resolve_config("dense", "", {"ffn_base_width=256"}).model.intermediate_size, 512);
+    EXPECT_EQ(resolve_config("deepseek", R"({"ffn_base_width": 256})", {}).model.moe_intermediate_size, 64);
+    // An explicit expert width still wins over the preset's.
+    EXPECT_EQ(resolve_config("seed-default", "", {"ffn_base_width=256", "moe_intermediate_size=16"})
+                  .model.moe_intermediate_size,
+              16);
+}
+
 TEST(Config, RoundTripsThroughJson) {
     const Config c = resolve_config("fine2", "", {"seed=7", "aux_loss_alpha=0.05"});
     const Config back = config_from_json(config_to_json(c));
