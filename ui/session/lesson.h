@@ -30,13 +30,20 @@ struct Lesson {
 };
 
 // Parses and resolves a lesson. Throws moe::ConfigError naming the file and the problem (malformed JSON, unknown
-// key, an impossible model, ...).
+// key, an impossible model, ...). "steps" (default 2000) is the base of both models' "steps" key; the two must agree.
+// A language lesson without "probe_text" gets a default multi-domain probe.
 Lesson lesson_from_json(const QByteArray& json, const QString& source);
+// Also ConfigError when the file cannot be read. Resource paths (":/lessons/...") work.
 Lesson load_lesson(const QString& path);
+// Writes only what differs from each model's preset (equal keys once, under "shared"), so the text reads back to
+// the same configs and stays short enough for a teacher to edit.
 QByteArray lesson_to_json(const Lesson& lesson);
 
-// Resource paths of the bundled lessons, the default lesson first.
+// Resource paths of the bundled lessons (file-name order, so the default lesson 01-... comes first).
 QStringList bundled_lessons();
+// Registers the bundled lessons' resources (idempotent). bundled_lessons() and load_lesson(":/...") call it; call it
+// yourself before reading :/lessons/ with QFile directly.
+void init_lesson_resources();
 
 // The 2 models must see the same batches: dataset and batch keys are taken from A. Throws ConfigError otherwise.
 void check_same_data(const Config& a, const Config& b);

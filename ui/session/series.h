@@ -1,6 +1,7 @@
 // Bounded-memory history for long runs: at most `capacity` points are kept. When full, adjacent pairs are merged
 // (x and y averaged) and later points are averaged in groups twice as large, so memory stays flat over 100k steps
-// while the curve keeps its shape.
+// while the curve keeps its shape. The last stored point is the average of the group still filling up, so the
+// newest data is always visible.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +33,8 @@ public:
     void clear();
     const std::vector<double>& x() const { return x_; }
     const std::vector<std::vector<double>>& rows() const { return rows_; }
+    std::size_t size() const { return x_.size(); }
+    std::size_t stride() const { return stride_; }  // raw rows per stored row
 
 private:
     std::size_t capacity_, stride_ = 1, pending_n_ = 0;

@@ -4,6 +4,17 @@
 // queued slots; the session emits snapshotReady() at most `max_snapshot_hz` times per second (plus once after every
 // Step, Pause, Reset or configure), always with a new immutable Snapshot. play/pause flags are atomics read between
 // steps, so Pause takes effect after the step in flight (one step of each model).
+//
+// Pacing: with a speed cap s > 0 a single-shot timer in the worker thread waits 1/s between step starts; with 0 the
+// timer fires as soon as the event loop is idle, so queued slots (pause, step, setSpeed) are handled between any
+// two steps. The probe (LM) or the 2-D plane is recomputed at most probe_hz times per second while running, and
+// less often when it would take more than about a tenth of the time (each costs a forward pass; the plane's grid
+// several steps' worth); always on a forced snapshot.
+//
+// Saving: every step's metrics are also recorded as CSV text by a moe::RunWriter per model (in a temporary folder
+// owned by the session), so saveRun() can write run folders identical to `moelab-cli train --out`. That text grows
+// with the run (about 0.3 KB per step plus about 60 bytes per expert and layer every routing_interval steps, e.g.
+// about 2 MB for model A of the 2000-step default lesson); everything the GUI shows is downsampled and flat.
 #pragma once
 
 #include "ui/session/lesson.h"
@@ -35,6 +46,8 @@ public:
     int stepsDone() const { return steps_done_.load(); }
 
     static constexpr double max_snapshot_hz = 30.0;
+    static constexpr double probe_hz = 10.0;
+    static constexpr int plane_grid = 48;
 
 public slots:
     // Builds both trainers from the lesson (throws nothing: errors are reported through error()).
@@ -48,16 +61,25 @@ public slots:
     void setProbeText(const QString& text);
     // Runs one 2-D point through model `model` (0 = A, 1 = B) and answers with pointInspected().
     void inspectPoint(int model, double x, double y);
+    // Writes dir/A and dir/B as run folders (config.json, metrics.csv, routing.csv, model.safetensors) and answers
+    // with runSaved(dir), or error().
+    void saveRun(const QString& dir);
 
 signals:
     void snapshotReady(moe::ui::SnapshotPtr snapshot);
     void error(const QString& message);  // a config or data problem, or NaN during training (training pauses)
     void runningChanged(bool running);
     void pointInspected(const moe::ui::PointInspection& inspection);
+    void runSaved(const QString& dir);
 
 private:
     void tick();
     void publish(bool force);
+    bool stepBoth();          // one step of A then B; false (error reported, stopped) on failure
+    void stopRunning();       // clears the flag, stops the timer, announces runningChanged(false) once
+    void scheduleNext();
+    bool readyToStep();       // configured, not failed, steps left; reports why not
+    void report(const QString& message);
     struct Impl;
     std::unique_ptr<Impl> d_;
     std::atomic<bool> running_{false};

@@ -1,0 +1,99 @@
+#include "ui/session/model_history.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace moe::ui {
+namespace {
+
+Series to_series(const DownsampledSeries& s) { return Series{s.x(), s.y()}; }
+
+}  // namespace
+
+ModelHistory::ModelHistory(const ModelConfig& model) { reset(model); }
+
+void ModelHistory::reset(const ModelConfig& model) {
+    model_ = model;
+    for (DownsampledSeries* s : {&loss_, &val_loss_, &aux_loss_, &lr_, &grad_norm_, &accuracy_}) s->clear();
+    last_val_ = std::numeric_limits<double>::quiet_NaN();
+    layers_.clear();
+}
+
+void ModelHistory::add_step(const StepMetrics& m) {
+    const double x = m.step;
+    loss_.add(x, m.loss);
+    aux_loss_.add(x, m.aux_loss);
+    lr_.add(x, m.lr);
+    grad_norm_.add(x, m.grad_norm);
+    accuracy_.add(x, m.accuracy);
+    if (!std::isnan(m.val_loss)) {
+        val_loss_.add(x, m.val_loss);
+        last_val_ = m.val_loss;
+    }
+    for (const RoutingStats& s : m.routing) {
+        LayerBalance b = balance_of(s);
+        for (const LayerBalance& mb : m.balance)
+            if (mb.layer == s.layer) b = mb;
+        add_routing(m.step, s, b);
+    }
+}
+
+ModelHistory::Layer& ModelHistory::layer(int index, int n_routed) {
+    auto it = std::lower_bound(layers_.begin(), layers_.end(), index,
+                               [](const Layer& l, int i) { return l.latest.layer < i; });
+    if (it != layers_.end() && it->latest.layer == index) return *it;
+    Layer fresh;
+    fresh.latest.layer = index;
+    fresh.latest.n_routed = n_routed;
+    fresh.latest.n_shared = model_.n_shared_experts;
+    fresh.latest.top_k = model_.num_experts_per_tok;
+    return *layers_.insert(it, std::move(fresh));
+}
+
+void ModelHistory::add_routing(int step, const RoutingStats& stats, const LayerBalance& balance) {
+    const int n = static_cast<int>(stats.load.size());
+    Layer& l = layer(stats.layer, n);
+    LayerSnapshot& s = l.latest;
+    s.n_routed = n;
+    double total = 0;
+    for (int64_t x : stats.load) total += static_cast<double>(x);
+    s.load_fraction.assign(n, 0.0);
+    s.dead.assign(n, false);
+    for (int e = 0; e < n; ++e) {
+        if (total > 0) s.load_fraction[e] = static_cast<double>(stats.load[e]) / total;
+        s.dead[e] = stats.load[e] == 0;
+    }
+    s.mean_prob = stats.mean_prob;
+    s.mean_prob.resize(n, 0.0);
+    s.balance = balance;
+    // Domain loads add up over the run: which expert a domain's tokens go to, as evidence accumulates.
+    if (s.domain_load.size() < stats.domain_load.size()) s.domain_load.resize(stats.domain_load.size());
+    for (size_t d = 0; d < stats.domain_load.size(); ++d) {
+        std::vector<double>& row = s.domain_load[d];
+        row.resize(n, 0.0);
+        for (int e = 0; e < n && e < static_cast<int>(stats.domain_load[d].size()); ++e)
+            row[e] += static_cast<double>(stats.domain_load[d][e]);
+    }
+    l.util.add(step, s.load_fraction);
+}
+
+void ModelHistory::fill(ModelSnapshot& out) const {
+    out.loss = to_series(loss_);
+    out.val_loss = to_series(val_loss_);
+    out.aux_loss = to_series(aux_loss_);
+    out.lr = to_series(lr_);
+    out.grad_norm = to_series(grad_norm_);
+    out.accuracy = to_series(accuracy_);
+    out.final_val_loss = last_val_;
+    out.layers.clear();
+    out.layers.reserve(layers_.size());
+    for (const Layer& l : layers_) {
+        LayerSnapshot s = l.latest;
+        s.util_steps = l.util.x();
+        s.util_rows = l.util.rows();
+        out.layers.push_back(std::move(s));
+    }
+}
+
+}  // namespace moe::ui

@@ -1,0 +1,295 @@
+#include "ui/session/run_folder.h"
+
+#include "core/checkpoint.h"
+#include "core/error.h"
+#include "core/io/atomic_file.h"
+#include "core/train/run_writer.h"
+#include "datasets/toy2d.h"
+#include "ui/session/model_history.h"
+
+#include <QDir>
+#include <QFileInfo>
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <map>
+#include <string_view>
+
+namespace moe::ui {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path to_path(const QString& s) { return fs::path(s.toStdU16String()); }
+
+[[noreturn]] void fail(const fs::path& file, const std::string& what) {
+    throw FileError(file.string() + ": " + what);
+}
+
+std::vector<std::string_view> split(std::string_view line) {
+    std::vector<std::string_view> cells;
+    size_t start = 0;
+    for (;;) {
+        const size_t comma = line.find(',', start);
+        cells.push_back(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+        if (comma == std::string_view::npos) return cells;
+        start = comma + 1;
+    }
+}
+
+// Streams a CSV file of numbers with a named header: on_row(line number, cells), an empty cell read as NaN.
+void read_csv(const fs::path& file, const std::function<void(const std::vector<std::string>&)>& on_header,
+              const std::function<void(int, const std::vector<double>&)>& on_row) {
+    const std::string text = read_file(file);
+    std::vector<std::string> header;
+    std::vector<double> cells;
+    size_t pos = 0;
+    int line_no = 0;
+    while (pos < text.size()) {
+        size_t end = text.find('\n', pos);
+        if (end == std::string::npos) end = text.size();
+        std::string_view line(text.data() + pos, end - pos);
+        pos = end + 1;
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.empty()) continue;
+        const auto parts = split(line);
+        if (header.empty()) {
+            for (auto p : parts) header.emplace_back(p);
+            on_header(header);
+            continue;
+        }
+        if (parts.size() != header.size())
+            fail(file, "line " + std::to_string(line_no) + " has " + std::to_string(parts.size()) +
+                           " cells, but the header names " + std::to_string(header.size()) + " columns");
+        cells.resize(parts.size());
+        for (size_t i = 0; i < parts.size(); ++i) {
+            const std::string_view p = parts[i];
+            if (p.empty()) {
+                cells[i] = std::numeric_limits<double>::quiet_NaN();
+                continue;
+            }
+            const auto res = std::from_chars(p.data(), p.data() + p.size(), cells[i]);
+            if (res.ec != std::errc() || res.ptr != p.data() + p.size())
+                fail(file, "line " + std::to_string(line_no) + ", column \"" + header[i] + "\": \"" + std::string(p) +
+                               "\" is not a number");
+        }
+        on_row(line_no, cells);
+    }
+    if (header.empty()) fail(file, "the file is empty (no header line): the run wrote nothing yet");
+}
+
+// Column index by name; -1 when absent.
+int column(const std::vector<std::string>& header, const std::string& name) {
+    for (size_t i = 0; i < header.size(); ++i)
+        if (header[i] == name) return static_cast<int>(i);
+    return -1;
+}
+
+int require(const fs::path& file, const std::vector<std::string>& header, const std::string& name) {
+    const int c = column(header, name);
+    if (c < 0) fail(file, "the header (line 1) has no \"" + name + "\" column: is this a MoE Lab run folder?");
+    return c;
+}
+
+double cell(const std::vector<double>& row, int c, double fallback = 0.0) { return c >= 0 ? row[c] : fallback; }
+
+Config read_config(const fs::path& file) {
+    const std::string text = read_file(file);
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+        fail(file, std::string("not valid JSON: ") + e.what());
+    }
+    try {
+        return config_from_json(j);
+    } catch (const ConfigError& e) {
+        fail(file, e.what());
+    }
+}
+
+struct LayerColumns {
+    int layer = 0;
+    int imbalance = -1, load_cv = -1, dead = -1, entropy = -1, aux_loss = -1;
+};
+
+}  // namespace
+
+RunData load_run_folder(const QString& dir) {
+    const fs::path root = to_path(dir);
+    std::error_code ec;
+    if (!fs::is_directory(root, ec))
+        throw FileError("run folder \"" + root.string() +
+                        "\" does not exist or is not a folder: choose a folder written by `moelab-cli train --out`");
+    RunData run;
+    run.config = read_config(root / "config.json");
+    const Config& config = run.config;
+    ModelHistory history(config.model);
+
+    // metrics.csv: the curves, and the layers' balance summaries of the routing steps (for routing.csv below; a
+    // sample without one gets the summaries computed from its loads).
+    const fs::path metrics = root / "metrics.csv";
+    int c_step = -1, c_loss = -1, c_aux = -1, c_val = -1, c_acc = -1, c_lr = -1, c_grad = -1;
+    std::vector<LayerColumns> layer_cols;
+    std::map<int, std::vector<LayerBalance>> balances;
+    read_csv(
+        metrics,
+        [&](const std::vector<std::string>& h) {
+            c_step = require(metrics, h, "step");
+            c_loss = require(metrics, h, "loss");
+            c_aux = column(h, "aux_loss");
+            c_val = column(h, "val_loss");
+            c_acc = column(h, "accuracy");
+            c_lr = column(h, "lr");
+            c_grad = column(h, "grad_norm");
+            for (size_t i = 0; i < h.size(); ++i) {
+                const std::string& name = h[i];
+                const std::string suffix = "_imbalance";
+                if (name.rfind("layer", 0) != 0 || name.size() <= suffix.size() + 5 ||
+                    name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+                    continue;
+                const std::string index = name.substr(5, name.size() - 5 - suffix.size());
+                LayerColumns lc;
+                lc.layer = std::atoi(index.c_str());
+                const std::string p = "layer" + index + "_";
+                lc.imbalance = static_cast<int>(i);
+                lc.load_cv = column(h, p + "load_cv");
+                lc.dead = column(h, p + "dead_experts");
+                lc.entropy = column(h, p + "entropy");
+                lc.aux_loss = column(h, p + "aux_loss");
+                layer_cols.push_back(lc);
+            }
+        },
+        [&](int line, const std::vector<double>& row) {
+            StepMetrics m;
+            if (std::isnan(row[c_step])) fail(metrics, "line " + std::to_string(line) + " has no step number");
+            m.step = static_cast<int>(row[c_step]);
+            m.loss = row[c_loss];
+            m.aux_loss = cell(row, c_aux);
+            m.val_loss = cell(row, c_val, std::numeric_limits<double>::quiet_NaN());
+            m.accuracy = cell(row, c_acc);
+            m.lr = cell(row, c_lr);
+            m.grad_norm = cell(row, c_grad);
+            history.add_step(m);
+            // Only the steps that carry a routing sample need their balance kept (the trainer's rule).
+            const TrainConfig& t = config.train;
+            if (!(m.step % t.routing_interval == 0 || m.step == 1 || m.step == t.steps)) return;
+            std::vector<LayerBalance>& bs = balances[m.step];
+            bs.clear();
+            for (const LayerColumns& lc : layer_cols) {
+                LayerBalance b;
+                b.layer = lc.layer;
+                b.imbalance = cell(row, lc.imbalance);
+                b.load_cv = cell(row, lc.load_cv);
+                b.dead_experts = static_cast<int>(cell(row, lc.dead));
+                b.entropy = cell(row, lc.entropy);
+                b.aux_loss = cell(row, lc.aux_loss);
+                bs.push_back(b);
+            }
+        });
+
+    // routing.csv: rows grouped by (step, layer), one row per expert; each group is one routing sample.
+    const fs::path routing = root / "routing.csv";
+    int r_step = -1, r_layer = -1, r_expert = -1, r_load = -1, r_prob = -1;
+    std::vector<int> domain_cols;
+    RoutingStats current;
+    int current_step = -1;
+    bool have = false;
+    auto flush = [&] {
+        if (!have) return;
+        LayerBalance b = balance_of(current);
+        if (auto it = balances.find(current_step); it != balances.end())
+            for (const LayerBalance& mb : it->second)
+                if (mb.layer == current.layer) b = mb;
+        history.add_routing(current_step, current, b);
+        have = false;
+    };
+    read_csv(
+        routing,
+        [&](const std::vector<std::string>& h) {
+            r_step = require(routing, h, "step");
+            r_layer = require(routing, h, "layer");
+            r_expert = require(routing, h, "expert");
+            r_load = require(routing, h, "load");
+            r_prob = require(routing, h, "mean_prob");
+            for (size_t i = 0; i < h.size(); ++i)
+                if (h[i].rfind("load_", 0) == 0 && h[i] != "load_fraction") {
+                    domain_cols.push_back(static_cast<int>(i));
+                    run.domains.push_back(h[i].substr(5));
+                }
+        },
+        [&](int line, const std::vector<double>& row) {
+            for (int c : {r_step, r_layer, r_expert, r_load})
+                if (std::isnan(row[c]) || row[c] < 0)
+                    fail(routing, "line " + std::to_string(line) + ": step, layer, expert and load must be given");
+            const int step = static_cast<int>(row[r_step]), layer = static_cast<int>(row[r_layer]);
+            const double expert = row[r_expert];
+            if (expert >= 1e6) fail(routing, "line " + std::to_string(line) + ": expert index out of range");
+            if (!have || step != current_step || layer != current.layer) {
+                flush();
+                current = RoutingStats{};
+                current.layer = layer;
+                current.domain_load.assign(domain_cols.size(), {});
+                current_step = step;
+                have = true;
+            }
+            const size_t e = static_cast<size_t>(expert);
+            if (current.load.size() <= e) {
+                current.load.resize(e + 1, 0);
+                current.mean_prob.resize(e + 1, 0.0);
+                for (auto& d : current.domain_load) d.resize(e + 1, 0);
+            }
+            current.load[e] = static_cast<int64_t>(row[r_load]);
+            current.mean_prob[e] = cell(row, r_prob);
+            for (size_t d = 0; d < domain_cols.size(); ++d) {
+                const double v = row[domain_cols[d]];
+                current.domain_load[d][e] = std::isnan(v) ? 0 : static_cast<int64_t>(v);
+            }
+        });
+    flush();
+
+    ModelSnapshot& s = run.snapshot;
+    s.label = QFileInfo(QDir::cleanPath(dir)).fileName();
+    s.config = config;
+    s.language = config.data.dataset == "corpus" || config.data.dataset == "text";
+    int n_outputs = config.model.vocab_size;
+    if (!s.language) {
+        try {
+            n_outputs = generate_toy_points(config.data.dataset, config.data.points, config.data.classes, 0.0,
+                                            config.train.seed)
+                            .classes;
+        } catch (const Error& e) {
+            fail(root / "config.json", e.what());
+        }
+    }
+    s.accounting = account(config, s.language, n_outputs);
+    s.domain_names = run.domains;
+    history.fill(s);
+    return run;
+}
+
+void save_run_folder(const QString& dir, RunWriter& recorded, const Model& model, bool language, int n_outputs) {
+    const fs::path out = to_path(dir);
+    recorded.flush();
+    ensure_directory(out);
+    std::error_code ec;
+    if (!fs::equivalent(out, recorded.dir(), ec)) {
+        // Every file the writer made (config.json, metrics.csv, routing.csv, and traffic.csv when it writes one).
+        try {
+            for (const auto& entry : fs::directory_iterator(recorded.dir()))
+                if (entry.is_regular_file() && entry.path().filename() != "model.safetensors")
+                    write_file_atomic(out / entry.path().filename(), read_file(entry.path()));
+        } catch (const fs::filesystem_error& e) {
+            throw FileError("cannot list the recorded run in " + recorded.dir().string() + ": " + e.what());
+        }
+    }
+    save_checkpoint(out / "model.safetensors", model, language, n_outputs);
+}
+
+}  // namespace moe::ui
