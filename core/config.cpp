@@ -1,6 +1,7 @@
 #include "core/config.h"
 
 #include "core/error.h"
+#include "core/moe/device_routing.h"
 #include "core/presets.h"
 
 #include <algorithm>
@@ -190,6 +191,14 @@ const std::vector<ConfigKey>& config_keys() {
         KEY_INT(model, ladder_top_k, "ladder: top-K of the conventional MoE"),
         KEY_INT(model, ffn_base_width, "ladder: width F of one standard FFN expert"),
         KEY_STRING(model, moe_impl, "fast | reference (plain mask-loop path, for checking)"),
+        KEY_INT(model, devices, "simulated expert-parallel devices D the routed experts are spread over (1 = none)"),
+        KEY_INT(model, device_limit,
+                "device-limited routing: each token uses experts on at most M of the D devices (0 = off)"),
+        KEY_STRING(model, placement, "contiguous (blocks of N_r / D experts) | round_robin (expert e on device e % D)"),
+        KEY_STRING(model, device_routing,
+                   "device (a device scores its best expert, DeepSeek-V2) | group (sum of its top-2, DeepSeek-V3)"),
+        KEY_FLOAT(model, device_aux_alpha, "device-level balance loss weight alpha_dev (DeepSeek-V2; 0 = off)"),
+        KEY_FLOAT(model, comm_aux_alpha, "communication balance loss weight alpha_comm (DeepSeek-V2; 0 = off)"),
         // Training.
         KEY_INT(train, seed, "random seed (weights and batches)"),
         KEY_INT(train, steps, "training steps"),
@@ -285,6 +294,17 @@ Config config_from_json(const nlohmann::json& j) {
     return config;
 }
 
+DeviceSpec device_spec_of(const ModelConfig& m) {
+    DeviceSpec d;
+    d.devices = m.devices;
+    d.limit = m.device_limit;
+    d.placement = parse_placement(m.placement);
+    d.routing = parse_device_routing(m.device_routing);
+    d.dev_alpha = m.device_aux_alpha;
+    d.comm_alpha = m.comm_aux_alpha;
+    return d;
+}
+
 bool is_moe_layer(const ModelConfig& m, int layer) {
     return m.n_routed_experts > 0 && layer >= m.first_k_dense_replace;
 }
@@ -323,6 +343,9 @@ void validate_config(const Config& config) {
         throw ConfigError("first_k_dense_replace = " + std::to_string(m.first_k_dense_replace) +
                           " must be between 0 and num_hidden_layers = " + std::to_string(m.num_hidden_layers));
     if (m.n_routed_experts < 0) throw ConfigError("n_routed_experts must not be negative (0 = dense model)");
+    const DeviceSpec devices = device_spec_of(m);  // unknown placement / device_routing names throw here
+    if (m.devices < 1)
+        throw ConfigError("devices = " + std::to_string(m.devices) + " must be at least 1 (1 = no expert parallelism)");
     bool any_dense = false, any_moe = false;
     for (int l = 0; l < m.num_hidden_layers; ++l) (is_moe_layer(m, l) ? any_moe : any_dense) = true;
     if (any_dense) positive("intermediate_size", m.intermediate_size);
@@ -339,6 +362,7 @@ void validate_config(const Config& config) {
         if (m.aux_loss_alpha < 0) throw ConfigError("aux_loss_alpha must not be negative");
         if (m.moe_impl != "fast" && m.moe_impl != "reference")
             throw ConfigError("moe_impl = \"" + m.moe_impl + "\": use fast or reference");
+        check_device_spec(devices, m.n_routed_experts, m.num_experts_per_tok);
     }
     if (m.segmentation < 0 || m.ladder_experts <= 0 || m.ladder_top_k <= 0 || m.ffn_base_width <= 0)
         throw ConfigError("segmentation must be >= 0 and ladder_experts, ladder_top_k, ffn_base_width positive");

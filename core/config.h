@@ -16,6 +16,8 @@
 
 namespace moe {
 
+struct DeviceSpec;  // core/moe/device_routing.h
+
 struct ModelConfig {
     int vocab_size = 256;  // bytes (LM); a 2-D classifier uses the dataset's class count instead
     int hidden_size = 64;
@@ -45,6 +47,14 @@ struct ModelConfig {
     int ladder_top_k = 2;
     int ffn_base_width = 128;
     std::string moe_impl = "fast";  // fast | reference (the plain mask-loop path, for checking)
+    // Simulated expert parallelism (core/moe/device_routing.h): routed experts placed on `devices` devices, each
+    // token limited to experts on `device_limit` of them, and DeepSeek-V2's device-level balance losses.
+    int devices = 1;                          // D; 1 = no expert parallelism
+    int device_limit = 0;                     // M; 0 = off
+    std::string placement = "contiguous";     // contiguous | round_robin
+    std::string device_routing = "device";    // device (V2: best expert) | group (V3: sum of the top-2)
+    double device_aux_alpha = 0.0;            // L_DevBal coefficient (0 = off)
+    double comm_aux_alpha = 0.0;              // L_CommBal coefficient (0 = off)
 };
 
 struct TrainConfig {
@@ -103,5 +113,9 @@ void validate_config(const Config& config);
 
 // True when layer l (0-based) is an MoE layer rather than a dense FFN.
 bool is_moe_layer(const ModelConfig& model, int layer);
+
+// The simulated devices of the MoE layers, from the keys devices, device_limit, placement, device_routing,
+// device_aux_alpha and comm_aux_alpha. Throws ConfigError for an unknown placement or device routing.
+DeviceSpec device_spec_of(const ModelConfig& model);
 
 }  // namespace moe

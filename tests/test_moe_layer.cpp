@@ -1,5 +1,6 @@
 // The MoE layer: the Fast path against the plain Reference path (forward, balance loss and every gradient), the
-// whole layer against central finite differences in double, and the Fast path bit-identical across thread counts.
+// whole layer against central finite differences in double (both also with a device limit and the device-level
+// balance losses on), and the Fast path bit-identical across thread counts.
 #include "core/error.h"
 #include "core/moe/moe_layer.h"
 #include "core/parallel.h"
@@ -76,15 +77,22 @@ StepResult<T> step(const MoESpec& spec, const Params<T>& p, const MatT<T>& x, co
     return r;
 }
 
-// A shape of the brief: N_r routed experts, K_s shared, top-k, and the gate's options.
+// A shape of the brief: N_r routed experts, K_s shared, top-k, and the gate's options; optionally simulated devices
+// (D devices, device limit M, placement, group scores), which also turn the device-level balance losses on.
 struct Shape {
     int n_routed, n_shared, top_k;
     bool norm, seq_aux;
+    int devices = 1, limit = 0;
+    bool round_robin = false, group = false;
 };
 
 std::string shape_name(const Shape& s) {
-    return "R" + std::to_string(s.n_routed) + "_S" + std::to_string(s.n_shared) + "_k" + std::to_string(s.top_k) +
-           (s.norm ? "_norm" : "_raw") + (s.seq_aux ? "_seqaux" : "_tokaux");
+    std::string name = "R" + std::to_string(s.n_routed) + "_S" + std::to_string(s.n_shared) + "_k" +
+                       std::to_string(s.top_k) + (s.norm ? "_norm" : "_raw") + (s.seq_aux ? "_seqaux" : "_tokaux");
+    if (s.devices > 1)
+        name += "_D" + std::to_string(s.devices) + "M" + std::to_string(s.limit) + (s.round_robin ? "_rr" : "") +
+                (s.group ? "_group" : "");
+    return name;
 }
 
 void PrintTo(const Shape& s, std::ostream* os) { *os << shape_name(s); }
@@ -101,6 +109,14 @@ MoESpec make_spec(const Shape& s, int d, int inter, int batch, int seq, double a
     spec.router.seq_aux = s.seq_aux;
     spec.router.batch = batch;
     spec.router.seq = seq;
+    spec.router.device.devices = s.devices;
+    spec.router.device.limit = s.limit;
+    spec.router.device.placement = s.round_robin ? Placement::RoundRobin : Placement::Contiguous;
+    spec.router.device.routing = s.group ? DeviceRouting::Group : DeviceRouting::Device;
+    if (s.devices > 1) {
+        spec.router.device.dev_alpha = 1.5 * alpha;
+        spec.router.device.comm_alpha = 2.0 * alpha;
+    }
     return spec;
 }
 
@@ -174,6 +190,9 @@ const Shape kShapes[] = {
     {31, 1, 3, true, true},  {31, 1, 3, false, false}, {63, 1, 7, true, false}, {63, 1, 7, false, true},
     {64, 2, 6, true, true},  {64, 2, 6, false, false}, {16, 0, 1, false, false},  // switch-style
     {16, 0, 1, false, true},
+    // Device-limited routing, with the device-level and communication balance losses on.
+    {16, 0, 4, true, true, 4, 2},  {16, 1, 3, false, false, 4, 1, false, true}, {63, 1, 7, true, true, 8, 2, true},
+    {64, 2, 6, true, false, 8, 3, false, true}, {15, 1, 4, true, true, 4, 4, true, true},
 };
 
 class FastVsReference : public ::testing::TestWithParam<Shape> {};
@@ -192,14 +211,30 @@ INSTANTIATE_TEST_SUITE_P(MoELayer, FastVsReference, ::testing::ValuesIn(kShapes)
 
 // ---- Finite differences of the whole layer (dx and every weight gradient, balance loss included), in double. ----
 
-// Smallest gap between the k-th and (k+1)-th score of any token: finite differences need to stay inside one
-// top-k selection.
-double topk_margin(const MatD& scores, int k) {
+// Smallest gap between the k-th and (k+1)-th score of any token among the experts it may use, and, with a device
+// limit, between the M-th and (M+1)-th device score: finite differences need to stay inside one selection.
+double selection_margin(const RouterSpec& spec, const RouterCache<double>& c) {
+    const DeviceSpec& d = spec.device;
+    const int nr = spec.n_routed, k = spec.top_k, D = d.devices, M = d.effective_limit();
     double margin = 1e300;
-    for (int64_t t = 0; t < scores.rows(); ++t) {
-        std::vector<double> s(scores.row(t).data(), scores.row(t).data() + scores.cols());
-        std::sort(s.begin(), s.end(), std::greater<>());
-        if (k < int(s.size())) margin = std::min(margin, s[k - 1] - s[k]);
+    for (int64_t t = 0; t < c.scores.rows(); ++t) {
+        const double* s = c.scores.row(t).data();
+        std::vector<double> score(D), sorted(D);
+        std::vector<int32_t> chosen(M);
+        std::vector<uint8_t> allowed(D, 1);
+        if (d.limited()) {
+            device_scores(d, c.expert_device.data(), s, nr, score.data(), sorted.data());
+            sorted = score;
+            std::sort(sorted.begin(), sorted.end(), std::greater<>());
+            if (M < D) margin = std::min(margin, sorted[M - 1] - sorted[M]);
+            choose_devices(d, c.expert_device.data(), s, nr, score.data(), sorted.data(), chosen.data(),
+                           allowed.data());
+        }
+        std::vector<double> av;
+        for (int e = 0; e < nr; ++e)
+            if (allowed[c.expert_device[e]]) av.push_back(s[e]);
+        std::sort(av.begin(), av.end(), std::greater<>());
+        if (k < int(av.size())) margin = std::min(margin, av[k - 1] - av[k]);
     }
     return margin;
 }
@@ -218,7 +253,7 @@ TEST_P(LayerFd, GradientsMatchFiniteDifferences) {
         MoECache<double> c;
         MatD y;
         moe_forward(spec, pb->p.weights(shared), pb->x, MoEPath::Fast, c, y);
-        if (topk_margin(c.router.scores, shape.top_k) > 1e-4) break;
+        if (selection_margin(spec.router, c.router) > 1e-4) break;
         pb.reset();
     }
     ASSERT_TRUE(pb);
@@ -259,7 +294,9 @@ TEST_P(LayerFd, GradientsMatchFiniteDifferences) {
 INSTANTIATE_TEST_SUITE_P(MoELayer, LayerFd,
                          ::testing::Values(Shape{8, 1, 3, true, true}, Shape{6, 0, 2, false, false},
                                            Shape{4, 2, 1, true, false}, Shape{5, 1, 2, true, false},
-                                           Shape{6, 0, 1, false, true}),
+                                           Shape{6, 0, 1, false, true}, Shape{8, 1, 3, true, true, 4, 2},
+                                           Shape{6, 0, 2, false, false, 3, 1, true, true},
+                                           Shape{8, 0, 3, true, false, 4, 3, false, true}),
                          [](const auto& info) { return shape_name(info.param); });
 
 // ---- Determinism: the Fast path gives the same bits on 1 and on 2 threads. ----

@@ -1,5 +1,8 @@
 #include "core/model/ffn_layer.h"
 
+#include "core/moe/device_routing.h"
+#include "core/moe/traffic.h"
+
 #include <cmath>
 
 namespace moe {
@@ -32,6 +35,7 @@ FfnLayer::FfnLayer(const ModelConfig& c, int layer, const std::string& prefix, s
     spec_.router.norm_topk_prob = c.norm_topk_prob;
     spec_.router.aux_alpha = c.aux_loss_alpha;
     spec_.router.seq_aux = c.seq_aux;
+    spec_.router.device = device_spec_of(c);
     router_ = add(prefix + ".gate.weight", E, d, {E, d}, 0);
     w_gate_ = add(prefix + ".experts.{e}.gate_proj.weight", E * I, d, {I, d}, E);
     w_up_ = add(prefix + ".experts.{e}.up_proj.weight", E * I, d, {I, d}, E);
@@ -121,6 +125,25 @@ RoutingStats FfnLayer::routing_stats(const std::vector<int16_t>& domains, int n_
     if (N > 0) {
         for (auto& p : s.mean_prob) p /= static_cast<double>(N);
         s.entropy = entropy / static_cast<double>(N);
+    }
+
+    // Traffic of simulated expert parallelism: cheap (N k), so counted on every step.
+    const RouterCache<float>& rc = moe_cache_.router;
+    s.devices = spec_.router.device.devices;
+    s.dev_aux_loss = rc.dev_aux_loss;
+    s.comm_aux_loss = rc.comm_aux_loss;
+    if (static_cast<int>(rc.expert_device.size()) == E) {
+        const Traffic tr = count_traffic(idx, N, k, rc.expert_device, s.devices, spec_.hidden);
+        s.traffic.assign(s.devices, std::vector<int64_t>(s.devices, 0));
+        for (int i = 0; i < s.devices; ++i)
+            for (int j = 0; j < s.devices; ++j) s.traffic[i][j] = tr.copies[static_cast<size_t>(i) * s.devices + j];
+        s.dispatch_bytes = tr.dispatch_bytes;
+        s.combine_bytes = tr.combine_bytes;
+        s.bytes_per_copy = bytes_per_token_copy(spec_.hidden);
+        s.remote_devices_mean = tr.remote_devices_mean;
+        s.remote_devices_max = tr.remote_devices_max;
+        s.device_load = tr.device_load;
+        s.device_imbalance = tr.device_imbalance;
     }
     return s;
 }

@@ -20,8 +20,21 @@ struct RoutingStats {
     std::vector<double> mean_prob;                  // [N_r] mean gate probability s_i over tokens
     double entropy = 0.0;                           // mean over tokens of -sum_i s_i log s_i (nats)
     std::vector<std::vector<int64_t>> domain_load;  // [domain][expert] token-slots
-    double aux_loss = 0.0;
+    double aux_loss = 0.0;  // the layer's whole balance loss (expert-level + device-level + communication)
     int64_t tokens = 0;
+
+    // Simulated expert parallelism (core/moe/traffic.h); with devices = 1 the matrix is [[0]] and all traffic 0.
+    int devices = 1;
+    std::vector<std::vector<int64_t>> traffic;  // [D][D] token-copies sent src -> dst on dispatch (combine: transpose)
+    int64_t dispatch_bytes = 0;                 // token-copies * hidden_size * 4
+    int64_t combine_bytes = 0;
+    int64_t bytes_per_copy = 0;                 // hidden_size * 4
+    double remote_devices_mean = 0.0;           // distinct devices other than home a token visits, mean over tokens
+    int remote_devices_max = 0;                 // ... and max
+    std::vector<int64_t> device_load;           // [D] token-expert pairs processed on each device
+    double device_imbalance = 0.0;              // max / mean device load
+    double dev_aux_loss = 0.0;                  // L_DevBal
+    double comm_aux_loss = 0.0;                 // L_CommBal
 };
 
 class FfnLayer {

@@ -28,7 +28,9 @@ void check_spec(const RouterSpec& spec, int64_t n_tokens, int64_t x_cols, int64_
         throw ConfigError("router: the gate weight is [" + std::to_string(gate_rows) + "," +
                           std::to_string(gate_cols) + "] but must be [n_routed=" + std::to_string(spec.n_routed) +
                           ", hidden=" + std::to_string(x_cols) + "]");
-    if (spec.aux_alpha > 0.0 && spec.seq_aux && int64_t(spec.batch) * spec.seq != n_tokens)
+    check_device_spec(spec.device, spec.n_routed, spec.top_k);
+    const bool any_aux = spec.aux_alpha > 0.0 || spec.device.has_balance_loss();
+    if (any_aux && spec.seq_aux && int64_t(spec.batch) * spec.seq != n_tokens)
         throw ConfigError("router: the sequence-level balance loss needs batch*seq = " +
                           std::to_string(int64_t(spec.batch) * spec.seq) + " to equal the " +
                           std::to_string(n_tokens) + " tokens it is given");
@@ -61,20 +63,39 @@ void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gat
     cache.topk_idx.resize(static_cast<size_t>(n * k));
     cache.topk_weight.resize(n, k);
 
+    // Simulated devices: where each expert lives; with a device limit, each token's M chosen devices.
+    const DeviceSpec& dev = spec.device;
+    const bool limited = dev.limited();
+    const int n_dev = dev.devices, m_dev = dev.effective_limit();
+    cache.expert_device = place_experts(dev, nr);
+    cache.chosen_devices.resize(limited ? static_cast<size_t>(n * m_dev) : 0);
+
     const bool renorm = spec.norm_topk_prob && k > 1;  // the reference renormalises only for k > 1
     parallel_for(n, kTokenGrain, [&](int64_t begin, int64_t end) {
+        // Per chunk: device scores, their sorted copy, and which devices the token may use.
+        std::vector<T> dev_score(limited ? n_dev : 0), dev_second(limited ? n_dev : 0);
+        std::vector<uint8_t> allowed(limited ? n_dev : 0);
         for (int64_t t = begin; t < end; ++t) {
             // Softmax with the row maximum subtracted (the same function, without overflow).
             auto s = cache.scores.row(t).array();
             s = (s - s.maxCoeff()).exp();
             s /= s.sum();
 
+            // Device limit: the M devices with the best device score (max, or top-2 sum, of s over their
+            // experts); only their experts may be chosen below. The scores s are left as they are.
+            if (limited)
+                choose_devices(dev, cache.expert_device.data(), cache.scores.row(t).data(), nr, dev_score.data(),
+                               dev_second.data(), cache.chosen_devices.data() + t * m_dev, allowed.data());
+
             // Top-k by insertion into a sorted list of length k. An expert moves ahead of another only with a
-            // strictly larger score, so among equal scores the lower index (seen first) stays first.
+            // strictly larger score, so among equal scores the lower index (seen first) stays first. Without a
+            // limit (or with M = D, every device allowed) this is the same loop on the same values: the routing
+            // is bit-identical to the unlimited one.
             int32_t* idx = cache.topk_idx.data() + t * k;
             T* g = cache.topk_weight.row(t).data();
             int filled = 0;
             for (int i = 0; i < nr; ++i) {
+                if (limited && !allowed[cache.expert_device[i]]) continue;
                 const T v = s(i);
                 int pos;
                 if (filled < k)
@@ -109,7 +130,7 @@ void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gat
     if (grp.size > 0) cache.aux_f *= T(double(nr) / double(grp.size * k));
 
     // aux = alpha * mean over groups of sum_i (f_i N_r) P_i, with P_i the group's mean score.
-    cache.aux_loss = 0.0;
+    cache.aux_loss = cache.expert_aux_loss = 0.0;
     if (spec.aux_alpha > 0.0 && n > 0) {
         double total = 0.0;
         for (int64_t s = 0; s < grp.count; ++s) {
@@ -118,8 +139,15 @@ void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gat
                 double(grp.size);
             total += cache.aux_f.row(s).template cast<double>().dot(p.transpose());
         }
-        cache.aux_loss = spec.aux_alpha * total / double(grp.count);
+        cache.expert_aux_loss = spec.aux_alpha * total / double(grp.count);
     }
+
+    // L_DevBal and L_CommBal over the same groups (device_routing.h), added to the layer's balance loss.
+    device_balance_forward(dev, cache.expert_device, cache.scores, cache.topk_idx, k, cache.aux_f, grp.count,
+                           grp.size, cache.device_balance);
+    cache.dev_aux_loss = cache.device_balance.dev_loss;
+    cache.comm_aux_loss = cache.device_balance.comm_loss;
+    cache.aux_loss = cache.expert_aux_loss + cache.dev_aux_loss + cache.comm_aux_loss;
 }
 
 template <class T>
@@ -138,6 +166,16 @@ void router_backward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& ga
     const AuxGroups grp = aux_groups(spec, n);
     // d aux / d s_{t,i} = alpha / S * (f_i N_r) / (tokens in the group): P_i is a mean over the group's tokens.
     const T aux_scale = aux ? T(spec.aux_alpha / double(grp.count * grp.size)) : T(0);
+    // d (L_DevBal + L_CommBal) / d s_{t,i} = (alpha_dev f'_{dev(i)} + alpha_comm f''_{dev(i)}) / (S T) per group.
+    const bool dev_aux = spec.device.has_balance_loss();
+    thread_local MatT<T> dev_coef_scratch;
+    MatT<T>& dev_coef = dev_coef_scratch;
+    if (dev_aux) {
+        if (cache.expert_device.size() != size_t(nr) || cache.device_balance.dev_f.rows() != grp.count)
+            throw ConfigError("router_backward: called without a matching forward pass");
+        device_balance_backward(spec.device, cache.expert_device, cache.device_balance, grp.count, grp.size,
+                                dev_coef);
+    }
 
     // dscores, then dlogits in place. Scratch kept from call to call (one per thread and scalar type): a fresh
     // buffer per step costs page faults that show in the step time.
@@ -152,6 +190,7 @@ void router_backward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& ga
                 ds = aux_scale * cache.aux_f.row(t / grp.size);
             else
                 ds.setZero();
+            if (dev_aux) ds += dev_coef.row(t / grp.size);
 
             const int32_t* idx = cache.topk_idx.data() + t * k;
             const T* dg = dtopk_weight.row(t).data();

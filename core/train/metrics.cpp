@@ -10,6 +10,14 @@ LayerBalance balance_of(const RoutingStats& s) {
     b.layer = s.layer;
     b.entropy = s.entropy;
     b.aux_loss = s.aux_loss;
+    b.devices = s.devices;
+    b.dispatch_bytes = s.dispatch_bytes;
+    b.combine_bytes = s.combine_bytes;
+    b.remote_devices_mean = s.remote_devices_mean;
+    b.remote_devices_max = s.remote_devices_max;
+    b.device_imbalance = s.device_imbalance;
+    b.dev_aux_loss = s.dev_aux_loss;
+    b.comm_aux_loss = s.comm_aux_loss;
     if (s.load.empty()) return b;
     double sum = 0.0, max = 0.0;
     for (int64_t x : s.load) {

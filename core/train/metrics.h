@@ -16,9 +16,20 @@ struct LayerBalance {
     double load_cv = 0.0;     // coefficient of variation of the loads (std / mean)
     int dead_experts = 0;     // routed experts that received no token this step
     double entropy = 0.0;     // mean routing entropy per token (nats)
-    double aux_loss = 0.0;
+    double aux_loss = 0.0;    // the layer's whole balance loss (expert-level + device-level + communication)
+
+    // Simulated expert parallelism (RoutingStats, core/moe/traffic.h), every step; all 0 with one device.
+    int devices = 1;
+    int64_t dispatch_bytes = 0;        // bytes sent on dispatch this step (token-copies * hidden_size * 4)
+    int64_t combine_bytes = 0;         // bytes sent back on combine
+    double remote_devices_mean = 0.0;  // distinct remote devices a token visits, mean over tokens
+    int remote_devices_max = 0;        // ... and max
+    double device_imbalance = 0.0;     // max / mean token-expert pairs per device
+    double dev_aux_loss = 0.0;         // L_DevBal
+    double comm_aux_loss = 0.0;        // L_CommBal
 };
 
+// The balance summaries of one layer, the traffic summaries included.
 LayerBalance balance_of(const RoutingStats& stats);
 
 struct StepMetrics {
@@ -31,7 +42,8 @@ struct StepMetrics {
     double grad_norm = 0.0;
     double tokens_per_s = 0.0;  // wall-clock: the only field that differs between identical runs
     std::vector<LayerBalance> balance;
-    std::vector<RoutingStats> routing;  // filled every routing_interval steps (and the last), else empty
+    std::vector<RoutingStats> routing;  // filled every routing_interval steps (and the last), else empty; holds
+                                        // each layer's [D][D] traffic matrix
 };
 
 }  // namespace moe

@@ -1,7 +1,11 @@
 // A run folder, as `moelab-cli train --out DIR` writes it and the GUI reads it:
 //   config.json       the full resolved config
-//   metrics.csv       a row per step, named columns (per MoE layer l: layer{l}_imbalance, ...)
+//   metrics.csv       a row per step, named columns (per MoE layer l: layer{l}_imbalance, ...; with devices > 1
+//                     also layer{l}_dispatch_bytes, _combine_bytes, _remote_devices_mean, _remote_devices_max,
+//                     _device_imbalance, _dev_aux_loss, _comm_aux_loss)
 //   routing.csv       long format: step, layer, expert, load, load_fraction, mean_prob, load_<domain>...
+//   traffic.csv       only when devices > 1, at the routing samples: step, layer, src, dst, tokens, bytes (every
+//                     src -> dst pair of the D x D dispatch matrix; combine sends the transpose back)
 //   model.safetensors the checkpoint (written by the caller with save_checkpoint)
 // Rows are kept in memory and every flush() rewrites the CSV files atomically, so a reader (or a crash) never
 // sees a half-written file.
@@ -25,13 +29,15 @@ public:
     void flush();
     const std::filesystem::path& dir() const { return dir_; }
 
-    static std::string metrics_header(const std::vector<LayerBalance>& layers);
+    // traffic: add the per-layer traffic columns (devices > 1).
+    static std::string metrics_header(const std::vector<LayerBalance>& layers, bool traffic = false);
 
 private:
     std::filesystem::path dir_;
     std::vector<std::string> domains_;
-    std::string metrics_, routing_;
+    std::string metrics_, routing_, traffic_;
     bool has_header_ = false;
+    bool devices_ = false;  // more than one simulated device: traffic columns and traffic.csv
 };
 
 // Formats a number for CSV: shortest text that reads back to the same double; NaN as an empty cell.

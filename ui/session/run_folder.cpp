@@ -155,6 +155,8 @@ RunData load_run_folder(const QString& dir) {
                     name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
                     continue;
                 const std::string index = name.substr(5, name.size() - 5 - suffix.size());
+                // "layer0_device_imbalance" (device-limited runs) is not a layer's load imbalance: digits only.
+                if (index.empty() || index.find_first_not_of("0123456789") != std::string::npos) continue;
                 LayerColumns lc;
                 lc.layer = std::atoi(index.c_str());
                 const std::string p = "layer" + index + "_";
