@@ -15,7 +15,8 @@ ModelHistory::ModelHistory(const ModelConfig& model) { reset(model); }
 
 void ModelHistory::reset(const ModelConfig& model) {
     model_ = model;
-    for (DownsampledSeries* s : {&loss_, &val_loss_, &aux_loss_, &lr_, &grad_norm_, &accuracy_}) s->clear();
+    for (DownsampledSeries* s : {&loss_, &val_loss_, &aux_loss_, &lr_, &grad_norm_, &accuracy_, &dispatch_bytes_, &remote_devices_})
+        s->clear();
     last_val_ = std::numeric_limits<double>::quiet_NaN();
     layers_.clear();
 }
@@ -30,6 +31,15 @@ void ModelHistory::add_step(const StepMetrics& m) {
     if (!std::isnan(m.val_loss)) {
         val_loss_.add(x, m.val_loss);
         last_val_ = m.val_loss;
+    }
+    if (model_.devices > 1 && !m.balance.empty()) {
+        double bytes = 0, remote = 0;
+        for (const LayerBalance& b : m.balance) {
+            bytes += static_cast<double>(b.dispatch_bytes);
+            remote += b.remote_devices_mean;
+        }
+        dispatch_bytes_.add(x, bytes);
+        remote_devices_.add(x, remote / static_cast<double>(m.balance.size()));
     }
     for (const RoutingStats& s : m.routing) {
         LayerBalance b = balance_of(s);
@@ -76,6 +86,10 @@ void ModelHistory::add_routing(int step, const RoutingStats& stats, const LayerB
             row[e] += static_cast<double>(stats.domain_load[d][e]);
     }
     l.util.add(step, s.load_fraction);
+    s.traffic.assign(stats.traffic.size(), {});
+    for (size_t i = 0; i < stats.traffic.size(); ++i)
+        s.traffic[i].assign(stats.traffic[i].begin(), stats.traffic[i].end());
+    s.device_load.assign(stats.device_load.begin(), stats.device_load.end());
 }
 
 void ModelHistory::fill(ModelSnapshot& out) const {
@@ -86,6 +100,9 @@ void ModelHistory::fill(ModelSnapshot& out) const {
     out.grad_norm = to_series(grad_norm_);
     out.accuracy = to_series(accuracy_);
     out.final_val_loss = last_val_;
+    out.devices = model_.devices;
+    out.dispatch_bytes = to_series(dispatch_bytes_);
+    out.remote_devices = to_series(remote_devices_);
     out.layers.clear();
     out.layers.reserve(layers_.size());
     for (const Layer& l : layers_) {

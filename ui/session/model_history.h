@@ -34,7 +34,7 @@ private:
     Layer& layer(int index, int n_routed);
 
     ModelConfig model_;
-    DownsampledSeries loss_, val_loss_, aux_loss_, lr_, grad_norm_, accuracy_;
+    DownsampledSeries loss_, val_loss_, aux_loss_, lr_, grad_norm_, accuracy_, dispatch_bytes_, remote_devices_;
     double last_val_;
     std::vector<Layer> layers_;  // ordered by layer index
 };

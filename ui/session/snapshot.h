@@ -30,6 +30,9 @@ struct LayerSnapshot {
     std::vector<std::vector<double>> domain_load;  // [domain][expert] token-slots, accumulated since reset
     std::vector<double> util_steps;                // utilisation over time: step of each row
     std::vector<std::vector<double>> util_rows;    // [time][expert] load fraction
+    // Simulated expert parallelism (devices > 1), latest routing sample.
+    std::vector<std::vector<double>> traffic;  // [D][D] token-copies sent src -> dst on dispatch (combine: transpose)
+    std::vector<double> device_load;           // [D] token-expert pairs processed on each device
 };
 
 // The probe text through one MoE layer (LM only).
@@ -59,6 +62,10 @@ struct ModelSnapshot {
     bool language = true;
     std::vector<std::string> domain_names;
     Series loss, val_loss, aux_loss, lr, grad_norm, accuracy;
+    // Simulated expert parallelism, per step (devices > 1 only): bytes sent on dispatch summed over the MoE layers
+    // (combine sends the same back), and distinct remote devices a token visits (mean over tokens and layers).
+    int devices = 1;
+    Series dispatch_bytes, remote_devices;
     std::vector<LayerSnapshot> layers;  // MoE layers only
     std::string probe_text;
     std::vector<ProbeLayer> probe;

@@ -1,0 +1,763 @@
+// The live views, offscreen: each accepts a hand-made snapshot, shows and exports the numbers it was given (CSV
+// checked against the snapshot), writes valid PNG / SVG / PDF files atomically, maps clicks to tokens and plane
+// points, and normalises heatmap colours per layer or globally.
+#include "ui/views/accounting_view.h"
+#include "ui/views/loss_view.h"
+#include "ui/views/plane_view.h"
+#include "ui/views/routing_view.h"
+#include "ui/views/token_inspector.h"
+#include "ui/views/utilisation_view.h"
+#include "ui/views/view_factory.h"
+
+#include <qcustomplot.h>
+
+#include <gtest/gtest.h>
+
+#include <QApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QImage>
+#include <QMouseEvent>
+#include <QTemporaryDir>
+#include <QXmlStreamReader>
+
+#include <algorithm>
+#include <cstdio>
+#include <cmath>
+#include <memory>
+#include <numeric>
+#include <random>
+
+namespace moe::ui {
+namespace {
+
+// Created on first use, never during static initialisation: test discovery runs this binary with no display.
+QApplication& app() {
+    static int argc = 1;
+    static char name[] = "test_ui_views";
+    static char* argv[] = {name, nullptr};
+    static QApplication* instance = [] {
+        if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+        return new QApplication(argc, argv);
+    }();
+    return *instance;
+}
+
+struct Shape {
+    int n_routed, n_shared, top_k;
+};
+
+// A small but complete snapshot with irregular numbers: A = 8 routed + 1 shared experts (top-3), B = 4 routed
+// (top-2); 2 MoE layers each; a probe text with a space, a newline and a comma; 3 domains; a 2-D plane when asked.
+// `scale` multiplies B's gate scores so A and B have different colour maxima.
+SnapshotPtr make_snapshot(uint64_t serial, unsigned seed, bool plane = false,
+                          std::array<Shape, 2> shapes = {Shape{8, 1, 3}, Shape{4, 0, 2}}, int tokens = 7,
+                          const std::string& probe_text = "ab c,\nde") {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> u(0.05, 1.0);
+    auto s = std::make_shared<Snapshot>();
+    s->serial = serial;
+    s->step = 40;
+    for (int m = 0; m < 2; ++m) {
+        ModelSnapshot& ms = s->models[std::size_t(m)];
+        const Shape sh = shapes[std::size_t(m)];
+        ms.label = m == 0 ? "DeepSeekMoE" : "GShard";
+        ms.language = !plane;
+        ms.config.model.n_routed_experts = sh.n_routed;
+        ms.config.model.n_shared_experts = sh.n_shared;
+        ms.config.model.num_experts_per_tok = sh.top_k;
+        ms.config.model.aux_loss_alpha = 0.01;
+        ms.domain_names = {"prose", "code", "math"};
+        ms.accounting.attention = 1000 + m;
+        ms.accounting.experts_total = 8192;
+        ms.accounting.experts_activated = 2048;
+        ms.accounting.routed_total = 8192 - 1024 * sh.n_shared;
+        ms.accounting.shared_total = 1024 * sh.n_shared;
+        ms.accounting.other = 500 + int64_t(seed);
+        ms.accounting.flops_attention = 3000.5;
+        ms.accounting.flops_experts = 4096;
+        ms.accounting.flops_other = 1000 * double(seed);
+        for (int step = 1; step <= 20; ++step) {
+            ms.loss.x.push_back(step);
+            ms.loss.y.push_back(5.5 - 0.1 * step + 0.3 * u(rng));
+            ms.aux_loss.x.push_back(step);
+            ms.aux_loss.y.push_back(0.02 + 0.01 * u(rng));
+            if (step % 5 == 0) {
+                ms.val_loss.x.push_back(step);
+                ms.val_loss.y.push_back(5.6 - 0.1 * step + 0.1 * u(rng));
+            }
+        }
+        for (int l = 0; l < 2; ++l) {
+            LayerSnapshot L;
+            L.layer = l;
+            L.n_routed = sh.n_routed;
+            L.n_shared = sh.n_shared;
+            L.top_k = sh.top_k;
+            std::vector<double> load(std::size_t(sh.n_routed)), prob(load.size());
+            for (auto& v : load) v = u(rng);
+            load[1] = 0;  // a dead expert
+            for (auto& v : prob) v = u(rng);
+            const double lt = std::accumulate(load.begin(), load.end(), 0.0);
+            const double pt = std::accumulate(prob.begin(), prob.end(), 0.0);
+            for (auto& v : load) v /= lt;
+            for (auto& v : prob) v /= pt;
+            L.load_fraction = load;
+            L.mean_prob = prob;
+            for (double v : load) L.dead.push_back(v == 0);
+            L.balance.layer = l;
+            L.balance.imbalance = *std::max_element(load.begin(), load.end()) * sh.n_routed;
+            L.balance.load_cv = 0.5 + 0.1 * l;
+            L.balance.dead_experts = 1;
+            for (int d = 0; d < 3; ++d) {
+                std::vector<double> row(std::size_t(sh.n_routed));
+                for (auto& v : row) v = std::floor(100 * u(rng));
+                L.domain_load.push_back(row);
+            }
+            for (int t = 0; t < 5; ++t) {
+                L.util_steps.push_back(10.0 * (t + 1));
+                std::vector<double> row(std::size_t(sh.n_routed));
+                for (auto& v : row) v = u(rng) / sh.n_routed;
+                L.util_rows.push_back(row);
+            }
+            ms.layers.push_back(L);
+
+            if (!plane) {
+                ProbeLayer P;
+                P.layer = l;
+                for (int t = 0; t < tokens; ++t) {
+                    std::vector<float> sc(std::size_t(sh.n_routed));
+                    for (auto& v : sc) v = float(u(rng) * (m == 1 ? 3.0 : 1.0) * (l == 1 ? 0.5 : 1.0));
+                    const float tot = std::accumulate(sc.begin(), sc.end(), 0.0f);
+                    for (auto& v : sc) v /= tot;
+                    if (m == 1) sc[0] += 0.5f;  // B's maximum differs from A's
+                    std::vector<int> idx(sc.size());
+                    std::iota(idx.begin(), idx.end(), 0);
+                    std::stable_sort(idx.begin(), idx.end(),
+                                     [&](int a, int b) { return sc[std::size_t(a)] > sc[std::size_t(b)]; });
+                    idx.resize(std::size_t(sh.top_k));
+                    std::vector<float> w;
+                    for (int i : idx) w.push_back(sc[std::size_t(i)]);
+                    const float wt = std::accumulate(w.begin(), w.end(), 0.0f);
+                    for (auto& v : w) v /= wt;
+                    P.scores.push_back(sc);
+                    P.topk_idx.push_back(idx);
+                    P.topk_weight.push_back(w);
+                    P.shared_share.push_back(sh.n_shared > 0 ? float(0.3 + 0.1 * u(rng)) : 0.0f);
+                }
+                ms.probe.push_back(P);
+            }
+        }
+        ms.probe_text = plane ? std::string() : probe_text;
+        if (plane) {
+            PlaneSnapshot& p = ms.plane;
+            p.grid = 8;
+            p.n_classes = 2;
+            for (int l = 0; l < 2; ++l) {
+                std::vector<int> top1;
+                for (int j = 0; j < p.grid; ++j)
+                    for (int i = 0; i < p.grid; ++i)
+                        top1.push_back(int((i / 2 + j / 3 + l + m + int(seed)) % sh.n_routed));
+                p.top1_expert.push_back(top1);
+            }
+            for (int j = 0; j < p.grid; ++j)
+                for (int i = 0; i < p.grid; ++i) p.predicted_class.push_back(i + j < p.grid ? 0 : 1);
+            for (int k = 0; k < 12; ++k) {
+                const double x = -1.4 + 2.8 * u(rng), y = -1.4 + 2.8 * u(rng);
+                p.points.push_back(float(x));
+                p.points.push_back(float(y));
+                p.labels.push_back(x + y < 0 ? 0 : 1);
+            }
+        }
+    }
+    return s;
+}
+
+// CSV text as rows of fields (no quoted commas in the numbers; the routing char field is parsed properly).
+std::vector<QStringList> parse_csv(const QString& text) {
+    std::vector<QStringList> rows;
+    QStringList row;
+    QString field;
+    bool quoted = false;
+    for (int i = 0; i < text.size(); ++i) {
+        const QChar c = text[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+                field += '"';
+                ++i;
+            } else if (c == '"') {
+                quoted = false;
+            } else {
+                field += c;
+            }
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == ',') {
+            row << field;
+            field.clear();
+        } else if (c == '\n') {
+            row << field;
+            field.clear();
+            rows.push_back(row);
+            row.clear();
+        } else {
+            field += c;
+        }
+    }
+    return rows;
+}
+
+class ViewsTest : public ::testing::Test {
+protected:
+    void SetUp() override { app(); }
+};
+
+View* find_view(const std::vector<View*>& views, const QString& id) {
+    for (View* v : views)
+        if (v->id() == id) return v;
+    return nullptr;
+}
+
+QByteArray read_all(const QString& path) {
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+void send_click(QWidget* target, const QPointF& pos) {
+    QMouseEvent press(QEvent::MouseButtonPress, pos, target->mapToGlobal(pos), Qt::LeftButton, Qt::LeftButton,
+                      Qt::NoModifier);
+    QApplication::sendEvent(target, &press);
+    QMouseEvent release(QEvent::MouseButtonRelease, pos, target->mapToGlobal(pos), Qt::LeftButton, Qt::NoButton,
+                        Qt::NoModifier);
+    QApplication::sendEvent(target, &release);
+}
+
+// Shows a view at a fixed size and lets the plot lay itself out, so pixel <-> data mappings are real.
+void show_and_layout(QWidget* view, QCustomPlot* plot) {
+    view->resize(1000, 700);
+    view->show();
+    QApplication::processEvents();
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+}
+
+TEST_F(ViewsTest, FactoryCreatesEveryViewInOrder) {
+    QWidget parent;
+    const std::vector<View*> views = create_all_views(&parent);
+    QStringList ids;
+    for (const View* v : views) {
+        ids << v->id();
+        EXPECT_FALSE(v->title().isEmpty()) << v->id().toStdString();
+        EXPECT_GT(v->explanation().size(), 100) << v->id().toStdString();
+        EXPECT_EQ(v->parent(), &parent);
+    }
+    EXPECT_EQ(ids, (QStringList{"loss", "aux_loss", "utilisation", "utilisation_over_time", "routing", "domains",
+                                "plane", "accounting"}));
+}
+
+TEST_F(ViewsTest, ExportWritesValidFilesAndNoTemporaries) {
+    QWidget parent;
+    const std::vector<View*> views = create_all_views(&parent);
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    for (bool plane : {false, true}) {
+        const SnapshotPtr snap = make_snapshot(plane ? 2 : 1, 7, plane);
+        for (View* v : views) {
+            SCOPED_TRACE(v->id().toStdString() + (plane ? " (2-D)" : " (LM)"));
+            v->setSnapshot(snap);
+            QString error;
+            // Twice: the second export replaces the files of the first.
+            ASSERT_TRUE(v->exportTo(dir.path(), &error)) << error.toStdString();
+            ASSERT_TRUE(v->exportTo(dir.path(), &error)) << error.toStdString();
+            const QString base = QDir(dir.path()).filePath(v->id());
+
+            const QByteArray png = read_all(base + ".png");
+            ASSERT_TRUE(png.startsWith("\x89PNG\r\n\x1a\n"));
+            QImage image;
+            ASSERT_TRUE(image.loadFromData(png, "PNG"));
+            EXPECT_GT(image.width(), 100);
+            EXPECT_GT(image.height(), 100);
+
+            QXmlStreamReader xml(read_all(base + ".svg"));
+            QString root;
+            while (!xml.atEnd()) {
+                xml.readNext();
+                if (xml.isStartElement() && root.isEmpty()) root = xml.name().toString();
+            }
+            EXPECT_FALSE(xml.hasError()) << xml.errorString().toStdString();
+            EXPECT_EQ(root, "svg");
+
+            const QByteArray pdf = read_all(base + ".pdf");
+            EXPECT_TRUE(pdf.startsWith("%PDF"));
+            EXPECT_GT(pdf.size(), 500);
+
+            const QString csv = QString::fromUtf8(read_all(base + ".csv"));
+            EXPECT_EQ(csv, v->csv());
+            // Figures are ordinary files, as readable as the CSV (not owner-only like a temporary).
+            EXPECT_EQ(QFileInfo(base + ".png").permissions(), QFileInfo(base + ".csv").permissions());
+            EXPECT_EQ(QFileInfo(base + ".pdf").permissions(), QFileInfo(base + ".csv").permissions());
+            const bool no_data = (plane && v->id() == "routing") || (!plane && v->id() == "plane");
+            EXPECT_EQ(csv.count('\n') > 1, !no_data) << "header, and rows when the task has such data";
+        }
+    }
+    // Exactly the four files of each view: every temporary was renamed or removed.
+    const QStringList files = QDir(dir.path()).entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot);
+    EXPECT_EQ(files.size(), int(views.size()) * 4) << files.join(' ').toStdString();
+    for (const QString& f : files) EXPECT_FALSE(f.startsWith('.')) << f.toStdString();
+}
+
+TEST_F(ViewsTest, ExportReportsAnUnwritableFolder) {
+    QTemporaryDir dir;
+    const QString blocker = QDir(dir.path()).filePath("not_a_folder");
+    QFile f(blocker);
+    ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+    f.write("x");
+    f.close();
+    QWidget parent;
+    for (View* v : create_all_views(&parent)) {
+        v->setSnapshot(make_snapshot(1, 3));
+        QString error;
+        EXPECT_FALSE(v->exportTo(QDir(blocker).filePath("sub"), &error)) << v->id().toStdString();
+        EXPECT_FALSE(error.isEmpty());
+    }
+}
+
+// Odd but possible snapshots: nothing trained yet, a dense model (no MoE layer), B with fewer MoE layers than A
+// and the layer selector past B's last; no snapshot at all.
+TEST_F(ViewsTest, EmptyDenseAndMismatchedSnapshotsAreShownAndExported) {
+    auto empty = std::make_shared<Snapshot>();
+    empty->serial = 1;
+    auto dense = std::make_shared<Snapshot>(*make_snapshot(2, 4));
+    dense->models[1].layers.clear();
+    dense->models[1].probe.clear();
+    dense->models[1].config.model.n_routed_experts = 0;
+    auto first = std::make_shared<Snapshot>(*make_snapshot(4, 6));  // the first routing sample of a run
+    for (ModelSnapshot& ms : first->models)
+        for (LayerSnapshot& l : ms.layers) {
+            l.util_rows.resize(1);
+            l.util_steps.resize(1);
+        }
+    auto fewer = std::make_shared<Snapshot>(*make_snapshot(3, 5));
+    fewer->models[1].layers.pop_back();
+    fewer->models[1].probe.pop_back();
+    QWidget parent;
+    QTemporaryDir dir;
+    for (View* v : create_all_views(&parent)) {
+        SCOPED_TRACE(v->id().toStdString());
+        if (auto* pv = dynamic_cast<PlotView*>(v)) pv->setLayerIndex(1);
+        for (const SnapshotPtr& snap :
+             {SnapshotPtr(empty), SnapshotPtr(dense), SnapshotPtr(first), SnapshotPtr(fewer), SnapshotPtr()}) {
+            v->setSnapshot(snap);
+            QString error;
+            EXPECT_TRUE(v->exportTo(dir.path(), &error)) << error.toStdString();
+            EXPECT_TRUE(v->csv().endsWith('\n'));
+        }
+    }
+    UtilisationView util;
+    util.setSnapshot(dense);
+    EXPECT_TRUE(util.panelTitle(0).contains("max/mean"));
+    RoutingView routing;
+    routing.setLayerIndex(1);
+    routing.setSnapshot(fewer);
+    EXPECT_TRUE(routing.note(0).isEmpty());
+    EXPECT_EQ(routing.note(1), "no MoE layer here");
+    routing.setSnapshot(dense);
+    EXPECT_TRUE(routing.note(1).contains("dense model")) << routing.note(1).toStdString();
+}
+
+TEST_F(ViewsTest, UtilisationCsvHasTheSnapshotNumbers) {
+    QWidget parent;
+    UtilisationView view(&parent);
+    const SnapshotPtr snap = make_snapshot(1, 11);
+    view.setSnapshot(snap);
+    const auto rows = parse_csv(view.csv());
+    ASSERT_EQ(rows[0], (QStringList{"model", "layer", "expert", "load_fraction", "mean_prob", "dead"}));
+    std::size_t r = 1;
+    for (int m = 0; m < 2; ++m)
+        for (const LayerSnapshot& l : snap->models[std::size_t(m)].layers)
+            for (int e = 0; e < l.n_routed; ++e, ++r) {
+                ASSERT_LT(r, rows.size());
+                EXPECT_EQ(rows[r][0], m == 0 ? "A" : "B");
+                EXPECT_EQ(rows[r][1].toInt(), l.layer);
+                EXPECT_EQ(rows[r][2].toInt(), e);
+                EXPECT_EQ(rows[r][3].toDouble(), l.load_fraction[std::size_t(e)]);  // exact: shortest round-trip
+                EXPECT_EQ(rows[r][4].toDouble(), l.mean_prob[std::size_t(e)]);
+                EXPECT_EQ(rows[r][5], l.dead[std::size_t(e)] ? "1" : "0");
+            }
+    EXPECT_EQ(r, rows.size());
+    EXPECT_TRUE(view.panelTitle(0).contains("max/mean")) << view.panelTitle(0).toStdString();
+    EXPECT_TRUE(view.panelTitle(0).contains("1 dead of 8")) << view.panelTitle(0).toStdString();
+}
+
+TEST_F(ViewsTest, RoutingCsvHasEveryTokenExpertPairAndTheChosenFlags) {
+    QWidget parent;
+    RoutingView view(&parent);
+    const SnapshotPtr snap = make_snapshot(1, 5);
+    view.setSnapshot(snap);
+    const auto rows = parse_csv(view.csv());
+    ASSERT_EQ(rows[0], (QStringList{"model", "layer", "token", "char", "expert", "score", "chosen"}));
+    std::size_t r = 1;
+    for (int m = 0; m < 2; ++m) {
+        const ModelSnapshot& ms = snap->models[std::size_t(m)];
+        for (const ProbeLayer& pl : ms.probe) {
+            const std::size_t T = pl.scores.size(), N = pl.scores[0].size();
+            for (std::size_t t = 0; t < T; ++t)
+                for (std::size_t e = 0; e < N; ++e, ++r) {
+                    ASSERT_LT(r, rows.size());
+                    const QStringList& row = rows[r];
+                    EXPECT_EQ(row[0], m == 0 ? "A" : "B");
+                    EXPECT_EQ(row[1].toInt(), pl.layer);
+                    EXPECT_EQ(row[2].toUInt(), t);
+                    EXPECT_EQ(row[4].toUInt(), e);
+                    EXPECT_EQ(row[5].toFloat(), pl.scores[t][e]);
+                    const bool chosen = std::count(pl.topk_idx[t].begin(), pl.topk_idx[t].end(), int(e)) > 0;
+                    EXPECT_EQ(row[6], chosen ? "1" : "0");
+                }
+        }
+    }
+    EXPECT_EQ(r, rows.size()) << "T * N_r rows per model and layer";
+    // Visible forms of the probe bytes "ab c,\nde": the space, the comma (quoted in the CSV) and the newline.
+    EXPECT_EQ(rows[1][3], "a");
+    EXPECT_EQ(rows[1 + 2 * 8][3], QString::fromUtf8("␣"));
+    EXPECT_EQ(rows[1 + 4 * 8][3], ",");
+    EXPECT_EQ(rows[1 + 5 * 8][3], "\\n");
+}
+
+TEST_F(ViewsTest, ANewSnapshotChangesEveryCsvAndTheSameSerialIsSkipped) {
+    QWidget parent;
+    const std::vector<View*> views = create_all_views(&parent);
+    for (bool plane : {false, true}) {
+        for (View* v : views) v->setSnapshot(make_snapshot(10, 1, plane));
+        std::vector<QString> before;
+        for (View* v : views) before.push_back(v->csv());
+        // Same serial, different numbers: already drawn, ignored.
+        for (View* v : views) v->setSnapshot(make_snapshot(10, 2, plane));
+        for (std::size_t i = 0; i < views.size(); ++i)
+            EXPECT_EQ(views[i]->csv(), before[i]) << views[i]->id().toStdString();
+        for (View* v : views) v->setSnapshot(make_snapshot(11, 2, plane));
+        for (std::size_t i = 0; i < views.size(); ++i) {
+            const QString id = views[i]->id();
+            if ((plane && (id == "routing" || id == "domains")) || (!plane && id == "plane")) continue;  // no data
+            EXPECT_NE(views[i]->csv(), before[i]) << id.toStdString();
+        }
+    }
+}
+
+TEST_F(ViewsTest, ClickingARoutingCellEmitsTheToken) {
+    RoutingView view;
+    view.setSnapshot(make_snapshot(1, 9));
+    view.setLayerIndex(1);
+    show_and_layout(&view, view.plot());
+    int got_model = -1, got_layer = -1, got_token = -1;
+    QObject::connect(&view, &View::tokenClicked, [&](int m, int l, int t) {
+        got_model = m;
+        got_layer = l;
+        got_token = t;
+    });
+    const QPointF at = view.cellCentre(1, 3, 2);
+    const auto cell = view.cellAt(at);
+    ASSERT_TRUE(cell.has_value());
+    EXPECT_EQ(cell->expert, 2);
+    send_click(view.plot(), at);
+    EXPECT_EQ(got_model, 1);
+    EXPECT_EQ(got_layer, 1);
+    EXPECT_EQ(got_token, 3);
+
+    got_model = -1;
+    send_click(view.plot(), view.cellCentre(0, 6, 7));  // last token, last expert of A
+    EXPECT_EQ(got_model, 0);
+    EXPECT_EQ(got_token, 6);
+    got_model = -1;
+    send_click(view.plot(), QPointF(2, 2));  // the margin: nothing
+    EXPECT_EQ(got_model, -1);
+}
+
+TEST_F(ViewsTest, GlobalNormalisationSharesOneColourRange) {
+    QWidget parent;
+    const std::vector<View*> views = create_all_views(&parent);
+    const SnapshotPtr snap = make_snapshot(1, 4);
+    for (const QString id : {"routing", "domains", "utilisation_over_time"}) {
+        SCOPED_TRACE(id.toStdString());
+        auto* v = dynamic_cast<HeatmapView*>(find_view(views, id));
+        ASSERT_NE(v, nullptr);
+        v->setSnapshot(snap);
+        v->setLayerIndex(1);
+        v->setGlobalNormalisation(false);
+        const auto a = v->colourRange(0), b = v->colourRange(1);
+        EXPECT_NE(a.second, b.second) << "per layer: each map its own maximum";
+        v->setGlobalNormalisation(true);
+        const auto ga = v->colourRange(0), gb = v->colourRange(1);
+        EXPECT_EQ(ga, gb);
+        EXPECT_GE(ga.second, std::max(a.second, b.second));
+        EXPECT_EQ(ga.first, 0.0);
+    }
+    // The routing map's own maximum is the largest score of that layer.
+    auto* routing = dynamic_cast<RoutingView*>(find_view(views, "routing"));
+    routing->setGlobalNormalisation(false);
+    routing->setLayerIndex(0);
+    float own = 0;
+    for (const auto& row : snap->models[1].probe[0].scores)
+        own = std::max(own, *std::max_element(row.begin(), row.end()));
+    EXPECT_DOUBLE_EQ(routing->colourRange(1).second, own);
+    QCPColorMapData* data = routing->colourMap(1)->data();
+    EXPECT_EQ(data->keySize(), 4);
+    EXPECT_EQ(data->valueSize(), 7);
+    EXPECT_FLOAT_EQ(float(data->cell(2, 5)), snap->models[1].probe[0].scores[5][2]);
+}
+
+TEST_F(ViewsTest, PlaneShowsANoteForLanguageModelsAndFillsTheMapFor2D) {
+    PlaneView view;
+    view.setSnapshot(make_snapshot(1, 3, false));
+    EXPECT_TRUE(view.note(0).contains("2-D tasks only")) << view.note(0).toStdString();
+    EXPECT_TRUE(view.note(1).contains("2-D tasks only"));
+    EXPECT_EQ(view.colourMap(0)->data()->keySize(), 0);
+
+    const SnapshotPtr snap = make_snapshot(2, 3, true);
+    view.setSnapshot(snap);
+    view.setLayerIndex(1);
+    EXPECT_TRUE(view.note(0).isEmpty());
+    QCPColorMapData* data = view.colourMap(0)->data();
+    ASSERT_EQ(data->keySize(), 8);
+    ASSERT_EQ(data->valueSize(), 8);
+    const auto& top1 = snap->models[0].plane.top1_expert[1];
+    for (int j = 0; j < 8; ++j)
+        for (int i = 0; i < 8; ++i) EXPECT_EQ(int(data->cell(i, j)), top1[std::size_t(j * 8 + i)]);
+
+    const auto rows = parse_csv(view.csv());
+    ASSERT_EQ(rows[0], (QStringList{"model", "layer", "x", "y", "top1_expert", "predicted_class"}));
+    EXPECT_EQ(rows.size(), 1u + 2 * 2 * 64);
+
+    show_and_layout(&view, view.plot());
+    int got_model = -1;
+    double gx = 0, gy = 0;
+    QObject::connect(&view, &View::planeClicked, [&](int m, double x, double y) {
+        got_model = m;
+        gx = x;
+        gy = y;
+    });
+    send_click(view.plot(), view.pixelOf(1, 0.5, -0.75));
+    EXPECT_EQ(got_model, 1);
+    EXPECT_NEAR(gx, 0.5, 0.02);
+    EXPECT_NEAR(gy, -0.75, 0.02);
+}
+
+TEST_F(ViewsTest, LossSmoothingChangesTheDisplayButNotTheData) {
+    LossView view;
+    const SnapshotPtr snap = make_snapshot(1, 8);
+    view.setSnapshot(snap);
+    const QString csv = view.csv();
+    view.setSmoothing(0);
+    const std::vector<double> raw = view.shownValues("A train");
+    EXPECT_EQ(raw, snap->models[0].loss.y);
+    view.setSmoothing(0.9);
+    const std::vector<double> smooth = view.shownValues("A train");
+    ASSERT_EQ(smooth.size(), raw.size());
+    EXPECT_NE(smooth, raw);
+    EXPECT_DOUBLE_EQ(smooth[1], 0.9 * raw[0] + 0.1 * raw[1]);
+    EXPECT_EQ(view.shownValues("A validation"), snap->models[0].val_loss.y) << "sparse curves are not smoothed";
+    EXPECT_EQ(view.csv(), csv);
+    const auto rows = parse_csv(csv);
+    ASSERT_EQ(rows[0], (QStringList{"step", "model", "train_loss", "val_loss"}));
+    EXPECT_EQ(rows.size(), 1u + 2 * 20);
+    EXPECT_EQ(rows[5][3].toDouble(), snap->models[0].val_loss.y[0]);  // step 5 has both
+    EXPECT_TRUE(rows[4][3].isEmpty());
+
+    view.setLogScale(true);
+    EXPECT_TRUE(view.logScale());
+    EXPECT_EQ(view.plot()->yAxis->scaleType(), QCPAxis::stLogarithmic);
+    show_and_layout(&view, view.plot());
+    const QCPGraph* g = nullptr;
+    for (int i = 0; i < view.plot()->graphCount(); ++i)
+        if (view.plot()->graph(i)->name() == "B validation") g = view.plot()->graph(i);
+    ASSERT_NE(g, nullptr);
+    const auto point = g->data()->at(2);
+    const QPointF pixel(g->keyAxis()->coordToPixel(point->key), g->valueAxis()->coordToPixel(point->value));
+    EXPECT_TRUE(view.hoverText(pixel).contains("step 15")) << view.hoverText(pixel).toStdString();
+}
+
+TEST_F(ViewsTest, AccountingShowsTheLadderClaim) {
+    AccountingView view;
+    view.setSnapshot(make_snapshot(1, 2));
+    EXPECT_TRUE(view.ladderNote().contains("holds")) << view.ladderNote().toStdString();
+    const auto rows = parse_csv(view.csv());
+    ASSERT_EQ(rows[0], (QStringList{"model", "row", "total", "activated", "flops"}));
+    EXPECT_EQ(rows[2], (QStringList{"A", "experts", "8192", "2048", "4096"}));
+    EXPECT_EQ(view.table()->rowCount(), 7);
+
+    auto other = std::make_shared<Snapshot>(*make_snapshot(2, 2));
+    other->models[1].accounting.experts_total = 9000;
+    view.setSnapshot(other);
+    EXPECT_TRUE(view.ladderNote().contains("do not")) << view.ladderNote().toStdString();
+}
+
+TEST_F(ViewsTest, InspectorSummaryListsTheChosenExpertsInOrder) {
+    auto snap = std::make_shared<Snapshot>(*make_snapshot(1, 6));
+    ProbeLayer& pl = snap->models[0].probe[1];
+    pl.topk_idx[0] = {5, 2, 7};
+    pl.topk_weight[0] = {0.45f, 0.33f, 0.22f};
+    pl.shared_share[0] = 0.4f;
+    TokenInspector inspector;
+    inspector.showToken(snap, 0, 1, 0);
+    EXPECT_EQ(inspector.summary().toStdString(),
+              "token 'a' (layer 1, model A): top-3 experts 5 (w 0.45), 2 (w 0.33), 7 (w 0.22); shared share 0.40");
+    inspector.showToken(snap, 1, 0, 5);
+    EXPECT_TRUE(inspector.summary().startsWith("token '\\n' (layer 0, model B): top-2 experts "))
+        << inspector.summary().toStdString();
+    EXPECT_TRUE(inspector.summary().endsWith("(no shared experts)"));
+    inspector.showToken(snap, 0, 9, 0);  // no such layer
+    EXPECT_TRUE(inspector.summary().isEmpty());
+
+    PointInspection point;
+    point.model = 1;
+    point.x = 0.25;
+    point.y = -0.5;
+    ProbeLayer one;
+    one.layer = 0;
+    one.scores = {{0.1f, 0.6f, 0.2f, 0.1f}};
+    one.topk_idx = {{1, 2}};
+    one.topk_weight = {{0.75f, 0.25f}};
+    one.shared_share = {0.0f};
+    point.layers = {one};
+    point.class_probs = {0.9f, 0.1f};
+    inspector.showPoint(point);
+    EXPECT_TRUE(
+        inspector.summary().startsWith("point (0.25, -0.50) (layer 0, model B): top-2 experts 1 (w 0.75), 2 (w 0.25)"))
+        << inspector.summary().toStdString();
+}
+
+// The same data under a new serial (a snapshot the views have not drawn yet).
+SnapshotPtr copy_with_serial(const SnapshotPtr& snap, uint64_t serial) {
+    auto copy = std::make_shared<Snapshot>(*snap);
+    copy->serial = serial;
+    return copy;
+}
+
+// The lesson's sizes: A = 1 shared + top-7 of 63 routed experts, B = top-2 of 16; the lesson's probe text (about 100
+// tokens); 5 domains; for 2-D, a 60 x 60 plane with 150 points in 3 classes.
+SnapshotPtr realistic_snapshot(uint64_t serial, bool plane) {
+    const std::string probe =
+        "The teacher reads a story. for (int i = 0; i < n; ++i) { sum += i; } 12+30=42 ACGTTGCA <b>bold</b>";
+    auto snap = std::make_shared<Snapshot>(
+        *make_snapshot(serial, unsigned(21 + serial), plane, {Shape{63, 1, 7}, Shape{16, 0, 2}}, int(probe.size()), probe));
+    snap->models[0].label = "DeepSeekMoE (1 shared + top-7 of 63)";
+    snap->models[1].label = "GShard (top-2 of 16)";
+    for (ModelSnapshot& ms : snap->models) {
+        // A long run's curves: the session keeps at most ~2048 points per series.
+        for (int step = 21; step <= 2000; ++step) {
+            ms.loss.x.push_back(step);
+            ms.loss.y.push_back(3.5 + 2.0 / std::sqrt(step) + 0.05 * std::sin(step * 0.7));
+            ms.aux_loss.x.push_back(step);
+            ms.aux_loss.y.push_back(0.021 + 0.002 * std::cos(step * 0.3));
+            if (step % 50 == 0) {
+                ms.val_loss.x.push_back(step);
+                ms.val_loss.y.push_back(3.6 + 2.0 / std::sqrt(step));
+            }
+        }
+        ms.domain_names = {"prose", "code", "arithmetic", "dna", "markup"};
+        for (LayerSnapshot& l : ms.layers) {
+            l.domain_load.clear();
+            for (int d = 0; d < 5; ++d) {
+                std::vector<double> row(std::size_t(l.n_routed));
+                for (std::size_t e = 0; e < row.size(); ++e)
+                    row[e] = double((e * 7 + std::size_t(d) * 13) % 17) + (e % 5 == std::size_t(d) ? 40 : 0);
+                l.domain_load.push_back(row);
+            }
+        }
+        if (plane) {
+            ms.plane.grid = 60;
+            ms.plane.n_classes = 3;
+            for (auto& top1 : ms.plane.top1_expert) {
+                top1.assign(3600, 0);
+                for (int j = 0; j < 60; ++j)
+                    for (int i = 0; i < 60; ++i)
+                        top1[std::size_t(j * 60 + i)] =
+                            int(std::atan2(j - 30.0, i - 30.0) * 2 + 7 + std::hypot(i - 30, j - 30) / 9) %
+                            std::max(ms.config.model.n_routed_experts, 1);
+            }
+            ms.plane.predicted_class.assign(3600, 0);
+            for (int j = 0; j < 60; ++j)
+                for (int i = 0; i < 60; ++i)
+                    ms.plane.predicted_class[std::size_t(j * 60 + i)] =
+                        (std::hypot(i - 30, j - 30) < 12) ? 0 : (i > j ? 1 : 2);
+            ms.plane.points.clear();
+            ms.plane.labels.clear();
+            std::mt19937 rng(3);
+            std::uniform_real_distribution<float> u(-1.45f, 1.45f);
+            for (int k = 0; k < 150; ++k) {
+                const float x = u(rng), y = u(rng);
+                ms.plane.points.push_back(x);
+                ms.plane.points.push_back(y);
+                ms.plane.labels.push_back(std::hypot(x, y) < 0.6f ? 0 : (x > y ? 1 : 2));
+            }
+        }
+    }
+    return snap;
+}
+
+// Views get up to 30 snapshots a second while training: updating the view on screen (data and repaint) must stay
+// well inside a frame, and a view in a background tab must cost next to nothing (it draws when shown).
+TEST_F(ViewsTest, UpdatesAreCheapAndHiddenViewsDefer) {
+    std::vector<SnapshotPtr> snaps;
+    for (uint64_t i = 0; i < 12; ++i) snaps.push_back(realistic_snapshot(100 + i, false));
+    QWidget parent;
+    for (View* v : create_all_views(&parent)) {
+        SCOPED_TRACE(v->id().toStdString());
+        v->setParent(nullptr);
+        v->resize(1200, 720);
+        v->setSnapshot(snaps[0]);
+        QElapsedTimer hidden;
+        hidden.start();
+        for (std::size_t i = 1; i < snaps.size(); ++i) v->setSnapshot(snaps[i]);
+        const double hidden_ms = hidden.nsecsElapsed() / 1e6 / double(snaps.size() - 1);
+        std::vector<SnapshotPtr> again;  // the same data under new serials, made before the clock starts
+        for (std::size_t i = 0; i < snaps.size(); ++i) again.push_back(copy_with_serial(snaps[i], 1000 + i));
+        v->show();
+        QApplication::processEvents();
+        QElapsedTimer shown;
+        shown.start();
+        for (std::size_t i = 0; i < snaps.size(); ++i) {
+            v->setSnapshot(again[i]);
+            QApplication::processEvents();  // the queued replot and the paint
+        }
+        const double shown_ms = shown.nsecsElapsed() / 1e6 / double(snaps.size());
+        std::printf("  %-22s shown %6.2f ms/update, hidden %6.3f ms/update\n", v->id().toUtf8().constData(), shown_ms,
+                    hidden_ms);
+        EXPECT_LT(hidden_ms, 2.0);
+        EXPECT_LT(shown_ms, 100.0);  // a loose bound on a shared machine; the printout tells the real cost
+        delete v;
+    }
+}
+
+// Renders every view with a realistic snapshot (63 and 16 experts, a long probe text) into a folder for a person to
+// look at: set MOELAB_VIEWS_GALLERY to a folder to keep the images.
+TEST_F(ViewsTest, ExportGalleryForReview) {
+    const QString out = qEnvironmentVariable("MOELAB_VIEWS_GALLERY");
+    if (out.isEmpty()) GTEST_SKIP() << "set MOELAB_VIEWS_GALLERY to a folder to render the gallery";
+    for (bool plane : {false, true}) {
+        const SnapshotPtr snap = realistic_snapshot(1, plane);
+        QWidget window;
+        window.resize(1200, 760);
+        const std::vector<View*> views = create_all_views(&window);
+        for (View* v : views) {
+            v->setParent(nullptr);
+            v->resize(1200, 720);
+            v->setSnapshot(snap);
+            v->show();
+            QApplication::processEvents();
+            QString error;
+            const QString dir = QDir(out).filePath(plane ? "plane" : "lm");
+            EXPECT_TRUE(v->exportTo(dir, &error)) << error.toStdString();
+            v->grab().save(QDir(dir).filePath(v->id() + "_screen.png"));
+            delete v;
+        }
+        TokenInspector inspector;
+        inspector.resize(700, 400);
+        inspector.showToken(snap, 0, 0, 4);
+        inspector.show();
+        QApplication::processEvents();
+        if (!plane) inspector.grab().save(QDir(out).filePath("lm/inspector_screen.png"));
+    }
+}
+
+}  // namespace
+}  // namespace moe::ui

@@ -1,0 +1,38 @@
+// Parameter and FLOP accounting of A and B side by side, so a student can check the ladder claim: equal total and
+// equal activated expert parameters.
+#pragma once
+
+#include "ui/views/view.h"
+
+class QLabel;
+class QTableWidget;
+
+namespace moe::ui {
+
+class AccountingView : public View {
+    Q_OBJECT
+public:
+    explicit AccountingView(QWidget* parent = nullptr);
+
+    QString id() const override { return QStringLiteral("accounting"); }
+    QString title() const override { return tr("Parameters and compute"); }
+    QString explanation() const override;
+    void setSnapshot(const SnapshotPtr& snapshot) override;
+    bool exportTo(const QString& dir, QString* error) const override;
+    QString csv() const override;
+
+    QTableWidget* table() const { return table_; }
+    // The sentence under the table on the ladder claim (equal expert totals and activated experts, or not).
+    QString ladderNote() const;
+
+private:
+    void rebuild();
+
+    SnapshotPtr snapshot_;
+    QString signature_;  // what the table shows, to skip snapshots that change nothing here
+    QLabel* heading_ = nullptr;
+    QTableWidget* table_ = nullptr;
+    QLabel* note_ = nullptr;
+};
+
+}  // namespace moe::ui

@@ -1,0 +1,56 @@
+#include "ui/views/colour_maps.h"
+
+#include <qcustomplot.h>
+
+#include <array>
+
+namespace moe::ui {
+
+QCPColorGradient sequential_gradient() {
+    // Eight samples of matplotlib's viridis; linear interpolation between them is indistinguishable from the full map.
+    static const std::array<QColor, 8> viridis = {
+        QColor(0x44, 0x01, 0x54), QColor(0x46, 0x33, 0x7e), QColor(0x36, 0x5c, 0x8d), QColor(0x27, 0x7f, 0x8e),
+        QColor(0x1f, 0xa1, 0x87), QColor(0x4a, 0xc1, 0x6d), QColor(0x9f, 0xda, 0x3a), QColor(0xfd, 0xe7, 0x25)};
+    QMap<double, QColor> stops;
+    for (std::size_t i = 0; i < viridis.size(); ++i) stops[double(i) / double(viridis.size() - 1)] = viridis[i];
+    QCPColorGradient g;
+    g.setColorStops(stops);
+    g.setColorInterpolation(QCPColorGradient::ciRGB);
+    g.setLevelCount(256);
+    g.setNanHandling(QCPColorGradient::nhTransparent);
+    return g;
+}
+
+QCPColorGradient categorical_gradient(int n) {
+    // One stop per category and exactly n levels: level i samples position i/(n-1), which is stop i, so no two
+    // categories blend. A single category still needs two levels.
+    const int levels = std::max(n, 2);
+    QMap<double, QColor> stops;
+    for (int i = 0; i < levels; ++i) stops[double(i) / double(levels - 1)] = expert_colour(std::min(i, n - 1));
+    QCPColorGradient g;
+    g.setColorStops(stops);
+    g.setLevelCount(levels);
+    g.setNanHandling(QCPColorGradient::nhTransparent);
+    return g;
+}
+
+QColor expert_colour(int expert) {
+    // "tab20": ten hues, each dark and light; ordered so neighbouring experts differ in hue, not only lightness.
+    static const std::array<QColor, 20> tab20 = {
+        QColor(0xae, 0xc7, 0xe8), QColor(0xff, 0xbb, 0x78), QColor(0x98, 0xdf, 0x8a), QColor(0xff, 0x98, 0x96),
+        QColor(0xc5, 0xb0, 0xd5), QColor(0xc4, 0x9c, 0x94), QColor(0xf7, 0xb6, 0xd2), QColor(0xc7, 0xc7, 0xc7),
+        QColor(0xdb, 0xdb, 0x8d), QColor(0x9e, 0xda, 0xe5), QColor(0x6b, 0x9e, 0xd0), QColor(0xf5, 0x9e, 0x4e),
+        QColor(0x6c, 0xc0, 0x6c), QColor(0xe8, 0x6a, 0x6b), QColor(0xa9, 0x8b, 0xc8), QColor(0xaa, 0x80, 0x78),
+        QColor(0xe9, 0x8f, 0xc0), QColor(0xa5, 0xa5, 0xa5), QColor(0xc4, 0xc4, 0x5a), QColor(0x6d, 0xc9, 0xd8)};
+    return tab20[std::size_t(std::max(expert, 0)) % tab20.size()];
+}
+
+QColor class_colour(int cls) {
+    // Okabe-Ito: designed to stay distinct for colour-blind viewers.
+    static const std::array<QColor, 8> okabe_ito = {
+        QColor(0x00, 0x00, 0x00), QColor(0xe6, 0x9f, 0x00), QColor(0x56, 0xb4, 0xe9), QColor(0x00, 0x9e, 0x73),
+        QColor(0xf0, 0xe4, 0x42), QColor(0x00, 0x72, 0xb2), QColor(0xd5, 0x5e, 0x00), QColor(0xcc, 0x79, 0xa7)};
+    return okabe_ito[std::size_t(std::max(cls, 0)) % okabe_ito.size()];
+}
+
+}  // namespace moe::ui

@@ -1,0 +1,23 @@
+// Colour maps shared by the views: a sequential map for magnitudes (gate probabilities, load shares) and
+// categorical palettes for experts and classes.
+#pragma once
+
+#include <QColor>
+
+class QCPColorGradient;
+
+namespace moe::ui {
+
+// Viridis-like: perceptually even, readable by colour-blind viewers, and dark-to-bright so it prints in grey.
+QCPColorGradient sequential_gradient();
+
+// n discrete colours, one per category 0..n-1 (for a colour map whose data range is [0, n-1]).
+QCPColorGradient categorical_gradient(int n);
+
+// Light colours for experts (background regions): 20 distinct ones, then repeating.
+QColor expert_colour(int expert);
+
+// Saturated colours for classes (markers drawn over the expert colours).
+QColor class_colour(int cls);
+
+}  // namespace moe::ui

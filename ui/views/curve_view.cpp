@@ -1,0 +1,246 @@
+#include "ui/views/curve_view.h"
+
+#include "ui/views/model_panels.h"
+#include "ui/views/view_text.h"
+
+#include <qcustomplot.h>
+
+#include <QCheckBox>
+#include <QLabel>
+#include <QSlider>
+#include <QToolTip>
+
+#include <cmath>
+
+namespace moe::ui {
+
+namespace {
+
+std::vector<double> ema(const std::vector<double>& y, double a) {
+    std::vector<double> out(y.size());
+    double s = std::nan("");
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        if (std::isfinite(y[i])) s = std::isnan(s) ? y[i] : a * s + (1 - a) * y[i];
+        out[i] = std::isfinite(y[i]) ? s : y[i];
+    }
+    return out;
+}
+
+}  // namespace
+
+CurveView::CurveView(QWidget* parent) : PlotView(parent) {
+    auto* smoothing_name = new QLabel(tr("Smoothing:"), this);
+    smoothing_ = new QSlider(Qt::Horizontal, this);
+    smoothing_->setRange(0, 99);
+    smoothing_->setValue(60);
+    smoothing_->setFixedWidth(140);
+    smoothing_->setToolTip(tr("Exponential moving average of the per-step curves (display only)"));
+    smoothing_label_ = new QLabel(this);
+    smoothing_label_->setMinimumWidth(32);
+    log_ = new QCheckBox(tr("Log scale"), this);
+    addControl(smoothing_name);
+    addControl(smoothing_);
+    addControl(smoothing_label_);
+    addControl(log_);
+    smoothing_label_->setText(QString::number(smoothing(), 'f', 2));
+    connect(smoothing_, &QSlider::valueChanged, this, [this] {
+        smoothing_label_->setText(QString::number(smoothing(), 'f', 2));
+        requestRebuild();
+    });
+    connect(log_, &QCheckBox::toggled, this, [this](bool on) { setLogScale(on); });
+
+    QCustomPlot* p = plot();
+    p->plotLayout()->insertRow(0);
+    heading_ = new QCPTextElement(p, QString(), QFont(p->font().family(), int(p->font().pointSize()) + 1, QFont::Bold));
+    p->plotLayout()->addElement(0, 0, heading_);
+    p->xAxis->setLabel(tr("step"));
+    use_integer_ticks(p->xAxis);
+    p->legend->setVisible(true);
+    p->legend->setBrush(QColor(255, 255, 255, 220));
+    p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    tracer_ = new QCPItemTracer(p);
+    tracer_->setStyle(QCPItemTracer::tsCircle);
+    tracer_->setSize(9);
+    tracer_->setPen(QPen(Qt::black, 1.5));
+    tracer_->setInterpolating(false);
+    tracer_->setVisible(false);
+    p->setMouseTracking(true);
+    connect(p, &QCustomPlot::mouseMove, this, &CurveView::onMouseMove);
+    connect(p, &QCustomPlot::mouseWheel, this, [this] { follow_ = false; });
+    connect(p, &QCustomPlot::mouseDoubleClick, this, [this] {
+        follow_ = true;
+        rescale();
+        plot()->replot(QCustomPlot::rpQueuedReplot);
+    });
+}
+
+void CurveView::setSmoothing(double factor) {
+    smoothing_->setValue(int(std::lround(std::clamp(factor, 0.0, 0.99) * 100)));
+}
+double CurveView::smoothing() const { return smoothing_->value() / 100.0; }
+
+void CurveView::setLogScale(bool on) {
+    if (log_->isChecked() != on) log_->setChecked(on);  // comes back here through toggled()
+    QCPAxis* y = plot()->yAxis;
+    if ((y->scaleType() == QCPAxis::stLogarithmic) == on) return;
+    y->setScaleType(on ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+    y->setTicker(on ? QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog)
+                    : QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    follow_ = true;
+    requestRebuild();
+}
+
+bool CurveView::logScale() const { return log_->isChecked(); }
+
+void CurveView::rebuild() {
+    QCustomPlot* p = plot();
+    std::vector<Curve> list = snapshot_ ? curves(*snapshot_) : std::vector<Curve>{};
+    const double a = smoothing();
+
+    // What to draw: a smoothed per-step curve gets its raw values as a faint line underneath.
+    struct Want {
+        const Curve* curve;
+        bool faint;
+    };
+    std::vector<Want> wants;
+    for (const Curve& c : list) {
+        if (c.kind == Kind::PerStep && a > 0) wants.push_back({&c, true});
+        wants.push_back({&c, false});
+    }
+    // Recreate the graphs only when the set changes (smoothing toggled, a model without curves): data is set in bulk.
+    bool same = wants.size() == drawn_.size();
+    for (std::size_t i = 0; same && i < wants.size(); ++i)
+        same = drawn_[i].name == wants[i].curve->name && drawn_[i].faint == wants[i].faint;
+    if (!same) {
+        tracer_->setGraph(nullptr);
+        for (const Drawn& d : drawn_) p->removeGraph(d.graph);
+        drawn_.clear();
+        for (const Want& w : wants) {
+            // A curve of no single model (model < 0), e.g. a reference level A and B share, is drawn grey.
+            const QColor colour = w.curve->model < 0 ? QColor(90, 90, 90) : model_colour(w.curve->model);
+            QCPGraph* g = p->addGraph();
+            g->setName(w.curve->name);
+            if (w.faint) {
+                QColor c = colour;
+                c.setAlpha(60);
+                g->setPen(QPen(c, 1.0));
+                g->removeFromLegend();
+            } else if (w.curve->kind == Kind::PerStep) {
+                g->setPen(QPen(colour, 1.4));
+            } else if (w.curve->kind == Kind::Sparse) {
+                g->setPen(QPen(colour, 2.6));
+                g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(colour, 2.0), Qt::white, 7));
+            } else {
+                g->setPen(QPen(colour, 1.6, Qt::DashLine));
+            }
+            drawn_.push_back({g, w.curve->name, w.curve->model, w.faint, {}});
+        }
+    }
+    for (std::size_t i = 0; i < wants.size(); ++i) {
+        const Curve& c = *wants[i].curve;
+        const Series& s = c.series ? *c.series : c.own;
+        const std::size_t n = std::min(s.x.size(), s.y.size());
+        std::vector<double> y(s.y.begin(), s.y.begin() + std::ptrdiff_t(n));
+        drawn_[i].raw_y = y;
+        if (c.kind == Kind::PerStep && !wants[i].faint && a > 0) y = ema(y, a);
+        drawn_[i].graph->setData(QVector<double>(s.x.begin(), s.x.begin() + std::ptrdiff_t(n)),
+                                 QVector<double>(y.begin(), y.end()), true);
+    }
+
+    QStringList names;
+    if (snapshot_)
+        for (int m = 0; m < 2; ++m) names << model_name(*snapshot_, m);
+    heading_->setText(names.join(QStringLiteral("      ")));
+    heading_->setTextColor(Qt::black);
+    p->yAxis->setLabel(yLabel());
+    if (follow_) rescale();
+}
+
+void CurveView::rescale() {
+    QCustomPlot* p = plot();
+    bool any = false;
+    for (const Drawn& d : drawn_) any = any || !d.graph->data()->isEmpty();
+    if (!any) {
+        p->xAxis->setRange(0, 1);
+        p->yAxis->setRange(logScale() ? QCPRange(0.1, 10) : QCPRange(0, 1));
+        return;
+    }
+    p->rescaleAxes(true);
+    const QCPRange x = p->xAxis->range();
+    p->xAxis->setRange(x.lower - 0.01 * x.size(), x.upper + 0.01 * x.size());  // end markers not cut in half
+    // A little air above and below, so the curves do not run along the frame.
+    const QCPRange r = p->yAxis->range();
+    if (logScale())
+        p->yAxis->setRange(r.lower / 1.15, r.upper * 1.15);
+    else
+        p->yAxis->setRange(r.lower - 0.05 * r.size(), r.upper + 0.05 * r.size());
+}
+
+int CurveView::nearest(const QPointF& pixel, int* index) const {
+    int best = -1;
+    double best_d2 = 30.0 * 30.0;  // nothing farther than 30 px counts as "near"
+    for (std::size_t g = 0; g < drawn_.size(); ++g) {
+        if (drawn_[g].faint) continue;
+        const QCPGraph* graph = drawn_[g].graph;
+        int i = 0;
+        for (auto it = graph->data()->constBegin(); it != graph->data()->constEnd(); ++it, ++i) {
+            if (!std::isfinite(it->value)) continue;
+            const double dx = graph->keyAxis()->coordToPixel(it->key) - pixel.x();
+            const double dy = graph->valueAxis()->coordToPixel(it->value) - pixel.y();
+            if (dx * dx + dy * dy < best_d2) {
+                best_d2 = dx * dx + dy * dy;
+                best = int(g);
+                *index = i;
+            }
+        }
+    }
+    return best;
+}
+
+QString CurveView::hoverText(const QPointF& pixel) const {
+    refresh();
+    int i = 0;
+    const int g = nearest(pixel, &i);
+    if (g < 0) return {};
+    const Drawn& d = drawn_[std::size_t(g)];
+    const auto point = d.graph->data()->at(i);
+    QString text = tr("%1\nstep %2: %3").arg(d.name).arg(point->key, 0, 'f', 0).arg(point->value, 0, 'g', 5);
+    if (std::size_t(i) < d.raw_y.size() && d.raw_y[std::size_t(i)] != point->value)
+        text += tr(" (smoothed; raw %1)").arg(d.raw_y[std::size_t(i)], 0, 'g', 5);
+    return text;
+}
+
+std::vector<double> CurveView::shownValues(const QString& name) const {
+    refresh();
+    for (const Drawn& d : drawn_)
+        if (!d.faint && d.name == name) {
+            std::vector<double> out;
+            for (auto it = d.graph->data()->constBegin(); it != d.graph->data()->constEnd(); ++it)
+                out.push_back(it->value);
+            return out;
+        }
+    return {};
+}
+
+void CurveView::onMouseMove(QMouseEvent* event) {
+    if (event->buttons() != Qt::NoButton) follow_ = false;  // dragging the view: stop following the data
+    int i = 0;
+    const int g = nearest(event->position(), &i);
+    if (g < 0) {
+        if (tracer_->visible()) {
+            tracer_->setVisible(false);
+            plot()->replot(QCustomPlot::rpQueuedReplot);
+        }
+        QToolTip::hideText();
+        return;
+    }
+    const Drawn& d = drawn_[std::size_t(g)];
+    tracer_->setGraph(d.graph);
+    tracer_->setGraphKey(d.graph->data()->at(i)->key);
+    tracer_->setVisible(true);
+    plot()->replot(QCustomPlot::rpQueuedReplot);
+    QToolTip::showText(event->globalPosition().toPoint(), hoverText(event->position()), plot());
+}
+
+}  // namespace moe::ui

@@ -1,0 +1,72 @@
+// Curves over training steps for A and B (loss, balance loss): an EMA smoothing slider (display only: the raw
+// numbers are kept and exported), a log-y toggle, zoom/pan with the mouse (double-click to follow the data again)
+// and a hover read-out of the nearest point.
+#pragma once
+
+#include "ui/views/plot_view.h"
+
+#include <vector>
+
+class QCheckBox;
+class QCPGraph;
+class QCPItemTracer;
+class QCPTextElement;
+class QLabel;
+class QMouseEvent;
+class QSlider;
+
+namespace moe::ui {
+
+class CurveView : public PlotView {
+    Q_OBJECT
+public:
+    explicit CurveView(QWidget* parent = nullptr);
+
+    // EMA factor in [0, 0.99]: shown = a * previous shown + (1 - a) * raw, on the thin (per-step) curves only.
+    void setSmoothing(double factor);
+    double smoothing() const;
+    void setLogScale(bool on);
+    bool logScale() const;
+
+    // What the hover read-out says for this pixel of plot() (empty when no point is near).
+    QString hoverText(const QPointF& pixel) const;
+
+    // The y values drawn for curve `name` (e.g. "A train"), after smoothing; for tests.
+    std::vector<double> shownValues(const QString& name) const;
+
+protected:
+    enum class Kind { PerStep, Sparse, Reference };
+    struct Curve {
+        int model = 0;  // -1: not one model's (drawn grey)
+        QString name;
+        const Series* series = nullptr;  // into snapshot_, or &own
+        Series own;
+        Kind kind = Kind::PerStep;
+    };
+    virtual std::vector<Curve> curves(const Snapshot& snapshot) const = 0;
+    virtual QString yLabel() const = 0;
+
+    void rebuild() override;
+
+private:
+    struct Drawn {
+        QCPGraph* graph = nullptr;
+        QString name;
+        int model = 0;
+        bool faint = false;         // the raw curve under a smoothed one
+        std::vector<double> raw_y;  // unsmoothed values, for the read-out
+    };
+    int nearest(const QPointF& pixel, int* index) const;
+    void onMouseMove(QMouseEvent* event);
+    void rescale();
+
+    QSlider* smoothing_ = nullptr;
+    QLabel* smoothing_label_ = nullptr;
+    QCheckBox* log_ = nullptr;
+    QCPTextElement* heading_ = nullptr;
+    QCPItemTracer* tracer_ = nullptr;
+    std::vector<Drawn> drawn_;
+    bool follow_ = true;  // rescale to the data on every snapshot until the user zooms or pans
+};
+
+}  // namespace moe::ui

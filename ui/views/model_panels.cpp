@@ -1,0 +1,79 @@
+#include "ui/views/model_panels.h"
+
+#include "ui/views/colour_maps.h"
+
+#include <qcustomplot.h>
+
+namespace moe::ui {
+
+ModelPanels make_model_panels(QCustomPlot* plot, bool heatmap) {
+    plot->plotLayout()->clear();               // also deletes the default axis rect and its legend
+    plot->setAutoAddPlottableToLegend(false);  // views choose what their legend lists
+    auto* both = new QCPLayoutGrid;
+    plot->plotLayout()->addElement(0, 0, both);
+    both->setColumnSpacing(28);
+    auto* align = new QCPMarginGroup(plot);
+    ModelPanels panels;
+    for (int m = 0; m < 2; ++m) {
+        ModelPanel& p = panels[std::size_t(m)];
+        p.grid = new QCPLayoutGrid;
+        both->addElement(0, m, p.grid);
+        p.grid->setRowSpacing(2);
+        QFont font = plot->font();
+        font.setPointSizeF(font.pointSizeF() + 1);
+        font.setBold(true);
+        p.title = new QCPTextElement(plot, QString(), font);
+        p.grid->addElement(0, 0, p.title);
+        p.rect = new QCPAxisRect(plot, true);
+        p.grid->addElement(1, 0, p.rect);
+        // Same top and bottom edges in A and B, so rows and bars line up across the two panels.
+        p.rect->setMarginGroup(QCP::msTop | QCP::msBottom, align);
+        for (QCPAxis* axis : p.rect->axes()) axis->setLayer("axes");
+        if (heatmap) {
+            p.map = new QCPColorMap(p.rect->axis(QCPAxis::atBottom), p.rect->axis(QCPAxis::atLeft));
+            p.map->setInterpolate(false);
+            p.map->setTightBoundary(false);
+            p.scale = new QCPColorScale(plot);
+            p.scale->setType(QCPAxis::atRight);
+            p.scale->setBarWidth(12);
+            p.scale->setMarginGroup(QCP::msTop | QCP::msBottom, align);
+            p.grid->addElement(1, 1, p.scale);
+            p.map->setColorScale(p.scale);
+            p.map->setGradient(sequential_gradient());
+            p.rect->axis(QCPAxis::atBottom)->grid()->setVisible(false);
+            p.rect->axis(QCPAxis::atLeft)->grid()->setVisible(false);
+        }
+    }
+    return panels;
+}
+
+QCPLegend* add_bottom_legend(QCustomPlot* plot) {
+    auto* holder = new QCPLayoutGrid;
+    plot->plotLayout()->addElement(1, 0, holder);
+    plot->plotLayout()->setRowStretchFactor(1, 0.001);  // as tall as the legend needs, no more
+    holder->setMargins(QMargins(5, 0, 5, 4));
+    auto* legend = new QCPLegend;
+    holder->addElement(0, 0, legend);
+    legend->setLayer("legend");
+    legend->setFillOrder(QCPLegend::foColumnsFirst);
+    legend->setBorderPen(Qt::NoPen);
+    legend->setBrush(Qt::NoBrush);
+    return legend;
+}
+
+void use_integer_ticks(QCPAxis* axis) {
+    QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
+    ticker->setTickStep(1);
+    ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    axis->setTicker(ticker);
+}
+
+int panel_at(const ModelPanels& panels, const QPointF& pixel) {
+    for (int m = 0; m < 2; ++m) {
+        const QCPAxisRect* rect = panels[std::size_t(m)].rect;
+        if (rect && rect->rect().contains(pixel.toPoint())) return m;
+    }
+    return -1;
+}
+
+}  // namespace moe::ui

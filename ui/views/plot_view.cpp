@@ -1,0 +1,152 @@
+#include "ui/views/plot_view.h"
+
+#include "ui/views/view_export.h"
+#include "ui/views/view_text.h"
+
+#include <qcustomplot.h>
+
+#include <QComboBox>
+#include <QDir>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QScrollArea>
+#include <QSignalBlocker>
+#include <QVBoxLayout>
+
+namespace moe::ui {
+
+PlotView::PlotView(QWidget* parent) : View(parent) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->setSpacing(4);
+
+    // The window around a view shows its title and explanation(); the view holds only its controls and plot.
+    controls_ = new QHBoxLayout;
+    controls_->addStretch(1);
+    layout->addLayout(controls_);
+
+    plot_ = new QCustomPlot(this);
+    plot_->setMinimumSize(320, 220);
+    // Antialiased curves, markers and text; grid lines are axis-aligned, crisper and much cheaper without it.
+    plot_->setAntialiasedElements(QCP::aeAll);
+    plot_->setNotAntialiasedElements(QCP::aeGrid | QCP::aeSubGrid);
+    // Curves of thousands of points at 30 updates a second: one polyline per curve, not a line per segment (20x
+    // faster for a long loss curve).
+    plot_->setPlottingHint(QCP::phFastPolylines, true);
+    layout->addWidget(plot_, 1);
+}
+
+void PlotView::addControl(QWidget* control) { controls_->insertWidget(controls_->count() - 1, control); }
+
+void PlotView::addLayerSelector(bool probe) {
+    layer_probe_ = probe;
+    layer_box_ = new QComboBox(this);
+    layer_box_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    layer_box_->setToolTip(tr("Which MoE layer to show"));
+    auto* label = new QLabel(tr("Layer:"), this);
+    label->setBuddy(layer_box_);
+    addControl(label);
+    addControl(layer_box_);
+    connect(layer_box_, &QComboBox::currentIndexChanged, this, [this](int index) {
+        if (index < 0) return;
+        wanted_layer_ = index;
+        requestRebuild();
+    });
+}
+
+void PlotView::setScrollable(bool scrollable) {
+    if (!scrollable || scroll_) return;
+    auto* box = static_cast<QVBoxLayout*>(layout());
+    const int at = box->indexOf(plot_);
+    box->removeWidget(plot_);
+    scroll_ = new QScrollArea(this);
+    scroll_->setWidgetResizable(true);
+    scroll_->setFrameShape(QFrame::NoFrame);
+    scroll_->setWidget(plot_);
+    box->insertWidget(at, scroll_, 1);
+}
+
+void PlotView::setPlotMinimumHeight(int height) {
+    if (plot_->minimumHeight() != height) plot_->setMinimumHeight(height);
+}
+
+void PlotView::setLayerIndex(int index) {
+    wanted_layer_ = std::max(index, 0);
+    if (layer_box_ && index < layer_box_->count()) {
+        const QSignalBlocker block(layer_box_);
+        layer_box_->setCurrentIndex(index);
+    }
+    requestRebuild();
+}
+
+int PlotView::layerIndex() const { return wanted_layer_; }
+
+int PlotView::clampedLayer(std::size_t count) const {
+    if (count == 0) return -1;
+    return std::min(wanted_layer_, int(count) - 1);
+}
+
+void PlotView::setGlobalNormalisation(bool global) {
+    if (global_norm_ == global) return;
+    global_norm_ = global;
+    requestRebuild();
+}
+
+void PlotView::setSnapshot(const SnapshotPtr& snapshot) {
+    // The session publishes a new serial with every snapshot: the same serial means nothing new to draw.
+    if (snapshot && snapshot_ && (snapshot == snapshot_ || snapshot->serial == snapshot_->serial)) return;
+    if (!snapshot && !snapshot_) return;
+    snapshot_ = snapshot;
+    requestRebuild();
+}
+
+void PlotView::requestRebuild() {
+    dirty_ = true;
+    if (isVisible()) refresh();
+}
+
+void PlotView::refresh() const {
+    if (!dirty_) return;
+    dirty_ = false;
+    // Logically const: brings the drawn plot up to date with data the view already holds.
+    auto* self = const_cast<PlotView*>(this);
+    self->syncLayerChoices();
+    self->rebuild();
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void PlotView::showEvent(QShowEvent* event) {
+    View::showEvent(event);
+    refresh();
+}
+
+void PlotView::syncLayerChoices() {
+    if (!layer_box_) return;
+    QStringList labels;
+    if (snapshot_) {
+        std::size_t n = 0;
+        for (const ModelSnapshot& m : snapshot_->models)
+            n = std::max(n, layer_probe_ ? m.probe.size() : m.layers.size());
+        for (std::size_t i = 0; i < n; ++i) labels << layer_choice_label(*snapshot_, int(i), layer_probe_);
+    }
+    QStringList current;
+    for (int i = 0; i < layer_box_->count(); ++i) current << layer_box_->itemText(i);
+    const QSignalBlocker block(layer_box_);
+    if (current != labels) {
+        layer_box_->clear();
+        layer_box_->addItems(labels);
+    }
+    if (!labels.isEmpty()) layer_box_->setCurrentIndex(std::min(wanted_layer_, int(labels.size()) - 1));
+    layer_box_->setEnabled(labels.size() > 1);
+}
+
+bool PlotView::exportTo(const QString& dir, QString* error) const {
+    refresh();
+    // On screen: the figure as the user sees it. In the background (never laid out): a report-sized figure.
+    QSize size = plot_->size();
+    if (!plot_->isVisible() || size.width() < 300 || size.height() < 200) size = exportSize();
+    if (!export_plot_images(plot_, dir, id(), title(), size, error)) return false;
+    return write_text_atomic(QDir(dir).filePath(id() + ".csv"), csv(), error);
+}
+
+}  // namespace moe::ui

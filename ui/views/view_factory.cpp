@@ -1,0 +1,20 @@
+#include "ui/views/view_factory.h"
+
+#include "ui/views/accounting_view.h"
+#include "ui/views/aux_loss_view.h"
+#include "ui/views/domain_view.h"
+#include "ui/views/loss_view.h"
+#include "ui/views/plane_view.h"
+#include "ui/views/routing_view.h"
+#include "ui/views/utilisation_time_view.h"
+#include "ui/views/utilisation_view.h"
+
+namespace moe::ui {
+
+std::vector<View*> create_all_views(QWidget* parent) {
+    return {
+        new LossView(parent),    new AuxLossView(parent), new UtilisationView(parent), new UtilisationTimeView(parent),
+        new RoutingView(parent), new DomainView(parent),  new PlaneView(parent),       new AccountingView(parent)};
+}
+
+}  // namespace moe::ui
