@@ -1,0 +1,107 @@
+// moelab: the desktop app.
+//   moelab                                   the first bundled lesson, ready to play
+//   moelab LESSON.json                       that lesson
+//   moelab --lesson F --steps N --export-dir DIR   train N steps with no window, write every view and the configs
+//   moelab --benchmark SECONDS | --benchmark-steps N   responsiveness and memory of the window while training
+#include "ui/window/gui_benchmark.h"
+#include "ui/window/headless.h"
+#include "ui/window/main_window.h"
+
+#include <CLI/CLI.hpp>
+
+#include <QApplication>
+
+#include <cstdio>
+#include <cstring>
+
+namespace {
+
+bool has_display() {
+    return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY");
+}
+
+// Modes that need no screen. Decided before QApplication exists, because the platform is chosen when it is built.
+bool wants_no_screen(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i)
+        for (const char* flag : {"--export-dir", "--benchmark", "--benchmark-steps", "--screenshot", "--help", "-h"})
+            if (std::strcmp(argv[i], flag) == 0 || std::strncmp(argv[i], (std::string(flag) + "=").c_str(),
+                                                                 std::strlen(flag) + 1) == 0)
+                return true;
+    return false;
+}
+
+// Without a window, stderr is for scripts: one line per problem. Qt's own chatter (no XDG_RUNTIME_DIR, an offscreen
+// platform that cannot resize windows, ...) is harmless there and would bury that line, so only its errors stay
+// (MOELAB_QT_MESSAGES=1 shows everything).
+void quiet_qt_messages(QtMsgType type, const QMessageLogContext&, const QString& message) {
+    if (type == QtCriticalMsg || type == QtFatalMsg)
+        std::fprintf(stderr, "moelab: %s\n", message.simplified().toUtf8().constData());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const bool no_screen = wants_no_screen(argc, argv);
+    if (no_screen && qEnvironmentVariableIsEmpty("MOELAB_QT_MESSAGES")) qInstallMessageHandler(quiet_qt_messages);
+    if (!has_display() && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
+        if (!no_screen) {
+            std::fprintf(stderr,
+                         "moelab: no display (DISPLAY and WAYLAND_DISPLAY are unset): run it on a desktop, or use "
+                         "--export-dir DIR to train and export without a window\n");
+            return 1;
+        }
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    }
+    QApplication qt(argc, argv);  // removes Qt's own options (-platform, -style, ...) from argv
+    QApplication::setApplicationName("MoE Lab");
+    QApplication::setOrganizationName("MoE Lab");
+
+    CLI::App cli{"MoE Lab: train two small Mixture-of-Experts models side by side and watch their routers", "moelab"};
+    std::string positional, lesson, export_dir, screenshot, view;
+    int steps = 0, benchmark_steps = 0;
+    double benchmark = 0;
+    cli.add_option("lesson_file", positional, "lesson to open (JSON); default: the first bundled lesson");
+    cli.add_option("--lesson", lesson, "lesson to open or train (JSON)");
+    cli.add_option("--steps", steps, "with --export-dir: training steps (default: the lesson's)")
+        ->check(CLI::PositiveNumber);
+    cli.add_option("--export-dir", export_dir,
+                   "train without a window, then write every view (PNG, SVG, PDF, CSV), config_A.json, config_B.json "
+                   "and lesson.json to this folder");
+    cli.add_option("--benchmark", benchmark, "train for this many seconds with the window and report GUI latency, "
+                                             "refresh rate, steps/s and memory")->check(CLI::PositiveNumber);
+    cli.add_option("--benchmark-steps", benchmark_steps,
+                   "run this many steps as fast as possible with the window (a tiny lesson unless --lesson) and "
+                   "report memory along the way")->check(CLI::PositiveNumber);
+    cli.add_option("--screenshot", screenshot, "train --steps steps, then save the window as PNG")->group("");
+    cli.add_option("--view", view, "with --screenshot: the view to show (loss, routing, ...)")->group("");
+    bool presentation = false;
+    cli.add_flag("--presentation", presentation, "start in presentation mode (large text, no controls)");
+    try {
+        cli.parse(argc, argv);
+        if (!positional.empty() && !lesson.empty())
+            throw CLI::ValidationError("give the lesson either as an argument or with --lesson, not both");
+    } catch (const CLI::ParseError& e) {
+        return cli.exit(e);
+    }
+    const QString lesson_path = QString::fromStdString(lesson.empty() ? positional : lesson);
+
+    if (!export_dir.empty()) return moe::ui::run_export(lesson_path, steps, QString::fromStdString(export_dir));
+    if (!screenshot.empty())
+        return moe::ui::run_screenshot(lesson_path, steps > 0 ? steps : 200, QString::fromStdString(screenshot),
+                                       QString::fromStdString(view), presentation);
+    if (benchmark > 0) return moe::ui::run_gui_benchmark(benchmark, lesson_path);
+    if (benchmark_steps > 0) return moe::ui::run_gui_benchmark_steps(benchmark_steps, lesson_path);
+
+    moe::ui::Lesson first;
+    try {
+        first = moe::ui::lesson_or_default(lesson_path);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "moelab: %s\n", e.what());
+        return 1;
+    }
+    moe::ui::MainWindow window;
+    window.openLesson(first);
+    window.show();
+    if (presentation) window.setPresentationMode(true);
+    return QApplication::exec();
+}

@@ -1,0 +1,522 @@
+// The main window, offscreen: it builds, trains and shows every view, pauses promptly, exports, opens lessons and run
+// folders, refuses impossible settings, and the `moelab --export-dir` mode works as a program.
+#include "core/checkpoint.h"
+#include "core/train/run_writer.h"
+#include "core/train/trainer.h"
+#include "ui/session/lesson.h"
+#include "ui/session/training_session.h"
+#include "ui/views/token_inspector.h"
+#include "ui/views/view.h"
+#include "ui/views/view_factory.h"
+#include "ui/window/controls_panel.h"
+#include "ui/window/export.h"
+#include "ui/window/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QDockWidget>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QImage>
+#include <QLabel>
+#include <QProcess>
+#include <QSpinBox>
+#include <QDoubleSpinBox>
+#include <QTemporaryDir>
+#include <QThread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <map>
+
+namespace moe::ui {
+namespace {
+
+// Created on first use, never at static-initialisation time (test discovery runs the binary to list the tests).
+void ensure_app() {
+    static int argc = 1;
+    static char name[] = "test_ui_window";
+    static char* argv[] = {name, nullptr};
+    if (QApplication::instance()) return;
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    new QApplication(argc, argv);
+}
+
+bool wait_for(const std::function<bool()>& done, int timeout_ms) {
+    QElapsedTimer t;
+    t.start();
+    while (!done()) {
+        if (t.elapsed() > timeout_ms) return false;
+        QApplication::processEvents(QEventLoop::AllEvents, 5);
+        QThread::usleep(200);
+    }
+    return true;
+}
+
+void spin_ms(int ms) { wait_for([] { return false; }, ms); }
+
+nlohmann::json tiny_json(nlohmann::json extra_shared = nlohmann::json::object(), int steps = 400) {
+    nlohmann::json j = {{"title", "tiny"},
+                        {"text", "A tiny lesson for tests."},
+                        {"model_a", {{"preset", "deepseek"}}},
+                        {"model_b", {{"preset", "gshard"}}},
+                        {"shared",
+                         {{"hidden_size", 32}, {"seq_len", 32}, {"batch_size", 4}, {"corpus_bytes_per_domain", 8000},
+                          {"eval_interval", 2}, {"eval_batches", 1}, {"routing_interval", 1}}},
+                        {"probe_text", "Hello, experts! 1+1=2"},
+                        {"steps", steps}};
+    for (const auto& [k, v] : extra_shared.items()) j["shared"][k] = v;
+    return j;
+}
+
+Lesson tiny_lesson(nlohmann::json extra_shared = nlohmann::json::object(), int steps = 400) {
+    return lesson_from_json(QByteArray::fromStdString(tiny_json(extra_shared, steps).dump()), "tiny.json");
+}
+
+std::map<QString, QString> csv_of_views(const MainWindow& w) {
+    std::map<QString, QString> out;
+    for (const View* v : w.views()) out[v->id()] = v->csv();
+    return out;
+}
+
+// Waits until the window shows a snapshot of the given lesson's model A (stale snapshots of an earlier lesson may
+// still be on their way when a new one is opened).
+bool wait_configured(MainWindow& w, const Lesson& lesson, int timeout_ms = 60000) {
+    const auto want = config_to_json(lesson.model_a);
+    return wait_for([&] {
+        const SnapshotPtr s = w.latestSnapshot();
+        return s && s->step == 0 && config_to_json(s->models[0].config) == want;
+    }, timeout_ms);
+}
+
+// Steps until the window shows a snapshot of step >= n.
+bool step_to(MainWindow& w, int n, int timeout_ms = 60000) {
+    const int have = w.latestSnapshot() ? w.latestSnapshot()->step : 0;
+    for (int i = have; i < n; ++i) w.step();
+    return wait_for([&] { return w.latestSnapshot() && w.latestSnapshot()->step >= n; }, timeout_ms);
+}
+
+class Window : public ::testing::Test {
+protected:
+    void SetUp() override { ensure_app(); }
+};
+
+QString moelab_binary() {
+    const QFileInfo self(QFileInfo("/proc/self/exe").canonicalFilePath());
+    return QDir(self.absolutePath()).absoluteFilePath("../app/moelab");
+}
+
+}  // namespace
+
+TEST_F(Window, Builds) {
+    MainWindow w;
+    ASSERT_FALSE(w.views().empty());
+    EXPECT_NE(w.controls(), nullptr);
+    EXPECT_NE(w.inspector(), nullptr);
+    for (const View* v : w.views()) {
+        EXPECT_FALSE(v->id().isEmpty());
+        // Every view explains itself under the plot.
+        auto* label = w.findChild<QLabel*>("explanation_" + v->id());
+        ASSERT_NE(label, nullptr) << v->id().toStdString();
+        EXPECT_FALSE(label->text().isEmpty());
+    }
+    EXPECT_TRUE(w.stepText().startsWith("step 0"));
+}
+
+TEST_F(Window, TrainingChangesEveryView) {
+    MainWindow w;
+    w.show();
+    const auto empty = csv_of_views(w);
+    const Lesson lesson = tiny_lesson();
+    w.openLesson(lesson);
+    ASSERT_TRUE(wait_configured(w, lesson));
+    ASSERT_TRUE(step_to(w, 2));
+    const auto early = csv_of_views(w);
+    ASSERT_TRUE(step_to(w, 6));
+    const auto later = csv_of_views(w);
+    EXPECT_TRUE(w.lastError().isEmpty()) << w.lastError().toStdString();
+    EXPECT_TRUE(w.stepText().startsWith("step 6 / 400")) << w.stepText().toStdString();
+    for (const auto& [id, text] : later) {
+        if (id == "plane") continue;  // 2-D tasks only: below
+        EXPECT_NE(text, empty.at(id)) << id.toStdString() << " shows nothing after training";
+        if (id == "accounting") continue;  // parameter counts do not change with training
+        EXPECT_NE(text, early.at(id)) << id.toStdString() << " did not change between step 2 and step 6";
+    }
+
+    const Lesson plane = tiny_lesson({{"dataset", "spirals"}, {"batch_size", 32}});
+    w.openLesson(plane);
+    ASSERT_TRUE(wait_configured(w, plane));
+    ASSERT_TRUE(step_to(w, 2));
+    const QString plane_early = csv_of_views(w).at("plane");
+    ASSERT_TRUE(step_to(w, 8));
+    const QString plane_later = csv_of_views(w).at("plane");
+    EXPECT_NE(plane_later, empty.at("plane"));
+    EXPECT_NE(plane_later, plane_early);
+    EXPECT_TRUE(w.lastError().isEmpty()) << w.lastError().toStdString();
+}
+
+TEST_F(Window, PlayThenPauseStopsWithin100ms) {
+    MainWindow w;
+    w.show();
+    const Lesson lesson = tiny_lesson({}, 100000);
+    w.openLesson(lesson);
+    ASSERT_TRUE(wait_configured(w, lesson));
+    w.play();
+    EXPECT_FALSE(w.playAction()->isEnabled());
+    EXPECT_TRUE(w.pauseAction()->isEnabled());
+    ASSERT_TRUE(wait_for([&] { return w.session()->stepsDone() >= 5; }, 60000));
+    w.pause();
+    spin_ms(100);
+    const int steps = w.session()->stepsDone();
+    const QString text = w.stepText();
+    spin_ms(300);
+    EXPECT_EQ(w.session()->stepsDone(), steps) << "still stepping 100 ms after Pause";
+    EXPECT_EQ(w.stepText(), text);
+    EXPECT_TRUE(w.playAction()->isEnabled());
+    EXPECT_FALSE(w.pauseAction()->isEnabled());
+    EXPECT_GE(w.viewRefreshes(), 2u);
+}
+
+TEST_F(Window, ExportAllWritesEveryViewAndTheConfigs) {
+    MainWindow w;
+    w.show();
+    const Lesson lesson = tiny_lesson();
+    w.openLesson(lesson);
+    ASSERT_TRUE(wait_configured(w, lesson));
+    ASSERT_TRUE(step_to(w, 3));
+    QTemporaryDir dir;
+    QString error;
+    ASSERT_TRUE(w.exportAll(dir.filePath("figures"), &error)) << error.toStdString();
+    const QDir out(dir.filePath("figures"));
+    for (const View* v : w.views()) {
+        const std::string id = v->id().toStdString();
+        auto read = [&](const char* ext) {
+            QFile f(out.filePath(v->id() + "." + ext));
+            EXPECT_TRUE(f.open(QIODevice::ReadOnly)) << id << "." << ext;
+            return f.readAll();
+        };
+        const QByteArray png = read("png"), svg = read("svg"), pdf = read("pdf"), csv = read("csv");
+        EXPECT_TRUE(png.startsWith("\x89PNG")) << id;
+        EXPECT_FALSE(QImage::fromData(png, "PNG").isNull()) << id;
+        EXPECT_TRUE(svg.contains("<svg")) << id;
+        EXPECT_TRUE(pdf.startsWith("%PDF")) << id;
+        EXPECT_GE(csv.count('\n'), 1) << id;
+    }
+    // One view in one format (the view's Export menu).
+    for (const char* ext : {"png", "svg", "pdf", "csv"}) {
+        const QString path = dir.filePath(QString("single.") + ext);
+        ASSERT_TRUE(export_view_as(*w.views().front(), path, &error)) << error.toStdString();
+        EXPECT_GT(QFileInfo(path).size(), 0) << ext;
+    }
+    EXPECT_FALSE(export_view_as(*w.views().front(), dir.filePath("single.bmp"), &error));
+    for (const char* name : {"config_A.json", "config_B.json"}) {
+        QFile f(out.filePath(name));
+        ASSERT_TRUE(f.open(QIODevice::ReadOnly)) << name;
+        const Config c = config_from_json(nlohmann::json::parse(f.readAll().toStdString()));
+        EXPECT_EQ(c.model.hidden_size, 32) << name;
+    }
+    QFile lf(out.filePath("lesson.json"));
+    ASSERT_TRUE(lf.open(QIODevice::ReadOnly));
+    const Lesson back = lesson_from_json(lf.readAll(), "lesson.json");
+    EXPECT_EQ(config_to_json(back.model_a), config_to_json(lesson.model_a));
+    EXPECT_EQ(config_to_json(back.model_b), config_to_json(lesson.model_b));
+}
+
+TEST_F(Window, EveryBundledLessonOpens) {
+    MainWindow w;
+    const QStringList lessons = bundled_lessons();
+    ASSERT_FALSE(lessons.isEmpty());
+    for (const QString& path : lessons) {
+        QString error;
+        ASSERT_TRUE(w.openLessonFile(path, &error)) << path.toStdString() << ": " << error.toStdString();
+        EXPECT_TRUE(wait_configured(w, load_lesson(path), 120000)) << path.toStdString();
+        EXPECT_TRUE(w.lastError().isEmpty()) << path.toStdString() << ": " << w.lastError().toStdString();
+        EXPECT_TRUE(w.playAction()->isEnabled()) << path.toStdString();
+        EXPECT_TRUE(w.controls()->isValid()) << w.controls()->errorText().toStdString();
+    }
+    QString error;
+    EXPECT_FALSE(w.openLessonFile("/nonexistent/lesson.json", &error));
+    EXPECT_FALSE(error.isEmpty());
+}
+
+TEST_F(Window, ImpossibleSettingsShowTheMessageAndDisablePlay) {
+    MainWindow w;
+    const Lesson lesson = tiny_lesson();
+    w.openLesson(lesson);
+    ControlsPanel* c = w.controls();
+    ASSERT_TRUE(c->isValid());
+    ASSERT_TRUE(w.playAction()->isEnabled());
+
+    auto* top_k = qobject_cast<QSpinBox*>(c->control(0, "num_experts_per_tok"));
+    ASSERT_NE(top_k, nullptr);
+    top_k->setValue(200);
+    EXPECT_FALSE(c->isValid());
+    EXPECT_TRUE(c->errorText().contains("num_experts_per_tok")) << c->errorText().toStdString();
+    EXPECT_TRUE(c->errorText().startsWith("Model A")) << c->errorText().toStdString();
+    EXPECT_EQ(c->errorKey(), "num_experts_per_tok");
+    EXPECT_FALSE(top_k->styleSheet().isEmpty()) << "the offending control is highlighted";
+    auto* message = c->findChild<QLabel*>("controlsError");
+    ASSERT_NE(message, nullptr);
+    EXPECT_FALSE(message->isHidden());
+    EXPECT_EQ(message->text(), c->errorText());
+    EXPECT_FALSE(w.playAction()->isEnabled());
+    EXPECT_FALSE(w.stepAction()->isEnabled());
+    w.play();  // ignored, and nothing crashes
+    spin_ms(100);
+    EXPECT_FALSE(w.isRunning());
+
+    top_k->setValue(4);
+    EXPECT_TRUE(c->isValid()) << c->errorText().toStdString();
+    EXPECT_TRUE(message->isHidden());
+    EXPECT_TRUE(top_k->styleSheet().isEmpty());
+    EXPECT_TRUE(w.playAction()->isEnabled());
+
+    auto* d_model = qobject_cast<QSpinBox*>(c->control(1, "hidden_size"));
+    d_model->setValue(30);
+    EXPECT_FALSE(c->isValid());
+    EXPECT_TRUE(c->errorText().contains("divisible")) << c->errorText().toStdString();
+    EXPECT_EQ(c->errorKey(), "hidden_size");
+    EXPECT_FALSE(d_model->styleSheet().isEmpty());
+    EXPECT_FALSE(w.playAction()->isEnabled());
+    d_model->setValue(32);
+    EXPECT_TRUE(c->isValid());
+}
+
+TEST_F(Window, SegmentationAndTopKFollowTheLadderRule) {
+    MainWindow w;
+    w.openLesson(tiny_lesson());
+    ControlsPanel* c = w.controls();
+    auto* m = qobject_cast<QSpinBox*>(c->control(0, "segmentation"));
+    auto* routed = qobject_cast<QSpinBox*>(c->control(0, "n_routed_experts"));
+    auto* top_k = qobject_cast<QSpinBox*>(c->control(0, "num_experts_per_tok"));
+    EXPECT_EQ(routed->value(), 63);
+    m->setValue(2);  // the ladder derives the experts: 2*16-1 routed, top 2*2-1
+    EXPECT_EQ(routed->value(), 31);
+    EXPECT_EQ(top_k->value(), 3);
+    top_k->setValue(5);  // stated directly: the ladder is off, the routed experts stay
+    ASSERT_TRUE(c->isValid()) << c->errorText().toStdString();
+    EXPECT_EQ(routed->value(), 31);
+    EXPECT_EQ(m->value(), 0);
+    EXPECT_TRUE(c->hasPendingChanges());
+    EXPECT_EQ(c->builtLesson().model_a.model.num_experts_per_tok, 5);
+}
+
+TEST_F(Window, ApplyTrainsTheEditedModels) {
+    MainWindow w;
+    const Lesson lesson = tiny_lesson();
+    w.openLesson(lesson);
+    ASSERT_TRUE(wait_configured(w, lesson));
+    ASSERT_TRUE(step_to(w, 2));
+    auto* alpha = qobject_cast<QDoubleSpinBox*>(w.controls()->control(1, "aux_loss_alpha"));
+    alpha->setValue(0.05);
+    EXPECT_TRUE(w.controls()->hasPendingChanges());
+    w.reset();  // Reset applies pending valid changes
+    EXPECT_FALSE(w.controls()->hasPendingChanges());
+    ASSERT_TRUE(wait_for([&] {
+        const SnapshotPtr s = w.latestSnapshot();
+        return s && s->step == 0 && s->models[1].config.model.aux_loss_alpha == 0.05;
+    }, 60000));
+    EXPECT_DOUBLE_EQ(w.lesson().model_b.model.aux_loss_alpha, 0.05);
+}
+
+TEST_F(Window, HiddenControlsAreHidden) {
+    nlohmann::json j = tiny_json();
+    j["hidden_controls"] = {"seq_len", "segmentation"};
+    MainWindow w;
+    w.show();
+    w.openLesson(lesson_from_json(QByteArray::fromStdString(j.dump()), "hidden.json"));
+    EXPECT_TRUE(w.controls()->control(-1, "seq_len")->isHidden());
+    EXPECT_TRUE(w.controls()->control(0, "segmentation")->isHidden());
+    EXPECT_TRUE(w.controls()->control(1, "segmentation")->isHidden());
+    EXPECT_FALSE(w.controls()->control(-1, "batch_size")->isHidden());
+}
+
+TEST_F(Window, ClickingATokenOrAPointFillsTheInspector) {
+    MainWindow w;
+    w.show();
+    const Lesson lesson = tiny_lesson();
+    w.openLesson(lesson);
+    ASSERT_TRUE(wait_configured(w, lesson));
+    ASSERT_TRUE(step_to(w, 1));
+    ASSERT_TRUE(wait_for([&] { return !w.latestSnapshot()->models[0].probe.empty(); }, 10000));
+    emit w.views().front()->tokenClicked(0, 0, 2);
+    EXPECT_FALSE(w.inspector()->summary().isEmpty());
+
+    const Lesson plane = tiny_lesson({{"dataset", "spirals"}});
+    w.openLesson(plane);
+    EXPECT_TRUE(w.inspector()->summary().isEmpty());
+    ASSERT_TRUE(wait_configured(w, plane));
+    emit w.views().front()->planeClicked(1, 0.5, -0.25);
+    EXPECT_TRUE(wait_for([&] { return !w.inspector()->summary().isEmpty(); }, 10000));
+}
+
+TEST_F(Window, PresentationModeEnlargesTextAndHidesTheControls) {
+    MainWindow w;
+    w.show();
+    w.openLesson(tiny_lesson());
+    const qreal normal = w.font().pointSizeF();
+    auto* controls_dock = w.findChild<QDockWidget*>("controlsDock");
+    ASSERT_NE(controls_dock, nullptr);
+    EXPECT_TRUE(controls_dock->isVisible());
+    w.setPresentationMode(true);
+    EXPECT_NEAR(w.font().pointSizeF(), 1.5 * normal, 1e-6);
+    EXPECT_FALSE(controls_dock->isVisible());
+    EXPECT_TRUE(w.findChild<QDockWidget*>("lessonDock")->isVisible());
+    w.setPresentationMode(false);
+    EXPECT_NEAR(w.font().pointSizeF(), normal, 1e-6);
+    EXPECT_TRUE(controls_dock->isVisible());
+}
+
+TEST_F(Window, CliRunFolderOpensReadOnlyWithItsCurves) {
+    QTemporaryDir dir;
+    const int steps = 7;
+    {
+        Config config = resolve_config("deepseek", "",
+                                       {"hidden_size=32", "seq_len=32", "batch_size=4", "corpus_bytes_per_domain=8000",
+                                        "routing_interval=2", "eval_interval=3", "steps=" + std::to_string(steps)});
+        Trainer trainer(config);
+        RunWriter writer(dir.path().toStdString(), config, trainer.dataset().domain_names());
+        for (int s = 0; s < steps; ++s) writer.add(trainer.train_step());
+        writer.flush();
+        save_checkpoint(std::filesystem::path(dir.path().toStdString()) / "model.safetensors", trainer.model(), true,
+                        256);
+    }
+    MainWindow w;
+    w.show();
+    const Lesson lesson = tiny_lesson();
+    w.openLesson(lesson);
+    QString error;
+    ASSERT_TRUE(w.openRunFolder(dir.path(), &error)) << error.toStdString();
+    EXPECT_TRUE(w.isReplay());
+    EXPECT_FALSE(w.playAction()->isEnabled());
+    EXPECT_FALSE(w.stepAction()->isEnabled());
+    w.play();  // refused in replay
+    spin_ms(200);
+    EXPECT_TRUE(w.isReplay());
+    QString loss;
+    for (const View* v : w.views())
+        if (v->id() == "loss") loss = v->csv();
+    for (int s = 1; s <= steps; ++s)
+        EXPECT_TRUE(loss.contains(QString("\n%1,A,").arg(s))) << "step " << s << " missing:\n" << loss.toStdString();
+    EXPECT_TRUE(w.stepText().startsWith(QString("step %1").arg(steps))) << w.stepText().toStdString();
+    EXPECT_EQ(w.lesson().model_a.model.hidden_size, 32);
+
+    // Export works in replay too, with the run's config.
+    QTemporaryDir out;
+    ASSERT_TRUE(w.exportAll(out.path(), &error)) << error.toStdString();
+    EXPECT_TRUE(QFileInfo::exists(QDir(out.path()).filePath("loss.png")));
+
+    w.reset();  // back to the live lesson
+    EXPECT_FALSE(w.isReplay());
+    EXPECT_TRUE(w.playAction()->isEnabled());
+
+    EXPECT_FALSE(w.openRunFolder(dir.filePath("missing"), &error));
+    EXPECT_FALSE(error.isEmpty());
+    EXPECT_FALSE(w.isReplay());
+}
+
+TEST_F(Window, SavedRunOpensWithBothModels) {
+    MainWindow w;
+    const Lesson lesson = tiny_lesson();
+    w.openLesson(lesson);
+    ASSERT_TRUE(wait_configured(w, lesson));
+    ASSERT_TRUE(step_to(w, 4));
+    QTemporaryDir dir;
+    QString saved;
+    QObject::connect(&w, &MainWindow::runSaved, [&](const QString& d) { saved = d; });
+    w.saveRun(dir.path());
+    ASSERT_TRUE(wait_for([&] { return !saved.isEmpty() || !w.lastError().isEmpty(); }, 60000));
+    ASSERT_TRUE(w.lastError().isEmpty()) << w.lastError().toStdString();
+    QString error;
+    ASSERT_TRUE(w.openRunFolder(dir.path(), &error)) << error.toStdString();
+    QString loss;
+    for (const View* v : w.views())
+        if (v->id() == "loss") loss = v->csv();
+    EXPECT_TRUE(loss.contains("\n4,A,")) << loss.toStdString();
+    EXPECT_TRUE(loss.contains("\n4,B,")) << loss.toStdString();
+}
+
+// ---- the program ------------------------------------------------------------------------------------------------
+
+class Program : public Window {
+protected:
+    void SetUp() override {
+        Window::SetUp();
+        binary_ = moelab_binary();
+        if (!QFileInfo::exists(binary_))
+            GTEST_SKIP() << "moelab is not built next to the tests: " << binary_.toStdString();
+    }
+    int run(const QStringList& args, QString* out = nullptr, QString* err = nullptr) {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        p.setProcessEnvironment(env);
+        p.start(binary_, args);
+        if (!p.waitForFinished(600000)) return -1;
+        if (out) *out = QString::fromUtf8(p.readAllStandardOutput());
+        if (err) *err = QString::fromUtf8(p.readAllStandardError());
+        return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    }
+    QString binary_;
+};
+
+TEST_F(Program, HeadlessExportTrainsAndWritesEveryView) {
+    QTemporaryDir dir;
+    const QString lesson = dir.filePath("tiny.json");
+    QFile f(lesson);
+    ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+    f.write(QByteArray::fromStdString(tiny_json().dump(2)));
+    f.close();
+    QString out, err;
+    const QString export_dir = dir.filePath("out");
+    ASSERT_EQ(run({"--lesson", lesson, "--steps", "3", "--export-dir", export_dir}, &out, &err), 0)
+        << err.toStdString();
+    std::vector<View*> views = create_all_views(nullptr);
+    for (View* v : views) {
+        for (const char* ext : {"png", "svg", "csv", "pdf"}) {
+            const QFileInfo file(QDir(export_dir).filePath(v->id() + "." + ext));
+            EXPECT_TRUE(file.exists() && file.size() > 0) << file.filePath().toStdString();
+        }
+        delete v;
+    }
+    for (const char* name : {"config_A.json", "config_B.json", "lesson.json"})
+        EXPECT_TRUE(QFileInfo::exists(QDir(export_dir).filePath(name))) << name;
+    QFile loss(QDir(export_dir).filePath("loss.csv"));
+    ASSERT_TRUE(loss.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(loss.readAll());
+    EXPECT_TRUE(text.contains("\n3,A,")) << text.toStdString();
+    EXPECT_FALSE(text.contains("\n4,A,")) << text.toStdString();
+}
+
+TEST_F(Program, HeadlessErrorsPrintOneLineAndFail) {
+    QTemporaryDir dir;
+    QString err;
+    EXPECT_NE(run({"--lesson", dir.filePath("missing.json"), "--steps", "3", "--export-dir", dir.filePath("o")},
+                  nullptr, &err), 0);
+    EXPECT_EQ(err.trimmed().count('\n'), 0) << err.toStdString();
+    EXPECT_TRUE(err.contains("missing.json")) << err.toStdString();
+
+    const QString bad = dir.filePath("bad.json");
+    QFile f(bad);
+    ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+    f.write(R"({"title": "x", "model_a": {"preset": "deepseek", "num_experts_per_tok": 99}, "model_b": {}})");
+    f.close();
+    EXPECT_NE(run({"--lesson", bad, "--steps", "3", "--export-dir", dir.filePath("o")}, nullptr, &err), 0);
+    EXPECT_TRUE(err.contains("num_experts_per_tok")) << err.toStdString();
+
+    const QString nan = dir.filePath("nan.json");
+    QFile g(nan);
+    ASSERT_TRUE(g.open(QIODevice::WriteOnly));
+    g.write(QByteArray::fromStdString(
+        tiny_json({{"learning_rate", 1e30}, {"warmup_steps", 0}, {"grad_clip", 0}}).dump()));
+    g.close();
+    EXPECT_NE(run({"--lesson", nan, "--steps", "20", "--export-dir", dir.filePath("o")}, nullptr, &err), 0);
+    EXPECT_EQ(err.trimmed().count('\n'), 0) << err.toStdString();
+    EXPECT_TRUE(err.contains("step")) << err.toStdString();
+}
+
+}  // namespace moe::ui

@@ -1,0 +1,477 @@
+#include "ui/window/controls_panel.h"
+
+#include "core/accounting.h"
+#include "core/presets.h"
+#include "ui/views/view.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <limits>
+#include <set>
+
+namespace moe::ui {
+namespace {
+
+const std::set<std::string> kDirect = {"n_routed_experts", "num_experts_per_tok", "moe_intermediate_size"};
+const std::set<std::string> kLadder = {"segmentation", "ladder_experts", "ladder_top_k", "ffn_base_width"};
+
+std::string number_text(double v) { return QString::number(v, 'g', 17).toStdString(); }
+
+QString help_of(const QString& key) {
+    for (const auto& k : config_keys())
+        if (QString::fromStdString(k.name) == key) return QString::fromStdString(k.help) + "  [" + key + "]";
+    return {};
+}
+
+QSpinBox* int_spin(int lo, int hi, int step = 1) {
+    auto* spin = new QSpinBox;
+    spin->setRange(lo, hi);
+    spin->setSingleStep(step);
+    spin->setKeyboardTracking(false);  // a value is an edit when typed in full, not at every keystroke
+    spin->setAccelerated(true);
+    return spin;
+}
+
+QDoubleSpinBox* real_spin(double lo, double hi, int decimals, double step) {
+    auto* spin = new QDoubleSpinBox;
+    spin->setRange(lo, hi);
+    spin->setDecimals(decimals);
+    spin->setSingleStep(step);
+    spin->setKeyboardTracking(false);
+    return spin;
+}
+
+QString dataset_text(const std::string& name) {
+    if (name == "corpus") return "bundled corpus";
+    if (name == "text") return "text file...";
+    return QString::fromStdString(name) + " (2-D)";
+}
+
+bool is_language(const std::string& dataset) { return dataset == "corpus" || dataset == "text"; }
+
+QString millions(int64_t n) { return QString::number(n / 1e6, 'f', n < 1e6 ? 3 : 2) + "M"; }
+
+void set_int(QWidget* w, int v) {
+    if (auto* s = qobject_cast<QSpinBox*>(w)) s->setValue(v);
+}
+void set_real(QWidget* w, double v) {
+    if (auto* s = qobject_cast<QDoubleSpinBox*>(w)) s->setValue(v);
+}
+
+}  // namespace
+
+QStringList ControlsPanel::controlKeys() {
+    return {"preset",        "n_routed_experts", "segmentation", "n_shared_experts", "num_experts_per_tok",
+            "aux_loss_alpha", "seq_aux",          "norm_topk_prob", "num_hidden_layers", "hidden_size",
+            "dataset",       "data_file",        "noise",        "learning_rate",    "batch_size",
+            "seq_len",       "seed",             "probe_text"};
+}
+
+ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(buildModelGrid());
+    layout->addWidget(buildSharedForm());
+
+    message_ = new QLabel;
+    message_->setWordWrap(true);
+    message_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    message_->setStyleSheet("color: #c62828; font-weight: bold;");
+    message_->setObjectName("controlsError");
+    message_->hide();
+    layout->addWidget(message_);
+
+    hint_ = new QLabel;
+    hint_->setWordWrap(true);
+    hint_->setStyleSheet("color: palette(mid);");
+    layout->addWidget(hint_);
+
+    apply_ = new QPushButton(tr("Apply (restart training)"));
+    apply_->setToolTip(tr("Train the edited models from step 0 (Reset does the same)"));
+    apply_->setEnabled(false);
+    connect(apply_, &QPushButton::clicked, this, &ControlsPanel::applyRequested);
+    layout->addWidget(apply_);
+    layout->addStretch(1);
+}
+
+void ControlsPanel::registerControl(int model, const QString& key, QWidget* widget, QWidget* label) {
+    (model < 0 ? shared_controls_ : model_controls_[model])[key] = widget;
+    rows_[key] << widget;
+    if (label) rows_[key] << label;
+    widget->setToolTip(key == "probe_text" ? tr("Text run through both models for the routing view and the token "
+                                                "inspector (applies at once)")
+                                           : help_of(key));
+    widget->setObjectName(QString("%1_%2").arg(model < 0 ? QString("shared") : QString(QChar('A' + model)), key));
+}
+
+void ControlsPanel::addModelRow(QGridLayout* grid, int row, const QString& label, const QString& key,
+                                const std::function<QWidget*(int model)>& make) {
+    auto* text = new QLabel(label);
+    text->setToolTip(help_of(key));
+    grid->addWidget(text, row, 0);
+    rows_[key] << text;
+    for (int m = 0; m < 2; ++m) {
+        QWidget* w = make(m);
+        // Columns share the dock's width instead of asking for their widest text: the panel stays narrow.
+        w->setMinimumWidth(64);
+        w->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
+        registerControl(m, key, w, nullptr);
+        grid->addWidget(w, row, 1 + m);
+    }
+}
+
+QWidget* ControlsPanel::buildModelGrid() {
+    auto* box = new QGroupBox(tr("Models"));
+    models_box_ = box;
+    auto* grid = new QGridLayout(box);
+    grid->setColumnStretch(1, 1);
+    grid->setColumnStretch(2, 1);
+    for (int m = 0; m < 2; ++m) {
+        headers_[m] = new QLabel(QString("<b>%1</b>").arg(QChar('A' + m)));
+        headers_[m]->setAlignment(Qt::AlignCenter);
+        headers_[m]->setStyleSheet(QString("color: %1;").arg(model_colour(m).name()));
+        grid->addWidget(headers_[m], 0, 1 + m);
+    }
+    int row = 1;
+    addModelRow(grid, row++, tr("Preset"), "preset", [this](int m) {
+        auto* combo = new QComboBox;
+        for (const auto& p : presets()) {
+            combo->addItem(QString::fromStdString(p.name), QString::fromStdString(p.name));
+            combo->setItemData(combo->count() - 1, QString::fromStdString(p.description), Qt::ToolTipRole);
+        }
+        combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        combo->setMinimumContentsLength(6);
+        connect(combo, &QComboBox::currentIndexChanged, this,
+                [this, m, combo] { presetChosen(m, combo->currentData().toString()); });
+        return combo;
+    });
+    auto int_row = [&](const QString& label, const char* key, int lo, int hi, int step = 1,
+                       const QString& special = {}) {
+        addModelRow(grid, row++, label, key, [&](int m) {
+            QSpinBox* spin = int_spin(lo, hi, step);
+            if (!special.isEmpty()) spin->setSpecialValueText(special);
+            const std::string k = key;
+            connect(spin, &QSpinBox::valueChanged, this, [this, m, k](int v) { modelEdited(m, k, std::to_string(v)); });
+            return spin;
+        });
+    };
+    int_row(tr("Segmentation m"), "segmentation", 0, 16, 1, tr("off"));
+    int_row(tr("Routed experts"), "n_routed_experts", 1, 1024);
+    int_row(tr("Shared K_s"), "n_shared_experts", 0, 64);
+    int_row(tr("Top-k"), "num_experts_per_tok", 1, 1024);
+    addModelRow(grid, row++, tr("Aux loss \u03b1"), "aux_loss_alpha", [this](int m) {
+        QDoubleSpinBox* spin = real_spin(0.0, 1.0, 4, 0.001);
+        connect(spin, &QDoubleSpinBox::valueChanged, this,
+                [this, m](double v) { modelEdited(m, "aux_loss_alpha", number_text(v)); });
+        return spin;
+    });
+    addModelRow(grid, row++, tr("Balance per"), "seq_aux", [this](int m) {
+        auto* combo = new QComboBox;
+        combo->addItem(tr("sequence"), true);
+        combo->addItem(tr("batch"), false);
+        connect(combo, &QComboBox::currentIndexChanged, this, [this, m, combo] {
+            modelEdited(m, "seq_aux", combo->currentData().toBool() ? "true" : "false");
+        });
+        return combo;
+    });
+    addModelRow(grid, row++, tr("Renormalise"), "norm_topk_prob", [this](int m) {
+        auto* check = new QCheckBox;
+        connect(check, &QCheckBox::toggled, this,
+                [this, m](bool on) { modelEdited(m, "norm_topk_prob", on ? "true" : "false"); });
+        return check;
+    });
+    int_row(tr("Layers"), "num_hidden_layers", 1, 16);
+    int_row(tr("d_model"), "hidden_size", 4, 1024, 8);
+    for (int m = 0; m < 2; ++m) {
+        summaries_[m] = new QLabel;
+        summaries_[m]->setWordWrap(true);
+        QFont small = summaries_[m]->font();
+        small.setPointSizeF(small.pointSizeF() * 0.85);
+        summaries_[m]->setFont(small);
+        grid->addWidget(summaries_[m], row, 1 + m, Qt::AlignTop);
+    }
+    auto* params = new QLabel(tr("Parameters"));
+    params->setToolTip(tr("All parameters, and those a token activates (shared + top-k experts, attention, ...)"));
+    grid->addWidget(params, row, 0, Qt::AlignTop);
+    return box;
+}
+
+QWidget* ControlsPanel::buildSharedForm() {
+    auto* box = new QGroupBox(tr("Data and training (both models)"));
+    shared_box_ = box;
+    auto* form = new QFormLayout(box);
+    auto add = [&](const QString& label, const QString& key, QWidget* w) {
+        w->setMinimumWidth(120);
+        w->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
+        auto* text = new QLabel(label);
+        registerControl(-1, key, w, text);
+        form->addRow(text, w);
+    };
+
+    auto* dataset = new QComboBox;
+    for (const auto& name : dataset_names()) dataset->addItem(dataset_text(name), QString::fromStdString(name));
+    connect(dataset, &QComboBox::currentIndexChanged, this, [this] { datasetChosen(false); });
+    connect(dataset, &QComboBox::activated, this, [this] { datasetChosen(true); });
+    add(tr("Dataset"), "dataset", dataset);
+
+    auto* file_row = new QWidget;
+    auto* file_layout = new QHBoxLayout(file_row);
+    file_layout->setContentsMargins(0, 0, 0, 0);
+    data_file_ = new QLineEdit;
+    data_file_->setPlaceholderText(tr("a UTF-8 or plain text file"));
+    auto* browse = new QToolButton;
+    browse->setText("...");
+    browse->setToolTip(tr("Choose a text file to train on"));
+    data_file_->setMinimumWidth(90);
+    data_file_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
+    file_layout->addWidget(data_file_, 1);
+    file_layout->addWidget(browse);
+    connect(data_file_, &QLineEdit::editingFinished, this, [this] {
+        if (!loading_) sharedEdited("data_file", data_file_->text().toStdString());
+    });
+    connect(browse, &QToolButton::clicked, this, [this] {
+        const QString file = QFileDialog::getOpenFileName(this, tr("Text file to train on"), data_file_->text(),
+                                                          tr("Text files (*.txt *.md *.csv *.json *.py *.cpp *.h);;"
+                                                             "All files (*)"));
+        if (file.isEmpty()) return;
+        data_file_->setText(file);
+        sharedEdited("data_file", file.toStdString());
+    });
+    auto* file_label = new QLabel(tr("Text file"));
+    registerControl(-1, "data_file", data_file_, file_label);
+    rows_["data_file"] << file_row;
+    form->addRow(file_label, file_row);
+
+    auto real = [&](const QString& label, const char* key, QDoubleSpinBox* spin) {
+        const std::string k = key;
+        connect(spin, &QDoubleSpinBox::valueChanged, this, [this, k](double v) { sharedEdited(k, number_text(v)); });
+        add(label, key, spin);
+    };
+    auto integer = [&](const QString& label, const char* key, QSpinBox* spin) {
+        const std::string k = key;
+        connect(spin, &QSpinBox::valueChanged, this, [this, k](int v) { sharedEdited(k, std::to_string(v)); });
+        add(label, key, spin);
+    };
+    real(tr("Noise"), "noise", real_spin(0.0, 2.0, 2, 0.05));
+    real(tr("Learning rate"), "learning_rate", real_spin(0.00001, 1.0, 5, 0.0005));
+    integer(tr("Batch size"), "batch_size", int_spin(1, 1024));
+    integer(tr("Context length"), "seq_len", int_spin(2, 4096, 8));
+    integer(tr("Seed"), "seed", int_spin(0, std::numeric_limits<int>::max()));
+
+    auto* probe = new QLineEdit;
+    probe->setPlaceholderText(tr("text to route through both models"));
+    connect(probe, &QLineEdit::editingFinished, this, [this, probe] {
+        if (loading_ || probe->text() == probe_) return;
+        probe_ = probe->text();
+        result_.lesson.probe_text = probe_;
+        emit probeTextEdited(probe_);
+    });
+    add(tr("Probe text"), "probe_text", probe);
+    return box;
+}
+
+QWidget* ControlsPanel::control(int model, const QString& key) const {
+    if (model < 0) return shared_controls_.value(key);
+    return model_controls_[model].value(key);
+}
+
+void ControlsPanel::setLesson(const Lesson& lesson) {
+    base_ = lesson;
+    edits_ = {};
+    for (int m = 0; m < 2; ++m) edits_[m].preset = (m == 0 ? lesson.model_a : lesson.model_b).preset;
+    shared_.clear();
+    probe_ = lesson.probe_text;
+    resolved_ = {lesson.model_a, lesson.model_b};
+    headers_[0]->setToolTip(lesson.label_a);
+    headers_[1]->setToolTip(lesson.label_b);
+    for (auto it = rows_.begin(); it != rows_.end(); ++it)
+        for (QWidget* w : it.value()) w->setVisible(!lesson.hidden_controls.contains(it.key()));
+    models_box_->setEnabled(true);
+    shared_box_->setEnabled(true);
+    showConfigs(lesson.model_a, lesson.model_b);
+    pending_ = false;
+    rebuild();
+}
+
+void ControlsPanel::showConfigs(const Config& a, const Config& b) {
+    loading_ = true;
+    const Config* configs[2] = {&a, &b};
+    for (int m = 0; m < 2; ++m) {
+        const Config& c = *configs[m];
+        const auto& w = model_controls_[m];
+        auto* preset = qobject_cast<QComboBox*>(w["preset"]);
+        preset->setCurrentIndex(preset->findData(QString::fromStdString(c.preset)));
+        set_int(w["segmentation"], c.model.segmentation);
+        set_int(w["n_routed_experts"], c.model.n_routed_experts);
+        set_int(w["n_shared_experts"], c.model.n_shared_experts);
+        set_int(w["num_experts_per_tok"], c.model.num_experts_per_tok);
+        set_real(w["aux_loss_alpha"], c.model.aux_loss_alpha);
+        auto* seq = qobject_cast<QComboBox*>(w["seq_aux"]);
+        seq->setCurrentIndex(c.model.seq_aux ? 0 : 1);
+        qobject_cast<QCheckBox*>(w["norm_topk_prob"])->setChecked(c.model.norm_topk_prob);
+        set_int(w["num_hidden_layers"], c.model.num_hidden_layers);
+        set_int(w["hidden_size"], c.model.hidden_size);
+    }
+    // The data are the same for both models (check_same_data): show A's.
+    auto* dataset = qobject_cast<QComboBox*>(shared_controls_["dataset"]);
+    dataset->setCurrentIndex(dataset->findData(QString::fromStdString(a.data.dataset)));
+    data_file_->setText(QString::fromStdString(a.data.data_file));
+    set_real(shared_controls_["noise"], a.data.noise);
+    set_real(shared_controls_["learning_rate"], a.train.learning_rate);
+    set_int(shared_controls_["batch_size"], a.train.batch_size);
+    set_int(shared_controls_["seq_len"], a.train.seq_len);
+    set_int(shared_controls_["seed"], static_cast<int>(a.train.seed));
+    qobject_cast<QLineEdit*>(shared_controls_["probe_text"])->setText(probe_);
+    loading_ = false;
+    updateDatasetDependent();
+}
+
+void ControlsPanel::presetChosen(int model, const QString& preset) {
+    if (loading_) return;
+    ModelEdits& e = edits_[model];
+    const Config& lesson_config = model == 0 ? base_.model_a : base_.model_b;
+    e.preset = preset.toStdString();
+    e.preset_changed = e.preset != lesson_config.preset;
+    // A preset is a whole expert structure: earlier structural edits of this model no longer apply.
+    for (const auto& key : preset_owned_keys()) e.settings.erase(key);
+    e.mode = ExpertMode::FromLesson;
+    pending_ = true;
+    rebuild();
+}
+
+void ControlsPanel::modelEdited(int model, const std::string& key, const std::string& value) {
+    if (loading_) return;
+    ModelEdits& e = edits_[model];
+    if (key == "segmentation") {
+        // m states the experts through the ladder: routed experts and top-k follow from it.
+        e.mode = ExpertMode::Ladder;
+        for (const auto& k : kDirect) e.settings.erase(k);
+    } else if (kDirect.count(key)) {
+        if (e.mode != ExpertMode::Direct) {
+            // Leaving the ladder: keep the experts the user sees now, change only the knob touched.
+            const ModelConfig& now = resolved_[model].model;
+            e.settings["n_routed_experts"] = std::to_string(now.n_routed_experts);
+            e.settings["num_experts_per_tok"] = std::to_string(now.num_experts_per_tok);
+            e.settings["moe_intermediate_size"] = std::to_string(now.moe_intermediate_size);
+        }
+        e.mode = ExpertMode::Direct;
+        for (const auto& k : kLadder) e.settings.erase(k);
+    }
+    e.settings[key] = value;
+    pending_ = true;
+    rebuild();
+}
+
+void ControlsPanel::sharedEdited(const std::string& key, const std::string& value) {
+    if (loading_) return;
+    shared_[key] = value;
+    pending_ = true;
+    rebuild();
+}
+
+void ControlsPanel::datasetChosen(bool by_user) {
+    if (loading_) return;
+    auto* dataset = qobject_cast<QComboBox*>(shared_controls_["dataset"]);
+    const std::string name = dataset->currentData().toString().toStdString();
+    if (by_user && name == "text" && data_file_->text().isEmpty()) {
+        const QString file = QFileDialog::getOpenFileName(this, tr("Text file to train on"));
+        if (!file.isEmpty()) {
+            data_file_->setText(file);
+            sharedEdited("data_file", file.toStdString());
+        }
+    }
+    if (by_user) return;  // currentIndexChanged has already recorded the dataset itself
+    updateDatasetDependent();
+    sharedEdited("dataset", name);
+}
+
+void ControlsPanel::updateDatasetDependent() {
+    auto* dataset = qobject_cast<QComboBox*>(shared_controls_["dataset"]);
+    const std::string name = dataset->currentData().toString().toStdString();
+    const bool language = is_language(name);
+    // Dim, not hide: a student should see that the knob exists but does nothing for this kind of data.
+    for (const char* key : {"seq_len", "probe_text"})
+        for (QWidget* w : rows_[key]) w->setEnabled(language);
+    for (QWidget* w : rows_["noise"]) w->setEnabled(!language);
+    for (QWidget* w : rows_["data_file"]) w->setEnabled(name == "text");
+}
+
+void ControlsPanel::setHighlighted(QWidget* widget) {
+    if (highlighted_) highlighted_->setStyleSheet({});
+    highlighted_ = widget;
+    if (widget) widget->setStyleSheet("background-color: #ffcdd2;");
+}
+
+void ControlsPanel::rebuild() {
+    const bool was_valid = result_.ok;
+    result_ = build_lesson(base_, edits_[0], edits_[1], shared_, probe_, controlKeys());
+    if (result_.ok) {
+        resolved_ = {result_.lesson.model_a, result_.lesson.model_b};
+        // Show what the engine derived (e.g. routed experts and top-k from m) without counting it as an edit.
+        showConfigs(result_.lesson.model_a, result_.lesson.model_b);
+        message_->hide();
+        setHighlighted(nullptr);
+    } else {
+        message_->setText(result_.error);
+        message_->show();
+        QWidget* culprit = nullptr;
+        if (result_.model >= 0) culprit = control(result_.model, result_.key);
+        if (!culprit) culprit = control(-1, result_.key);
+        if (!culprit) culprit = control(0, result_.key);  // a data problem named by a model key
+        setHighlighted(culprit);
+    }
+    hint_->setText(!result_.ok   ? tr("Fix the setting in red to train again.")
+                   : pending_    ? tr("Changed: press Apply (or Reset) to train the edited models from step 0.")
+                                 : tr("Change a knob, then Apply (or Reset) to retrain from step 0."));
+    apply_->setEnabled(result_.ok && pending_);
+    updateSummaries();
+    if (was_valid != result_.ok) emit validityChanged(result_.ok);
+    emit pendingChanged(pending_);
+}
+
+void ControlsPanel::updateSummaries() {
+    for (int m = 0; m < 2; ++m) {
+        const Config& c = resolved_[m];
+        const bool language = is_language(c.data.dataset);
+        const int outputs = language ? 256 : std::max(2, c.data.classes);
+        const Accounting a = account(c, language, outputs);
+        summaries_[m]->setText(tr("%1 total\n%2 active").arg(millions(a.total()), millions(a.activated())));
+        summaries_[m]->setToolTip(QString::fromStdString(accounting_table(c, a)));
+    }
+}
+
+void ControlsPanel::markApplied() {
+    pending_ = false;
+    rebuild();
+}
+
+void ControlsPanel::showReadOnly(const Config& a, const Config& b) {
+    showConfigs(a, b);
+    models_box_->setEnabled(false);
+    shared_box_->setEnabled(false);
+    apply_->setEnabled(false);
+    message_->hide();
+    hint_->setText(tr("Showing a saved run (read-only)."));
+}
+
+void ControlsPanel::leaveReadOnly() {
+    if (models_box_->isEnabled()) return;
+    models_box_->setEnabled(true);
+    shared_box_->setEnabled(true);
+    showConfigs(resolved_[0], resolved_[1]);
+    rebuild();
+}
+
+}  // namespace moe::ui

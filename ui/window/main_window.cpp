@@ -1,0 +1,603 @@
+#include "ui/window/main_window.h"
+
+#include "ui/session/run_folder.h"
+#include "ui/session/training_session.h"
+#include "ui/views/token_inspector.h"
+#include "ui/views/view.h"
+#include "ui/views/view_factory.h"
+#include "ui/window/controls_panel.h"
+#include "ui/window/export.h"
+#include "ui/window/lesson_panel.h"
+#include "ui/window/view_panel.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QComboBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QScrollArea>
+#include <QStatusBar>
+#include <QStyle>
+#include <QTabWidget>
+#include <QTimer>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+#include <map>
+
+namespace moe::ui {
+namespace {
+
+// Steps-per-second caps offered to a teacher; 0 = as fast as the machine goes.
+const std::vector<std::pair<QString, double>> kSpeeds = {
+    {"slow motion (0.5/s)", 0.5}, {"1 step/s", 1}, {"2 steps/s", 2}, {"5 steps/s", 5},
+    {"10 steps/s", 10},           {"30 steps/s", 30}, {"max", 0},
+};
+
+// Short tab labels so every view's tab fits without scrolling; the full title is above the plot.
+QString tab_label(const View* view) {
+    static const std::map<QString, QString> labels = {
+        {"loss", QObject::tr("Loss")},           {"aux_loss", QObject::tr("Balance loss")},
+        {"utilisation", QObject::tr("Utilisation")}, {"utilisation_over_time", QObject::tr("Load over time")},
+        {"routing", QObject::tr("Routing")},     {"domains", QObject::tr("Domains")},
+        {"plane", QObject::tr("2-D plane")},     {"accounting", QObject::tr("Parameters")},
+    };
+    const auto it = labels.find(view->id());
+    return it != labels.end() ? it->second : view->title();
+}
+
+bool is_language(const Config& config) { return config.data.dataset == "corpus" || config.data.dataset == "text"; }
+
+QDockWidget* make_dock(const QString& title, const QString& name, QWidget* content, QMainWindow* window) {
+    auto* dock = new QDockWidget(title, window);
+    dock->setObjectName(name);
+    dock->setWidget(content);
+    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
+                      QDockWidget::DockWidgetClosable);
+    return dock;
+}
+
+QScrollArea* scrolled(QWidget* content) {
+    auto* area = new QScrollArea;
+    area->setWidget(content);
+    area->setWidgetResizable(true);
+    area->setFrameShape(QFrame::NoFrame);
+    area->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    return area;
+}
+
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    setWindowTitle("MoE Lab");
+    normal_font_ = font();
+    startSession();
+    buildActions();
+    buildCentral();
+    buildDocks();
+    buildMenus();
+    buildToolbar();
+    statusBar()->showMessage(tr("Pick a lesson (File > Lessons), then press Play."));
+    resize(1400, 900);
+    resizeDocks({controls_dock_, lesson_dock_}, {335, 280}, Qt::Horizontal);
+    updateActions();
+}
+
+MainWindow::~MainWindow() {
+    // Stop after the step in flight, then let the thread's event loop end; the session is deleted with it.
+    session_->requestPause();
+    thread_.quit();
+    thread_.wait();
+}
+
+void MainWindow::startSession() {
+    qRegisterMetaType<moe::ui::SnapshotPtr>("moe::ui::SnapshotPtr");
+    qRegisterMetaType<moe::ui::Lesson>("moe::ui::Lesson");
+    qRegisterMetaType<moe::ui::PointInspection>("moe::ui::PointInspection");
+    session_ = new TrainingSession;
+    session_->moveToThread(&thread_);
+    connect(&thread_, &QThread::finished, session_, &QObject::deleteLater);
+    connect(session_, &TrainingSession::snapshotReady, this, &MainWindow::onSnapshot, Qt::QueuedConnection);
+    connect(session_, &TrainingSession::error, this, &MainWindow::onSessionError, Qt::QueuedConnection);
+    connect(session_, &TrainingSession::runningChanged, this, &MainWindow::onRunningChanged, Qt::QueuedConnection);
+    connect(session_, &TrainingSession::runSaved, this, &MainWindow::onRunSaved, Qt::QueuedConnection);
+    thread_.setObjectName("training");
+    thread_.start();
+}
+
+void MainWindow::buildActions() {
+    QStyle* s = style();
+    play_ = new QAction(s->standardIcon(QStyle::SP_MediaPlay), tr("Play"), this);
+    play_->setToolTip(tr("Train both models continuously (Space)"));
+    pause_ = new QAction(s->standardIcon(QStyle::SP_MediaPause), tr("Pause"), this);
+    pause_->setToolTip(tr("Stop after the step in flight (Space)"));
+    step_ = new QAction(s->standardIcon(QStyle::SP_MediaSkipForward), tr("Step"), this);
+    step_->setToolTip(tr("One training step of each model (Right arrow)"));
+    step_->setShortcut(Qt::Key_Right);
+    reset_ = new QAction(s->standardIcon(QStyle::SP_BrowserReload), tr("Reset"), this);
+    reset_->setToolTip(tr("Back to step 0 with fresh weights from the seed, with any changed settings (Ctrl+R)"));
+    reset_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    play_pause_ = new QAction(tr("Play / Pause"), this);
+    play_pause_->setShortcut(Qt::Key_Space);
+    connect(play_, &QAction::triggered, this, &MainWindow::play);
+    connect(pause_, &QAction::triggered, this, &MainWindow::pause);
+    connect(step_, &QAction::triggered, this, &MainWindow::step);
+    connect(reset_, &QAction::triggered, this, &MainWindow::reset);
+    connect(play_pause_, &QAction::triggered, this, [this] { running_ ? pause() : play(); });
+    addAction(play_pause_);
+}
+
+void MainWindow::buildCentral() {
+    auto* central = new QWidget;
+    auto* layout = new QVBoxLayout(central);
+    layout->setContentsMargins(4, 4, 4, 4);
+    banner_ = new QLabel;
+    banner_->setWordWrap(true);
+    banner_->setObjectName("banner");
+    banner_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    banner_->hide();
+    layout->addWidget(banner_);
+
+    tabs_ = new QTabWidget;
+    tabs_->setDocumentMode(true);
+    views_ = create_all_views(tabs_);
+    for (View* view : views_) {
+        auto* panel = new ViewPanel(view);
+        panels_.push_back(panel);
+        tabs_->addTab(panel, tab_label(view));
+        tabs_->setTabToolTip(tabs_->count() - 1, view->explanation());
+        connect(panel, &ViewPanel::message, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
+        connect(view, &View::tokenClicked, this, [this](int model, int layer, int token) {
+            if (!latest_) return;
+            inspector_->showToken(replay_ ? replay_snapshot_ : latest_, model, layer, token);
+            inspector_dock_->show();
+            inspector_dock_->raise();
+        });
+        connect(view, &View::planeClicked, this, [this](int model, double x, double y) {
+            if (replay_) return;  // a saved run has no live model to ask
+            QMetaObject::invokeMethod(session_, [s = session_, model, x, y] { s->inspectPoint(model, x, y); },
+                                      Qt::QueuedConnection);
+        });
+    }
+    // A newly shown tab must show the newest data even if it was hidden while snapshots arrived.
+    connect(tabs_, &QTabWidget::currentChanged, this, [this] { refreshViews(); });
+    layout->addWidget(tabs_, 1);
+    setCentralWidget(central);
+}
+
+void MainWindow::buildDocks() {
+    controls_ = new ControlsPanel;
+    controls_dock_ = make_dock(tr("Controls"), "controlsDock", scrolled(controls_), this);
+    addDockWidget(Qt::LeftDockWidgetArea, controls_dock_);
+    connect(controls_, &ControlsPanel::validityChanged, this, [this] { updateActions(); });
+    connect(controls_, &ControlsPanel::pendingChanged, this, [this] { updateActions(); });
+    connect(controls_, &ControlsPanel::applyRequested, this, &MainWindow::apply);
+    connect(controls_, &ControlsPanel::probeTextEdited, this, [this](const QString& text) {
+        lesson_.probe_text = text;
+        QMetaObject::invokeMethod(session_, [s = session_, text] { s->setProbeText(text); }, Qt::QueuedConnection);
+    });
+
+    lesson_panel_ = new LessonPanel;
+    lesson_dock_ = make_dock(tr("Lesson"), "lessonDock", scrolled(lesson_panel_), this);
+    addDockWidget(Qt::RightDockWidgetArea, lesson_dock_);
+
+    inspector_ = new TokenInspector;
+    inspector_dock_ = make_dock(tr("Token inspector"), "inspectorDock", inspector_, this);
+    inspector_dock_->setMinimumWidth(260);
+    addDockWidget(Qt::RightDockWidgetArea, inspector_dock_);
+    connect(session_, &TrainingSession::pointInspected, inspector_, [this](const PointInspection& p) {
+        inspector_->showPoint(p);
+        inspector_dock_->show();
+        inspector_dock_->raise();
+    }, Qt::QueuedConnection);
+    resizeDocks({lesson_dock_, inspector_dock_}, {260, 500}, Qt::Vertical);
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("Open lesson..."), QKeySequence::Open, this, &MainWindow::openLessonDialog);
+    lessons_menu_ = file->addMenu(tr("Lessons"));
+    for (const QString& path : bundled_lessons()) {
+        QString title = QFileInfo(path).baseName();
+        QString problem;
+        try {
+            title = load_lesson(path).title;
+        } catch (const std::exception& e) {
+            problem = QString::fromUtf8(e.what());
+        }
+        QAction* action = lessons_menu_->addAction(title, this, [this, path] { openLessonFile(path); });
+        if (!problem.isEmpty()) action->setEnabled(false), action->setToolTip(problem);
+    }
+    lessons_menu_->setToolTipsVisible(true);
+    file->addAction(tr("Open run folder..."), this, &MainWindow::openRunDialog);
+    file->addSeparator();
+    save_run_ = file->addAction(tr("Save run..."), QKeySequence::Save, this, &MainWindow::saveRunDialog);
+    file->addAction(tr("Export all..."), QKeySequence(Qt::CTRL | Qt::Key_E), this, &MainWindow::exportAllDialog);
+    file->addSeparator();
+    file->addAction(tr("Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* training = menuBar()->addMenu(tr("&Training"));
+    training->addActions({play_, pause_, step_, reset_, play_pause_});
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    presentation_action_ = view->addAction(tr("Presentation mode"));
+    presentation_action_->setCheckable(true);
+    presentation_action_->setShortcut(Qt::Key_F11);
+    presentation_action_->setToolTip(tr("Large text, full screen, controls hidden: for a projector"));
+    connect(presentation_action_, &QAction::toggled, this, &MainWindow::setPresentationMode);
+    QAction* global = view->addAction(tr("Heatmaps: one colour scale for all layers"));
+    global->setCheckable(true);
+    connect(global, &QAction::toggled, this, [this](bool on) {
+        for (View* v : views_) v->setGlobalNormalisation(on);
+    });
+    QAction* explanations = view->addAction(tr("Show \"What am I looking at?\""));
+    explanations->setCheckable(true);
+    explanations->setChecked(true);
+    connect(explanations, &QAction::toggled, this, [this](bool on) {
+        for (ViewPanel* p : panels_) p->setExplanationVisible(on);
+    });
+    view->addSeparator();
+    view->addAction(controls_dock_->toggleViewAction());
+    view->addAction(lesson_dock_->toggleViewAction());
+    view->addAction(inspector_dock_->toggleViewAction());
+}
+
+void MainWindow::buildToolbar() {
+    QToolBar* bar = addToolBar(tr("Training"));
+    bar->setObjectName("trainingToolbar");
+    bar->setMovable(false);
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    bar->addActions({play_, pause_, step_, reset_});
+    bar->addSeparator();
+    bar->addWidget(new QLabel(tr(" Speed ")));
+    speed_ = new QComboBox;
+    speed_->setObjectName("speed");
+    speed_->setToolTip(tr("At most this many training steps per second (slow motion for a class)"));
+    for (const auto& [text, value] : kSpeeds) speed_->addItem(text, value);
+    speed_->setCurrentIndex(speed_->count() - 1);
+    connect(speed_, &QComboBox::currentIndexChanged, this,
+            [this] { setSpeed(speed_->currentData().toDouble()); });
+    bar->addWidget(speed_);
+    bar->addSeparator();
+    step_label_ = new QLabel;
+    step_label_->setObjectName("stepCounter");
+    step_label_->setMinimumWidth(260);
+    // A bold font rather than a style sheet, so presentation mode's larger window font reaches the counter too.
+    QFont bold = step_label_->font();
+    bold.setBold(true);
+    step_label_->setFont(bold);
+    step_label_->setContentsMargins(8, 0, 0, 0);
+    bar->addWidget(step_label_);
+    updateStepLabel();
+}
+
+// ---- lessons and runs ------------------------------------------------------------------------------------------
+
+void MainWindow::openLesson(const Lesson& lesson) {
+    leaveReplay();
+    clearBanner();
+    pause();
+    lesson_ = lesson;
+    latest_.reset();
+    controls_->setLesson(lesson);
+    lesson_panel_->setLesson(lesson);
+    inspector_->clear();
+    setWindowTitle(QString("MoE Lab - %1").arg(lesson.title));
+    updateTabs();
+    const Lesson copy = lesson;
+    const double speed = speed_->currentData().toDouble();
+    awaiting_start_ = true;
+    QMetaObject::invokeMethod(session_, [s = session_, copy, speed] {
+        s->configure(copy);
+        s->setSpeed(speed);
+    }, Qt::QueuedConnection);
+    statusBar()->showMessage(tr("Lesson \"%1\" ready: press Play (Space).").arg(lesson.title), 8000);
+    updateActions();
+    updateStepLabel();
+}
+
+bool MainWindow::openLessonFile(const QString& path, QString* error) {
+    try {
+        openLesson(load_lesson(path));
+        return true;
+    } catch (const std::exception& e) {
+        const QString message = QString::fromUtf8(e.what());
+        showError(message);
+        if (error) *error = message;
+        return false;
+    }
+}
+
+bool MainWindow::openRunFolder(const QString& dir, QString* error) {
+    const QDir folder(dir);
+    const bool pair = folder.exists("A/config.json") && folder.exists("B/config.json");
+    std::vector<RunData> runs;
+    try {
+        if (pair) {
+            runs.push_back(load_run_folder(folder.filePath("A")));
+            runs.push_back(load_run_folder(folder.filePath("B")));
+        } else {
+            runs.push_back(load_run_folder(dir));
+        }
+    } catch (const std::exception& e) {
+        const QString message = tr("Cannot open the run folder %1: %2").arg(dir, QString::fromUtf8(e.what()));
+        showError(message);
+        if (error) *error = message;
+        return false;
+    }
+    pause();
+    auto snapshot = std::make_shared<Snapshot>();
+    const QString name = QFileInfo(QDir::cleanPath(dir)).fileName();
+    for (size_t i = 0; i < runs.size(); ++i) {
+        snapshot->models[i] = runs[i].snapshot;
+        if (snapshot->models[i].label.isEmpty())
+            snapshot->models[i].label = pair ? QString("%1/%2").arg(name, QChar('A' + int(i))) : name;
+        const Series& loss = runs[i].snapshot.loss;
+        if (!loss.x.empty()) snapshot->step = std::max(snapshot->step, static_cast<int>(loss.x.back()));
+    }
+    snapshot->target_steps = runs[0].config.train.steps;
+    replay_snapshot_ = snapshot;
+
+    replay_lesson_ = Lesson{};
+    replay_lesson_.title = tr("Run %1").arg(name);
+    replay_lesson_.text = tr("A saved run, shown read-only: its curves and its last routing statistics. "
+                             "Open a lesson or press Reset to train again.");
+    replay_lesson_.model_a = runs[0].config;
+    replay_lesson_.model_b = runs.back().config;
+    replay_lesson_.label_a = snapshot->models[0].label;
+    replay_lesson_.label_b = pair ? snapshot->models[1].label : tr("(none: a single-model run)");
+    replay_lesson_.steps = snapshot->target_steps;
+    replay_lesson_.source = dir;
+    replay_ = true;
+
+    controls_->showReadOnly(replay_lesson_.model_a, replay_lesson_.model_b);
+    lesson_panel_->setLesson(replay_lesson_);
+    inspector_->clear();
+    banner_->setStyleSheet("background: #e3f2fd; color: #0d47a1; padding: 6px; border-radius: 4px;");
+    banner_->setText(tr("Replay of the run folder %1 (read-only: Play is off). Press Reset or open a lesson to "
+                        "train again.").arg(QDir::toNativeSeparators(dir)));
+    banner_->show();
+    setWindowTitle(QString("MoE Lab - %1").arg(replay_lesson_.title));
+    updateTabs();
+    refresh_pending_ = false;
+    refreshViews();
+    updateActions();
+    return true;
+}
+
+void MainWindow::leaveReplay() {
+    if (!replay_) return;
+    replay_ = false;
+    replay_snapshot_.reset();
+    clearBanner();
+    controls_->leaveReadOnly();
+    lesson_panel_->setLesson(lesson_);
+    setWindowTitle(QString("MoE Lab - %1").arg(lesson_.title));
+    updateTabs();
+    refreshViews();
+    updateActions();
+}
+
+bool MainWindow::exportAll(const QString& dir, QString* error) const {
+    QString why;
+    const bool ok = export_all(views_, lesson(), dir, &why);
+    if (error) *error = why;
+    return ok;
+}
+
+void MainWindow::saveRun(const QString& dir) {
+    QMetaObject::invokeMethod(session_, [s = session_, dir] { s->saveRun(dir); }, Qt::QueuedConnection);
+    statusBar()->showMessage(tr("Saving the run to %1 ...").arg(dir));
+}
+
+void MainWindow::onRunSaved(const QString& dir) {
+    statusBar()->showMessage(tr("Saved the run to %1 (open it with File > Open run folder)").arg(dir), 10000);
+    emit runSaved(dir);
+}
+
+void MainWindow::openLessonDialog() {
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Open lesson"), QString(), tr("Lessons (*.json);;All files (*)"));
+    if (!path.isEmpty()) openLessonFile(path);
+}
+
+void MainWindow::openRunDialog() {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open run folder (config.json, metrics.csv)"));
+    if (!dir.isEmpty()) openRunFolder(dir);
+}
+
+void MainWindow::saveRunDialog() {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Save the run into (A/ and B/ are created)"));
+    if (!dir.isEmpty()) saveRun(dir);
+}
+
+void MainWindow::exportAllDialog() {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export every view, the configs and the lesson to"));
+    if (dir.isEmpty()) return;
+    QString error;
+    if (exportAll(dir, &error))
+        statusBar()->showMessage(tr("Exported %1 views (PNG, SVG, PDF, CSV), config_A.json, config_B.json and "
+                                    "lesson.json to %2").arg(views_.size()).arg(dir), 10000);
+    else
+        showError(error);
+}
+
+// ---- transport ------------------------------------------------------------------------------------------------
+
+void MainWindow::play() {
+    if (replay_ || !controls_->isValid()) return;
+    clearBanner();
+    statusBar()->clearMessage();
+    running_ = true;  // shown at once; runningChanged confirms
+    QMetaObject::invokeMethod(session_, [s = session_] { s->play(); }, Qt::QueuedConnection);
+    updateActions();
+}
+
+void MainWindow::pause() {
+    // The flag is read between steps: it takes effect after the step in flight, without waiting for the queue.
+    session_->requestPause();
+    QMetaObject::invokeMethod(session_, [s = session_] { s->pause(); }, Qt::QueuedConnection);
+    running_ = false;
+    updateActions();
+}
+
+void MainWindow::step() {
+    if (replay_ || !controls_->isValid()) return;
+    QMetaObject::invokeMethod(session_, [s = session_] { s->step(); }, Qt::QueuedConnection);
+}
+
+void MainWindow::reset() {
+    if (replay_) {
+        leaveReplay();
+        return;
+    }
+    if (controls_->hasPendingChanges() && controls_->isValid()) {
+        apply();
+        return;
+    }
+    pause();
+    inspector_->clear();
+    awaiting_start_ = true;
+    QMetaObject::invokeMethod(session_, [s = session_] { s->reset(); }, Qt::QueuedConnection);
+}
+
+void MainWindow::apply() {
+    if (!controls_->isValid()) return;
+    pause();
+    clearBanner();
+    lesson_ = controls_->builtLesson();
+    controls_->markApplied();
+    lesson_panel_->setLesson(lesson_);
+    inspector_->clear();
+    updateTabs();
+    const Lesson copy = lesson_;
+    awaiting_start_ = true;
+    QMetaObject::invokeMethod(session_, [s = session_, copy] { s->configure(copy); }, Qt::QueuedConnection);
+    statusBar()->showMessage(tr("Applied: both models restart from step 0."), 8000);
+}
+
+void MainWindow::setSpeed(double steps_per_second) {
+    speed_->blockSignals(true);
+    int index = speed_->findData(steps_per_second);
+    if (index >= 0) speed_->setCurrentIndex(index);
+    speed_->blockSignals(false);
+    QMetaObject::invokeMethod(session_, [s = session_, steps_per_second] { s->setSpeed(steps_per_second); },
+                              Qt::QueuedConnection);
+}
+
+void MainWindow::updateTabs() {
+    // Only the views that can show something for this kind of data: the probe text is for language models, the
+    // input plane for 2-D tasks. Hidden views still receive snapshots (Export all writes every view).
+    const bool language = is_language(lesson().model_a);
+    for (int i = 0; i < static_cast<int>(views_.size()); ++i) {
+        const QString id = views_[i]->id();
+        tabs_->setTabVisible(i, !(language && id == "plane") && !(!language && id == "routing"));
+    }
+}
+
+void MainWindow::showView(const QString& id) {
+    for (int i = 0; i < static_cast<int>(views_.size()); ++i)
+        if (views_[i]->id() == id) tabs_->setCurrentIndex(i);
+}
+
+void MainWindow::setPresentationMode(bool on) {
+    if (on == presentation_) return;
+    presentation_ = on;
+    if (presentation_action_->isChecked() != on) presentation_action_->setChecked(on);
+    QFont f = normal_font_;
+    if (on) {
+        f.setPointSizeF(normal_font_.pointSizeF() * 1.5);
+        normal_state_ = windowState();
+    }
+    setFont(f);
+    controls_dock_->setVisible(!on);
+    lesson_dock_->setVisible(true);
+    lesson_panel_->setLarge(on);
+    // The lesson's text is what the class reads: give it the room the controls had.
+    resizeDocks({lesson_dock_}, {on ? 420 : 280}, Qt::Horizontal);
+    resizeDocks({lesson_dock_, inspector_dock_}, {on ? 560 : 260, on ? 340 : 500}, Qt::Vertical);
+    if (isVisible()) setWindowState(on ? (normal_state_ | Qt::WindowFullScreen) : normal_state_);
+}
+
+// ---- what the session reports ---------------------------------------------------------------------------------
+
+void MainWindow::onSnapshot(moe::ui::SnapshotPtr snapshot) {
+    // After configure or reset, snapshots of the old run may still be queued: the new run starts at step 0.
+    if (awaiting_start_ && snapshot->step != 0) return;
+    awaiting_start_ = false;
+    latest_ = std::move(snapshot);
+    if (replay_ || refresh_pending_) return;
+    // Coalesce: however many snapshots arrive in this turn of the event loop, the views repaint once.
+    refresh_pending_ = true;
+    QTimer::singleShot(0, this, [this] {
+        refresh_pending_ = false;
+        refreshViews();
+    });
+}
+
+void MainWindow::refreshViews() {
+    const SnapshotPtr& shown = replay_ ? replay_snapshot_ : latest_;
+    if (!shown) return;
+    for (View* view : views_) view->setSnapshot(shown);
+    ++refreshes_;
+    updateStepLabel();
+    emit snapshotShown(shown);
+}
+
+void MainWindow::onSessionError(const QString& message) {
+    awaiting_start_ = false;  // a refused configure keeps the old run going
+    showError(message);
+    updateActions();
+}
+
+void MainWindow::onRunningChanged(bool running) {
+    running_ = running;
+    updateActions();
+}
+
+void MainWindow::showError(const QString& message) {
+    last_error_ = message;
+    banner_->setStyleSheet("background: #ffebee; color: #b71c1c; padding: 6px; border-radius: 4px;");
+    banner_->setText(message);
+    banner_->show();
+    statusBar()->showMessage(message, 15000);
+    emit errorShown(message);
+}
+
+void MainWindow::clearBanner() {
+    if (!replay_) banner_->hide();
+}
+
+QString MainWindow::stepText() const { return step_label_->text(); }
+
+void MainWindow::updateStepLabel() {
+    const SnapshotPtr& s = replay_ ? replay_snapshot_ : latest_;
+    if (!s) {
+        step_label_->setText(tr("step 0 / %1").arg(lesson_.steps));
+        return;
+    }
+    QString text = tr("step %1 / %2").arg(s->step).arg(s->target_steps > 0 ? s->target_steps : lesson().steps);
+    if (replay_)
+        text += tr("   (replay)");
+    else if (s->steps_per_second > 0 && running_)
+        text += tr("   %1 steps/s").arg(s->steps_per_second, 0, 'f', s->steps_per_second < 10 ? 1 : 0);
+    step_label_->setText(text);
+}
+
+void MainWindow::updateActions() {
+    const bool valid = controls_->isValid();
+    play_->setEnabled(!replay_ && valid && !running_);
+    pause_->setEnabled(running_);
+    step_->setEnabled(!replay_ && valid && !running_);
+    reset_->setEnabled(true);
+    play_pause_->setEnabled(!replay_ && (valid || running_));
+    save_run_->setEnabled(!replay_);
+    updateStepLabel();
+}
+
+}  // namespace moe::ui

@@ -1,0 +1,145 @@
+// The main window: a toolbar to play, pause, step and reset training, the live views in tabs, the controls of the
+// ablation (left), the lesson text and the token inspector (right).
+//
+// Qt's worker pattern: the TrainingSession lives in its own QThread and is only reached through queued calls; its
+// snapshots arrive as signals. The window keeps the latest snapshot and hands it to every view once per event-loop
+// turn, so a burst of snapshots costs one refresh and the GUI thread never waits on a training step.
+#pragma once
+
+#include "ui/session/lesson.h"
+#include "ui/session/snapshot.h"
+
+#include <QMainWindow>
+#include <QThread>
+
+#include <vector>
+
+class QAction;
+class QComboBox;
+class QDockWidget;
+class QLabel;
+class QMenu;
+class QTabWidget;
+
+namespace moe::ui {
+
+class ControlsPanel;
+class LessonPanel;
+class TokenInspector;
+class TrainingSession;
+class View;
+class ViewPanel;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Lessons and runs. Errors are shown in the window (and returned); nothing is modal.
+    void openLesson(const Lesson& lesson);  // also configures the session: ready to play
+    bool openLessonFile(const QString& path, QString* error = nullptr);
+    // A run folder (`moelab-cli train --out DIR`, or one saved here with A/ and B/ inside) shown read-only.
+    bool openRunFolder(const QString& dir, QString* error = nullptr);
+    bool exportAll(const QString& dir, QString* error = nullptr) const;
+    void saveRun(const QString& dir);
+
+    // What the toolbar does.
+    void play();
+    void pause();
+    void step();
+    void reset();
+    void apply();  // trains the lesson the controls describe, from step 0
+    void setSpeed(double steps_per_second);  // 0 = as fast as possible
+    void setPresentationMode(bool on);
+    void showView(const QString& id);
+
+    TrainingSession* session() const { return session_; }
+    const std::vector<View*>& views() const { return views_; }
+    ControlsPanel* controls() const { return controls_; }
+    TokenInspector* inspector() const { return inspector_; }
+    SnapshotPtr latestSnapshot() const { return latest_; }
+    const Lesson& lesson() const { return replay_ ? replay_lesson_ : lesson_; }
+    bool isReplay() const { return replay_; }
+    bool isRunning() const { return running_; }
+    bool presentationMode() const { return presentation_; }
+    QString stepText() const;
+    QString lastError() const { return last_error_; }
+    quint64 viewRefreshes() const { return refreshes_; }  // times every view was given a new snapshot
+    QAction* playAction() const { return play_; }
+    QAction* pauseAction() const { return pause_; }
+    QAction* stepAction() const { return step_; }
+    QAction* resetAction() const { return reset_; }
+
+signals:
+    void snapshotShown(moe::ui::SnapshotPtr snapshot);  // after every view has it
+    void errorShown(const QString& message);
+    void runSaved(const QString& dir);
+
+private slots:
+    void onSnapshot(moe::ui::SnapshotPtr snapshot);
+    void onSessionError(const QString& message);
+    void onRunningChanged(bool running);
+    void onRunSaved(const QString& dir);
+
+private:
+    void startSession();
+    void buildActions();
+    void buildMenus();
+    void buildToolbar();
+    void buildCentral();
+    void buildDocks();
+    void refreshViews();
+    void updateActions();
+    void updateTabs();
+    void updateStepLabel();
+    void showError(const QString& message);
+    void showNotice(const QString& message);
+    void clearBanner();
+    void leaveReplay();
+    void openLessonDialog();
+    void openRunDialog();
+    void saveRunDialog();
+    void exportAllDialog();
+
+    QThread thread_;
+    TrainingSession* session_ = nullptr;  // lives in thread_, deleted when it finishes
+
+    Lesson lesson_;          // what the session trains
+    Lesson replay_lesson_;   // the replayed run's configs
+    SnapshotPtr latest_;     // newest snapshot from the session
+    SnapshotPtr replay_snapshot_;
+    bool replay_ = false;
+    bool running_ = false;
+    bool refresh_pending_ = false;
+    bool awaiting_start_ = false;  // configure/reset sent: ignore snapshots until one of step 0
+    bool presentation_ = false;
+    quint64 refreshes_ = 0;
+    QString last_error_;
+    QFont normal_font_;
+    Qt::WindowStates normal_state_;
+
+    std::vector<View*> views_;
+    std::vector<ViewPanel*> panels_;
+    QTabWidget* tabs_ = nullptr;
+    QLabel* banner_ = nullptr;
+    QLabel* step_label_ = nullptr;
+    QComboBox* speed_ = nullptr;
+    ControlsPanel* controls_ = nullptr;
+    LessonPanel* lesson_panel_ = nullptr;
+    TokenInspector* inspector_ = nullptr;
+    QDockWidget* controls_dock_ = nullptr;
+    QDockWidget* lesson_dock_ = nullptr;
+    QDockWidget* inspector_dock_ = nullptr;
+    QMenu* lessons_menu_ = nullptr;
+
+    QAction* play_ = nullptr;
+    QAction* pause_ = nullptr;
+    QAction* step_ = nullptr;
+    QAction* reset_ = nullptr;
+    QAction* play_pause_ = nullptr;
+    QAction* presentation_action_ = nullptr;
+    QAction* save_run_ = nullptr;
+};
+
+}  // namespace moe::ui
