@@ -182,3 +182,25 @@ TEST_F(AtomicFile, EnsureDirectoryFailsOnFiles) {
 
 }  // namespace
 }  // namespace moe
+
+namespace {
+
+TEST(AtomicAppend, CreatesThenGrowsTheFileAndLeavesNoTemporary) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("moelab-append-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const fs::path f = dir / "log.csv";
+    moe::append_file_atomic(f, "a,b\n");
+    EXPECT_EQ(moe::read_file(f), "a,b\n");
+    std::string big(3 << 20, 'x');  // larger than one copy block
+    moe::append_file_atomic(f, big);
+    moe::append_file_atomic(f, "\n1,2\n");
+    EXPECT_EQ(moe::read_file(f), "a,b\n" + big + "\n1,2\n");
+    int entries = 0;
+    for (const auto& e : fs::directory_iterator(dir)) entries += e.is_regular_file();
+    EXPECT_EQ(entries, 1);
+    fs::remove_all(dir);
+}
+
+}  // namespace

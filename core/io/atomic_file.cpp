@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <functional>
 #include <system_error>
+#include <vector>
 
 #include "core/error.h"
 
@@ -75,7 +77,12 @@ void sync_directory(const fs::path& path) {
 
 }  // namespace
 
-void write_file_atomic(const fs::path& path, std::string_view bytes) {
+namespace {
+
+// Writes a temporary next to `path` with what `produce` hands to its writer, then renames it over `path`.
+using ByteSink = std::function<void(const char*, std::size_t)>;
+
+void replace_atomically(const fs::path& path, const std::function<void(const ByteSink&)>& produce) {
     if (path.empty() || !path.has_filename()) {
         throw FileError("Cannot write '" + path.string() + "': the path does not name a file. " + kWriteAdvice);
     }
@@ -100,23 +107,59 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
     if (mode != 0666 && ::fchmod(fd, mode) != 0) {
         // Not fatal: the content matters more than copying the mode bits exactly.
     }
-    const char* p = bytes.data();
-    std::size_t left = bytes.size();
-    while (left > 0) {
-        ssize_t n = ::write(fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            fail("writing the data", errno);
+    const ByteSink write_all = [&](const char* p, std::size_t left) {
+        while (left > 0) {
+            ssize_t n = ::write(fd, p, left);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                fail("writing the data", errno);
+            }
+            if (n == 0) fail("writing the data", EIO);
+            p += n;
+            left -= static_cast<std::size_t>(n);
         }
-        if (n == 0) fail("writing the data", EIO);
-        p += n;
-        left -= static_cast<std::size_t>(n);
+    };
+    try {
+        produce(write_all);
+    } catch (const FileError&) {
+        if (file.get() >= 0) file.close();
+        ::unlink(tmp.c_str());
+        throw;
     }
     // fsync before rename: otherwise a crash can leave the new name pointing at an empty or partial file.
     if (::fsync(fd) != 0) fail("flushing the data to disk", errno);
     if (int err = file.close(); err != 0) fail("closing the temporary file", err);
     if (::rename(tmp.c_str(), path.c_str()) != 0) fail("replacing the file", errno);
     sync_directory(path);
+}
+
+}  // namespace
+
+void write_file_atomic(const fs::path& path, std::string_view bytes) {
+    replace_atomically(path, [&](const ByteSink& write) { write(bytes.data(), bytes.size()); });
+}
+
+void append_file_atomic(const fs::path& path, std::string_view tail) {
+    replace_atomically(path, [&](const ByteSink& write) {
+        int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (in < 0) {
+            if (errno != ENOENT) throw_write_error(path, "reading the current content", errno);
+        } else {
+            // Streamed in blocks: the file may be far larger than what a caller keeps in memory.
+            Fd guard(in);
+            std::vector<char> block(1 << 20);
+            for (;;) {
+                ssize_t n = ::read(in, block.data(), block.size());
+                if (n < 0) {
+                    if (errno == EINTR) continue;
+                    throw_write_error(path, "reading the current content", errno);
+                }
+                if (n == 0) break;
+                write(block.data(), static_cast<std::size_t>(n));
+            }
+        }
+        write(tail.data(), tail.size());
+    });
 }
 
 std::string read_file(const fs::path& path) {

@@ -14,6 +14,11 @@ namespace moe {
 // it was, and a FileError names the path and the operating system's reason.
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
 
+// Replaces `path` with its current content (none if it does not exist) followed by `tail`, with the same guarantee
+// as write_file_atomic: a reader sees the old file or the longer one, never a partial append. The old content is
+// streamed, so a long log costs no memory here.
+void append_file_atomic(const std::filesystem::path& path, std::string_view tail);
+
 // The whole content of a file. Throws FileError naming the file when it is missing or cannot be read.
 std::string read_file(const std::filesystem::path& path);
 

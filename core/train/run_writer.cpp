@@ -18,6 +18,8 @@ RunWriter::RunWriter(std::filesystem::path dir, const Config& config, std::vecto
     : dir_(std::move(dir)), domains_(std::move(domain_names)) {
     ensure_directory(dir_);
     write_file_atomic(dir_ / "config.json", config_to_json(config).dump(2) + "\n");
+    // flush() appends: a folder reused for a new run starts its CSV files afresh.
+    for (const char* name : {"metrics.csv", "routing.csv", "traffic.csv"}) std::filesystem::remove(dir_ / name);
     routing_ = "step,layer,expert,load,load_fraction,mean_prob";
     for (const auto& d : domains_) {
         std::string col = "load_" + d;
@@ -85,9 +87,16 @@ void RunWriter::add(const StepMetrics& m) {
 }
 
 void RunWriter::flush() {
-    if (has_header_) write_file_atomic(dir_ / "metrics.csv", metrics_);
-    write_file_atomic(dir_ / "routing.csv", routing_);
-    if (devices_) write_file_atomic(dir_ / "traffic.csv", traffic_);
+    // Only the rows since the last flush are held in memory; each file grows by an atomic append, so memory stays
+    // flat over a long run and a reader never sees a half-written row. On failure the rows stay pending.
+    auto push = [&](const char* name, std::string& pending) {
+        if (pending.empty()) return;
+        append_file_atomic(dir_ / name, pending);
+        pending.clear();
+    };
+    if (has_header_) push("metrics.csv", metrics_);
+    push("routing.csv", routing_);
+    if (devices_) push("traffic.csv", traffic_);
 }
 
 }  // namespace moe

@@ -7,8 +7,9 @@
 //   traffic.csv       only when devices > 1, at the routing samples: step, layer, src, dst, tokens, bytes (every
 //                     src -> dst pair of the D x D dispatch matrix; combine sends the transpose back)
 //   model.safetensors the checkpoint (written by the caller with save_checkpoint)
-// Rows are kept in memory and every flush() rewrites the CSV files atomically, so a reader (or a crash) never
-// sees a half-written file.
+// Rows are kept in memory until flush(), which appends them to the CSV files atomically (a temporary with the old
+// content and the new rows, then a rename), so a reader (or a crash) never sees a half-written file and memory
+// stays flat however long the run.
 #pragma once
 
 #include "core/config.h"

@@ -267,7 +267,17 @@ bool TrainingSession::stepBoth() {
     for (int i = 0; i < 2; ++i) {
         ModelRun& r = d_->runs[i];
         r.history.add_step(m[i]);
-        if (r.recorder) r.recorder->add(m[i]);
+        if (r.recorder) {
+            r.recorder->add(m[i]);
+            // Rows go to the recording folder on disk every few hundred steps: memory stays flat on long runs.
+            if (m[i].step % 256 == 0) {
+                try {
+                    r.recorder->flush();
+                } catch (const moe::Error&) {
+                    // Kept in memory and retried at the next flush or at Save run, which reports a failure.
+                }
+            }
+        }
     }
     steps_done_.store(m[0].step);
     d_->probe_stale = true;
