@@ -3,6 +3,8 @@
 // impossible device settings fail with one clear message.
 #include "core/io/atomic_file.h"
 
+#include "tests/cli_runner.h"
+
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -23,23 +25,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-    int code = -1;
-    std::string output;  // stdout and stderr together
-};
+using Result = moe::testing::CliResult;
 
-Result cli(const std::string& args) {
-    const std::string cmd = std::string(MOELAB_CLI_PATH) + " " + args + " 2>&1";
-    Result r;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-    const int status = pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
-}
+Result cli(const std::string& args) { return moe::testing::run_cli(args); }
 
 // A CSV file as a header and rows of cells.
 struct Csv {
