@@ -4,22 +4,14 @@
 #include "core/error.h"
 #include "core/presets.h"
 
+#include "tests/config_error_expect.h"
+
 #include <gtest/gtest.h>
 
 namespace moe {
 namespace {
 
-// Expects a ConfigError whose message contains every fragment.
-template <class F>
-void expect_config_error(F&& f, std::initializer_list<const char*> fragments) {
-    try {
-        f();
-        FAIL() << "expected a ConfigError";
-    } catch (const ConfigError& e) {
-        const std::string msg = e.what();
-        for (const char* frag : fragments) EXPECT_NE(msg.find(frag), std::string::npos) << "message: " << msg;
-    }
-}
+using moe::testing::expect_config_error;
 
 TEST(Presets, LadderMatchesThePaper) {
     const Config gshard = resolve_config("gshard", "", {});

@@ -6,6 +6,8 @@
 #include "core/moe/traffic.h"
 #include "core/train/trainer.h"
 
+#include "tests/config_error_expect.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,16 +17,7 @@
 namespace moe {
 namespace {
 
-template <class F>
-void expect_config_error(F&& f, std::initializer_list<const char*> fragments) {
-    try {
-        f();
-        FAIL() << "expected a ConfigError";
-    } catch (const ConfigError& e) {
-        const std::string msg = e.what();
-        for (const char* frag : fragments) EXPECT_NE(msg.find(frag), std::string::npos) << "message: " << msg;
-    }
-}
+using moe::testing::expect_config_error;
 
 std::vector<std::string> tiny(std::vector<std::string> extra = {}) {
     std::vector<std::string> s = {"hidden_size=32", "num_attention_heads=2", "ffn_base_width=32", "seq_len=32",
