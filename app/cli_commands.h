@@ -15,6 +15,7 @@ struct TrainOptions {
     long long seed = -1;    // -1: from the config
     std::string data_file;  // trains on this text file
     std::string out_dir;
+    std::string device = "cpu";  // cpu | cuda | auto | emulated (gpu/gpu_backend.h)
     bool quiet = false;
 };
 int run_train(const TrainOptions& options);

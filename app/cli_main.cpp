@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
     t->add_option("--seed", train.seed, "random seed");
     t->add_option("--data", train.data_file, "train on this text file instead of the bundled corpus");
     t->add_option("--out", train.out_dir, "run folder to write (default: runs/PRESET-seedS)");
+    t->add_option("--device", train.device,
+                  "cpu (default), cuda (exits with a message when no GPU is usable), auto (CUDA when usable, else "
+                  "the CPU), emulated (the GPU code path run on the CPU, for checking)");
     t->add_flag("--quiet", train.quiet, "no progress lines");
     t->footer(keys_help());
 

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/train/run_writer.h"
 #include "core/train/trainer.h"
+#include "gpu/gpu_backend.h"
 
 #include <chrono>
 #include <cmath>
@@ -21,16 +22,20 @@ int run_train(const TrainOptions& o) {
     }
     const Config config = load_cli_config(o.preset, o.config_file, settings);
     Trainer trainer(config);
+    gpu::BackendChoice backend = gpu::make_step_backend(gpu::parse_compute_device(o.device), trainer.model());
+    if (!backend.note.empty()) std::fprintf(stderr, "moelab-cli: %s\n", backend.note.c_str());
+    const std::string device = backend.backend ? backend.backend->name() : std::string("CPU");
+    trainer.set_backend(std::move(backend.backend));
     const std::string out = o.out_dir.empty()
                                 ? "runs/" + config.preset + "-seed" + std::to_string(config.train.seed)
                                 : o.out_dir;
     RunWriter writer(out, config, trainer.dataset().domain_names());
     const int steps = config.train.steps;
     if (!o.quiet)
-        std::fprintf(stderr, "moelab-cli: training preset %s on %s for %d steps (seed %llu, %lld parameters) -> %s\n",
+        std::fprintf(stderr, "moelab-cli: training preset %s on %s for %d steps (seed %llu, %lld parameters, %s) -> %s\n",
                      config.preset.c_str(), trainer.dataset().name().c_str(), steps,
                      static_cast<unsigned long long>(config.train.seed),
-                     static_cast<long long>(trainer.model().num_parameters()), out.c_str());
+                     static_cast<long long>(trainer.model().num_parameters()), device.c_str(), out.c_str());
 
     const auto start = std::chrono::steady_clock::now();
     auto last_flush = start;

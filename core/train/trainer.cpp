@@ -16,11 +16,28 @@ Trainer::Trainer(const Config& config) : config_(config), optimizer_(config.trai
     model_ = make_model(config_, dataset_->is_language(), dataset_->num_outputs());
 }
 
+Model& Trainer::model() {
+    if (model_stale_) {
+        backend_->download_params(*model_);
+        model_stale_ = false;
+    }
+    return *model_;
+}
+
+const Model& Trainer::model() const { return const_cast<Trainer*>(this)->model(); }
+
+void Trainer::set_backend(std::unique_ptr<StepBackend> backend) {
+    if (step_ > 0)
+        throw Error("the compute device can only be chosen before the first step: reset the run, then choose it");
+    backend_ = std::move(backend);
+    model_stale_ = false;
+}
+
 double Trainer::evaluate() {
     double sum = 0.0;
     for (int i = 0; i < config_.train.eval_batches; ++i) {
         const Batch b = dataset_->val_batch(i, config_.train.batch_size, config_.train.seq_len);
-        sum += model_->forward(b).loss;
+        sum += backend_ ? backend_->loss(b) : model_->forward(b).loss;
     }
     return sum / config_.train.eval_batches;
 }
@@ -33,14 +50,23 @@ StepMetrics Trainer::train_step() {
     m.step = step_ + 1;
     m.lr = learning_rate_at(t, step_);
 
-    model_->zero_grad();
-    const ForwardResult r = model_->forward(batch);
+    const int n_domains = static_cast<int>(dataset_->domain_names().size());
+    ForwardResult r;
+    std::vector<RoutingStats> routing;
+    BackendStep on_device;
+    if (backend_) {
+        on_device = backend_->forward_backward(batch, n_domains);
+        r = on_device.forward;
+        routing = std::move(on_device.routing);
+    } else {
+        model_->zero_grad();
+        r = model_->forward(batch);
+        routing = model_->routing_stats(n_domains);
+    }
     m.loss = r.loss;
     m.aux_loss = r.aux_loss;
     m.accuracy = r.tokens > 0 ? static_cast<double>(r.correct) / static_cast<double>(r.tokens) : 0.0;
-    const int n_domains = static_cast<int>(dataset_->domain_names().size());
     const bool want_routing = (m.step % t.routing_interval == 0) || m.step == t.steps || m.step == 1;
-    std::vector<RoutingStats> routing = model_->routing_stats(n_domains);
     for (const auto& s : routing) m.balance.push_back(balance_of(s));
     if (want_routing) m.routing = std::move(routing);
 
@@ -52,10 +78,18 @@ StepMetrics Trainer::train_step() {
         throw TrainingError(msg.str());
     };
     if (!std::isfinite(r.loss) || !std::isfinite(r.aux_loss)) fail("the loss became " + std::to_string(r.loss));
-    model_->backward();
-    m.grad_norm = global_grad_norm(model_->params());
-    if (!std::isfinite(m.grad_norm)) fail("the gradient norm became " + std::to_string(m.grad_norm));
-    optimizer_.step(model_->params(), m.lr, m.grad_norm);
+    if (backend_) {
+        // The device computed the gradients with the loss; nothing has changed on it yet.
+        m.grad_norm = on_device.grad_norm;
+        if (!std::isfinite(m.grad_norm)) fail("the gradient norm became " + std::to_string(m.grad_norm));
+        backend_->apply_update(m.lr, m.grad_norm);
+        model_stale_ = true;
+    } else {
+        model_->backward();
+        m.grad_norm = global_grad_norm(model_->params());
+        if (!std::isfinite(m.grad_norm)) fail("the gradient norm became " + std::to_string(m.grad_norm));
+        optimizer_.step(model_->params(), m.lr, m.grad_norm);
+    }
     ++step_;
 
     // Speed of the training step itself; validation below is not counted.

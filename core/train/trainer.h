@@ -7,6 +7,7 @@
 #include "core/model/model.h"
 #include "core/train/metrics.h"
 #include "core/train/optimizer.h"
+#include "core/train/step_backend.h"
 #include "datasets/dataset.h"
 
 #include <memory>
@@ -19,8 +20,14 @@ public:
     explicit Trainer(const Config& config);
 
     const Config& config() const { return config_; }
-    Model& model() { return *model_; }
-    const Model& model() const { return *model_; }
+    // The CPU model. With a backend, its parameters are copied back from the device first (only when they
+    // changed since the last copy), so checkpoints, probes and inspection always see the trained weights.
+    Model& model();
+    const Model& model() const;
+    // Runs the steps on `backend` (the GPU); null goes back to the CPU. Only before the first step (the backend
+    // starts from the model's initial parameters and a fresh optimizer); throws moe::Error after it.
+    void set_backend(std::unique_ptr<StepBackend> backend);
+    const StepBackend* backend() const { return backend_.get(); }
     const Dataset& dataset() const { return *dataset_; }
     int steps_done() const { return step_; }
 
@@ -37,6 +44,8 @@ private:
     std::unique_ptr<Dataset> dataset_;
     std::unique_ptr<Model> model_;
     AdamW optimizer_;
+    std::unique_ptr<StepBackend> backend_;
+    mutable bool model_stale_ = false;  // the backend's parameters changed since the CPU model last got them
     int step_ = 0;
 };
 

@@ -9,7 +9,7 @@ DeviceProbe probe_device() {
     int count = 0;
     const cudaError_t err = cudaGetDeviceCount(&count);
     if (err != cudaSuccess) {
-        p.reason = std::string("no usable CUDA device: ") + cudaGetErrorString(err);
+        p.reason = cudaGetErrorString(err);
         cudaGetLastError();  // clear the sticky error
         return p;
     }

@@ -1,0 +1,192 @@
+// The router's per-token kernels (one index per token: N_r and k are small), forward and backward, mirroring
+// core/moe/router.cpp and the device choice of core/moe/device_routing.cpp step by step, so that the same scores
+// give the same experts (same comparisons, same tie rules) and the weights agree to float rounding.
+// Used by gpu/ops/router.h. On a real GPU a thread per token reads its own row of N_r floats (strided across the
+// warp, so uncoalesced); for large N_r a warp per token with shuffle reductions would be the better kernel.
+#pragma once
+
+#include "gpu/kernels/portable.h"
+#include "gpu/ops/router_dims.h"
+
+#include <math.h>
+#include <stdint.h>
+
+namespace moe::gpu::kernels {
+
+// expert_device[e] = the simulated device of routed expert e (place_experts).
+struct RouterPlaceExperts {
+    int32_t* expert_device;
+    int n_routed, devices;
+    bool round_robin;
+    MOE_HD void operator()(int64_t e) const {
+        expert_device[e] = router_expert_device(static_cast<int>(e), n_routed, devices, round_robin);
+    }
+};
+
+// Token t: softmax of its logits, the device limit's M devices, its top-k experts and their combine weights.
+//   s_i = exp(l_i - max l) / sum_j exp(l_j - max l)
+//   device score (limit only): max of s over the device's experts, or the sum of its two largest (group routing)
+//   top-k by insertion into a sorted list: an entry moves ahead only with a strictly larger value, so ties keep
+//   the lower index (devices likewise); with a limit only experts on the M chosen devices are considered
+//   g_j = s_j, or s_j / (sum_m s_m + 1e-20) when renorm
+// The scratch rows (dev_score, dev_second, allowed: [n, D]) and chosen [n, M] are used only with a limit.
+struct RouterTokenRoute {
+    const float* logits;  // [n, N_r]
+    float* scores;        // [n, N_r]
+    const int32_t* expert_device;
+    float* dev_score;
+    float* dev_second;
+    uint8_t* allowed;
+    int32_t* chosen;
+    int32_t* topk_idx;   // [n, k]
+    float* topk_weight;  // [n, k]
+    int n_routed, top_k, devices, limit;
+    bool limited, group_routing, renorm;
+
+    MOE_HD void operator()(int64_t t) const {
+        const int nr = n_routed, k = top_k;
+        const float* l = logits + t * nr;
+        float* s = scores + t * nr;
+        float mx = l[0];
+        for (int i = 1; i < nr; ++i) mx = fmaxf2(mx, l[i]);
+        float sum = 0.0f;
+        for (int i = 0; i < nr; ++i) {
+            s[i] = fexp(l[i] - mx);
+            sum += s[i];
+        }
+        for (int i = 0; i < nr; ++i) s[i] /= sum;
+
+        uint8_t* ok = limited ? allowed + t * devices : nullptr;
+        if (limited) choose_devices(s, dev_score + t * devices, dev_second + t * devices, chosen + t * limit, ok);
+
+        int32_t* idx = topk_idx + t * k;
+        float* g = topk_weight + t * k;
+        int filled = 0;
+        for (int i = 0; i < nr; ++i) {
+            if (limited && !ok[expert_device[i]]) continue;
+            const float v = s[i];
+            int pos;
+            if (filled < k)
+                pos = filled++;
+            else if (v > g[k - 1])
+                pos = k - 1;
+            else
+                continue;
+            for (; pos > 0 && g[pos - 1] < v; --pos) {
+                g[pos] = g[pos - 1];
+                idx[pos] = idx[pos - 1];
+            }
+            g[pos] = v;
+            idx[pos] = i;
+        }
+
+        if (renorm) {
+            float total = 0.0f;
+            for (int j = 0; j < k; ++j) total += g[j];
+            const float denom = total + 1e-20f;  // as the reference gate: topk_weight.sum() + 1e-20
+            for (int j = 0; j < k; ++j) g[j] /= denom;
+        }
+    }
+
+    // device_scores + choose_devices of core/moe/device_routing.cpp for one token.
+    MOE_HD void choose_devices(const float* s, float* score, float* second, int32_t* ch, uint8_t* ok) const {
+        const int D = devices, M = limit;
+        const float none = -INFINITY;
+        for (int i = 0; i < D; ++i) score[i] = second[i] = none;
+        if (!group_routing) {
+            for (int e = 0; e < n_routed; ++e) {
+                const int i = expert_device[e];
+                if (score[i] < s[e]) score[i] = s[e];  // std::max(score, s)
+            }
+        } else {
+            // score holds the device's top-1 while scanning, second its top-2; then score = top1 + top2.
+            for (int e = 0; e < n_routed; ++e) {
+                const int i = expert_device[e];
+                if (s[e] > score[i]) {
+                    second[i] = score[i];
+                    score[i] = s[e];
+                } else if (s[e] > second[i]) {
+                    second[i] = s[e];
+                }
+            }
+            for (int i = 0; i < D; ++i)
+                if (second[i] != none) score[i] += second[i];
+        }
+        // Top-M by insertion (ties: lower device); `second` is reused for the sorted scores.
+        int filled = 0;
+        for (int i = 0; i < D; ++i) {
+            const float v = score[i];
+            int pos;
+            if (filled < M)
+                pos = filled++;
+            else if (v > second[M - 1])
+                pos = M - 1;
+            else
+                continue;
+            for (; pos > 0 && second[pos - 1] < v; --pos) {
+                second[pos] = second[pos - 1];
+                ch[pos] = ch[pos - 1];
+            }
+            second[pos] = v;
+            ch[pos] = i;
+        }
+        for (int i = 0; i < D; ++i) ok[i] = 0;
+        for (int m = 0; m < M; ++m) ok[ch[m]] = 1;
+    }
+};
+
+// Token t of group t / group_size: d logits from d topk_weight and the balance losses (weight 1), in place of a
+// dscores row:
+//   ds_i  = aux_scale * f_{g,i}  (alpha / (S T) * f_i N_r: only the P_i path of the expert-level loss)
+//         + (alpha_dev f'_{g,dev(i)} + alpha_comm f''_{g,dev(i)}) / (S T)      (device-level and communication)
+//   renorm:  ds_{idx_j} += (dg_j - sum_m dg_m g_m) / (sum_m s_{idx_m} + 1e-20);   else ds_{idx_j} += dg_j
+//   dl_i  = s_i (ds_i - sum_j s_j ds_j)                                          (softmax backward)
+// f' and f'' are kept in double for the loss; they are rounded to float here as the CPU engine stores them.
+struct RouterTokenBackward {
+    const float* scores;       // [n, N_r]
+    const int32_t* topk_idx;   // [n, k]
+    const float* topk_weight;  // [n, k]
+    const float* dtopk_weight; // [n, k]
+    const float* aux_f;        // [S, N_r]
+    const double* dev_f;       // [S, D]
+    const double* comm_f;      // [S, D]
+    const int32_t* expert_device;
+    float* dlogits;  // [n, N_r]
+    int64_t group_size;
+    int n_routed, top_k, devices;
+    bool renorm, expert_aux, device_aux;
+    float aux_scale;
+    double dev_alpha, comm_alpha, dev_scale;
+
+    MOE_HD void operator()(int64_t t) const {
+        const int nr = n_routed, k = top_k;
+        const int64_t g = t / group_size;
+        float* ds = dlogits + t * nr;
+        for (int i = 0; i < nr; ++i) ds[i] = expert_aux ? aux_scale * aux_f[g * nr + i] : 0.0f;
+        if (device_aux)
+            for (int i = 0; i < nr; ++i) {
+                const int64_t at = g * devices + expert_device[i];
+                const double fd = static_cast<float>(dev_f[at]), fc = static_cast<float>(comm_f[at]);
+                ds[i] += static_cast<float>((dev_alpha * fd + comm_alpha * fc) * dev_scale);
+            }
+
+        const int32_t* idx = topk_idx + t * k;
+        const float* dg = dtopk_weight + t * k;
+        const float* s = scores + t * nr;
+        if (renorm) {
+            float denom = 0.0f, dot = 0.0f;
+            for (int j = 0; j < k; ++j) denom += s[idx[j]];
+            denom += 1e-20f;
+            for (int j = 0; j < k; ++j) dot += dg[j] * topk_weight[t * k + j];
+            for (int j = 0; j < k; ++j) ds[idx[j]] += (dg[j] - dot) / denom;
+        } else {
+            for (int j = 0; j < k; ++j) ds[idx[j]] += dg[j];
+        }
+
+        float sds = 0.0f;
+        for (int i = 0; i < nr; ++i) sds += s[i] * ds[i];
+        for (int i = 0; i < nr; ++i) ds[i] = s[i] * (ds[i] - sds);
+    }
+};
+
+}  // namespace moe::gpu::kernels
