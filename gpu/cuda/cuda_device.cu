@@ -19,7 +19,9 @@ void blas_check(cublasStatus_t status, const char* what) {
 }  // namespace
 
 CudaDevice::CudaDevice() {
-    cuda_check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "creating a CUDA stream");
+    // A blocking stream: it waits for the legacy default stream, where CudaBuffer clears new allocations, so a
+    // fresh buffer is zero before any kernel of ours reads it.
+    cuda_check(cudaStreamCreate(&stream_), "creating a CUDA stream");
     blas_check(cublasCreate(&blas_), "starting cuBLAS");
     blas_check(cublasSetStream(blas_, stream_), "binding cuBLAS to the stream");
     // Full float32 products: TF32 would make the GPU disagree with the CPU engine by ~1e-3.
