@@ -49,8 +49,35 @@ struct Shape {
     int n_routed, n_shared, top_k;
 };
 
+// Simulated expert parallelism on `devices` devices: per layer a D x D dispatch matrix (nothing on the diagonal: a
+// token's copy to its own device is not sent) and device loads, and the per-step curves. A generator of its own, so
+// the other numbers stay those of the seed.
+void add_devices(ModelSnapshot& ms, int devices, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> copies(0, 90);
+    ms.devices = devices;
+    ms.config.model.devices = devices;
+    ms.config.model.device_limit = devices / 2;
+    for (LayerSnapshot& l : ms.layers) {
+        l.traffic.assign(std::size_t(devices), std::vector<double>(std::size_t(devices), 0.0));
+        l.device_load.clear();
+        for (int src = 0; src < devices; ++src) {
+            for (int dst = 0; dst < devices; ++dst)
+                if (src != dst) l.traffic[std::size_t(src)][std::size_t(dst)] = copies(rng);
+            l.device_load.push_back(100 + copies(rng));
+        }
+    }
+    for (double step : ms.loss.x) {
+        ms.dispatch_bytes.x.push_back(step);
+        ms.dispatch_bytes.y.push_back(4096.0 * (200 + copies(rng)));
+        ms.remote_devices.x.push_back(step);
+        ms.remote_devices.y.push_back(0.5 + copies(rng) / 90.0);
+    }
+}
+
 // A small but complete snapshot with irregular numbers: A = 8 routed + 1 shared experts (top-3), B = 4 routed
-// (top-2); 2 MoE layers each; a probe text with a space, a newline and a comma; 3 domains; a 2-D plane when asked.
+// (top-2); 2 MoE layers each; a probe text with a space, a newline and a comma; 3 domains; A on 4 simulated devices,
+// B on 2; a 2-D plane when asked.
 // `scale` multiplies B's gate scores so A and B have different colour maxima.
 SnapshotPtr make_snapshot(uint64_t serial, unsigned seed, bool plane = false,
                           std::array<Shape, 2> shapes = {Shape{8, 1, 3}, Shape{4, 0, 2}}, int tokens = 7,
@@ -149,6 +176,8 @@ SnapshotPtr make_snapshot(uint64_t serial, unsigned seed, bool plane = false,
                 ms.probe.push_back(P);
             }
         }
+        ms.final_val_loss = ms.val_loss.y.back();
+        add_devices(ms, m == 0 ? 4 : 2, seed * 2 + unsigned(m));
         ms.probe_text = plane ? std::string() : probe_text;
         if (plane) {
             PlaneSnapshot& p = ms.plane;
@@ -252,7 +281,7 @@ TEST_F(ViewsTest, FactoryCreatesEveryViewInOrder) {
         EXPECT_EQ(v->parent(), &parent);
     }
     EXPECT_EQ(ids, (QStringList{"loss", "aux_loss", "utilisation", "utilisation_over_time", "routing", "domains",
-                                "plane", "accounting"}));
+                                "plane", "traffic", "accounting"}));
 }
 
 TEST_F(ViewsTest, ExportWritesValidFilesAndNoTemporaries) {
@@ -476,7 +505,7 @@ TEST_F(ViewsTest, GlobalNormalisationSharesOneColourRange) {
     QWidget parent;
     const std::vector<View*> views = create_all_views(&parent);
     const SnapshotPtr snap = make_snapshot(1, 4);
-    for (const QString id : {"routing", "domains", "utilisation_over_time"}) {
+    for (const QString id : {"routing", "domains", "utilisation_over_time", "traffic"}) {
         SCOPED_TRACE(id.toStdString());
         auto* v = dynamic_cast<HeatmapView*>(find_view(views, id));
         ASSERT_NE(v, nullptr);

@@ -3,6 +3,7 @@
 #include "core/checkpoint.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/moe/device_routing.h"
 #include "core/train/run_writer.h"
 #include "datasets/toy2d.h"
 #include "ui/session/model_history.h"
@@ -117,7 +118,77 @@ Config read_config(const fs::path& file) {
 struct LayerColumns {
     int layer = 0;
     int imbalance = -1, load_cv = -1, dead = -1, entropy = -1, aux_loss = -1;
+    // Simulated expert parallelism (devices > 1 only; -1 when the run has no such columns).
+    int dispatch_bytes = -1, combine_bytes = -1, remote_mean = -1, remote_max = -1, device_imbalance = -1,
+        dev_aux = -1, comm_aux = -1;
 };
+
+// A count cell as an integer (an empty cell, read as NaN, counts 0: casting NaN to an integer is undefined).
+int64_t whole(double v) { return std::isfinite(v) ? static_cast<int64_t>(v) : 0; }
+
+LayerBalance balance_from_row(const LayerColumns& lc, const std::vector<double>& row, int devices) {
+    LayerBalance b;
+    b.layer = lc.layer;
+    b.imbalance = cell(row, lc.imbalance);
+    b.load_cv = cell(row, lc.load_cv);
+    b.dead_experts = static_cast<int>(whole(cell(row, lc.dead)));
+    b.entropy = cell(row, lc.entropy);
+    b.aux_loss = cell(row, lc.aux_loss);
+    b.devices = devices;
+    b.dispatch_bytes = whole(cell(row, lc.dispatch_bytes));
+    b.combine_bytes = whole(cell(row, lc.combine_bytes));
+    b.remote_devices_mean = cell(row, lc.remote_mean);
+    b.remote_devices_max = static_cast<int>(whole(cell(row, lc.remote_max)));
+    b.device_imbalance = cell(row, lc.device_imbalance);
+    b.dev_aux_loss = cell(row, lc.dev_aux);
+    b.comm_aux_loss = cell(row, lc.comm_aux);
+    return b;
+}
+
+// The latest dispatch matrix of one layer in traffic.csv.
+struct LayerTraffic {
+    int step = -1;
+    std::vector<std::vector<int64_t>> copies;  // [D][D]
+};
+
+// traffic.csv (written only when devices > 1): one row per cell of each routing sample's D x D dispatch matrix.
+// Only the latest sample of each layer is kept (the snapshot shows the latest one), so memory stays flat however
+// long the run. No file: no matrices (a run folder from before traffic was recorded).
+std::map<int, LayerTraffic> read_traffic(const fs::path& file, int devices) {
+    std::map<int, LayerTraffic> latest;
+    std::error_code ec;
+    if (!fs::exists(file, ec)) return latest;
+    int c_step = -1, c_layer = -1, c_src = -1, c_dst = -1, c_tokens = -1;
+    read_csv(
+        file,
+        [&](const std::vector<std::string>& h) {
+            c_step = require(file, h, "step");
+            c_layer = require(file, h, "layer");
+            c_src = require(file, h, "src");
+            c_dst = require(file, h, "dst");
+            c_tokens = require(file, h, "tokens");
+        },
+        [&](int line, const std::vector<double>& row) {
+            const std::string at = "line " + std::to_string(line) + ": ";
+            for (int c : {c_step, c_layer, c_src, c_dst, c_tokens})
+                if (std::isnan(row[c]) || row[c] < 0 || row[c] != std::floor(row[c]))
+                    fail(file, at + "step, layer, src, dst and tokens must be whole numbers >= 0");
+            if (row[c_src] >= devices || row[c_dst] >= devices)
+                fail(file, at + "device " + std::to_string(static_cast<int64_t>(std::max(row[c_src], row[c_dst]))) +
+                               " does not exist: config.json has devices = " + std::to_string(devices));
+            if (row[c_layer] >= 1e6) fail(file, at + "layer index out of range");
+            const int step = static_cast<int>(row[c_step]);
+            LayerTraffic& t = latest[static_cast<int>(row[c_layer])];
+            if (step < t.step) return;  // rows are in step order; an older sample is already replaced
+            if (step > t.step) {
+                t.step = step;
+                t.copies.assign(static_cast<size_t>(devices), std::vector<int64_t>(static_cast<size_t>(devices), 0));
+            }
+            t.copies[static_cast<size_t>(row[c_src])][static_cast<size_t>(row[c_dst])] =
+                static_cast<int64_t>(row[c_tokens]);
+        });
+    return latest;
+}
 
 }  // namespace
 
@@ -131,6 +202,7 @@ RunData load_run_folder(const QString& dir) {
     run.config = read_config(root / "config.json");
     const Config& config = run.config;
     ModelHistory history(config.model);
+    const int devices = config.model.devices;
 
     // metrics.csv: the curves, and the layers' balance summaries of the routing steps (for routing.csv below; a
     // sample without one gets the summaries computed from its loads).
@@ -165,6 +237,13 @@ RunData load_run_folder(const QString& dir) {
                 lc.dead = column(h, p + "dead_experts");
                 lc.entropy = column(h, p + "entropy");
                 lc.aux_loss = column(h, p + "aux_loss");
+                lc.dispatch_bytes = column(h, p + "dispatch_bytes");
+                lc.combine_bytes = column(h, p + "combine_bytes");
+                lc.remote_mean = column(h, p + "remote_devices_mean");
+                lc.remote_max = column(h, p + "remote_devices_max");
+                lc.device_imbalance = column(h, p + "device_imbalance");
+                lc.dev_aux = column(h, p + "dev_aux_loss");
+                lc.comm_aux = column(h, p + "comm_aux_loss");
                 layer_cols.push_back(lc);
             }
         },
@@ -178,23 +257,22 @@ RunData load_run_folder(const QString& dir) {
             m.accuracy = cell(row, c_acc);
             m.lr = cell(row, c_lr);
             m.grad_norm = cell(row, c_grad);
+            // Every step's balance: with devices > 1 the history sums its bytes and remote devices into curves.
+            for (const LayerColumns& lc : layer_cols) m.balance.push_back(balance_from_row(lc, row, devices));
             history.add_step(m);
             // Only the steps that carry a routing sample need their balance kept (the trainer's rule).
             const TrainConfig& t = config.train;
-            if (!(m.step % t.routing_interval == 0 || m.step == 1 || m.step == t.steps)) return;
-            std::vector<LayerBalance>& bs = balances[m.step];
-            bs.clear();
-            for (const LayerColumns& lc : layer_cols) {
-                LayerBalance b;
-                b.layer = lc.layer;
-                b.imbalance = cell(row, lc.imbalance);
-                b.load_cv = cell(row, lc.load_cv);
-                b.dead_experts = static_cast<int>(cell(row, lc.dead));
-                b.entropy = cell(row, lc.entropy);
-                b.aux_loss = cell(row, lc.aux_loss);
-                bs.push_back(b);
-            }
+            if (m.step % t.routing_interval == 0 || m.step == 1 || m.step == t.steps)
+                balances[m.step] = std::move(m.balance);
         });
+
+    // traffic.csv: the latest dispatch matrix of each layer, attached below to that layer's routing sample of the
+    // same step. The work per device is not in the files: it is the sum of the loads of the experts placed there.
+    const std::map<int, LayerTraffic> traffic =
+        devices > 1 ? read_traffic(root / "traffic.csv", devices) : std::map<int, LayerTraffic>{};
+    std::vector<int32_t> expert_device;
+    if (devices > 1 && config.model.n_routed_experts > 0)
+        expert_device = place_experts(device_spec_of(config.model), config.model.n_routed_experts);
 
     // routing.csv: rows grouped by (step, layer), one row per expert; each group is one routing sample.
     const fs::path routing = root / "routing.csv";
@@ -205,6 +283,14 @@ RunData load_run_folder(const QString& dir) {
     bool have = false;
     auto flush = [&] {
         if (!have) return;
+        if (!expert_device.empty()) {
+            current.devices = devices;
+            current.device_load.assign(static_cast<size_t>(devices), 0);
+            for (size_t e = 0; e < current.load.size() && e < expert_device.size(); ++e)
+                current.device_load[static_cast<size_t>(expert_device[e])] += current.load[e];
+            if (auto it = traffic.find(current.layer); it != traffic.end() && it->second.step == current_step)
+                current.traffic = it->second.copies;
+        }
         LayerBalance b = balance_of(current);
         if (auto it = balances.find(current_step); it != balances.end())
             for (const LayerBalance& mb : it->second)

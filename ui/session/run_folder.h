@@ -24,9 +24,11 @@ struct RunData {
     ModelSnapshot snapshot;            // curves (downsampled), per layer latest loads, domain loads, utilisation
 };
 
-// Reads config.json, metrics.csv and routing.csv (model.safetensors is not needed). The snapshot's label is the
-// folder's name; it has no probe or plane (those need a live model). Throws moe::FileError naming the folder or the
-// file (and the line, for a malformed CSV row).
+// Reads config.json, metrics.csv, routing.csv and, with devices > 1, traffic.csv (model.safetensors is not needed):
+// the traffic curves come from metrics.csv's layer{l}_dispatch_bytes / _remote_devices_mean columns, each layer's
+// latest dispatch matrix from traffic.csv, its device loads from routing.csv's expert loads and the placement. The
+// snapshot's label is the folder's name; it has no probe or plane (those need a live model). Throws moe::FileError
+// naming the folder or the file (and the line, for a malformed CSV row).
 RunData load_run_folder(const QString& dir);
 
 // Writes `dir` as a run folder: the files `recorded` holds (flushed first, then copied; it may record elsewhere) and

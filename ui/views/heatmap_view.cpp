@@ -7,17 +7,7 @@ namespace moe::ui {
 HeatmapView::HeatmapView(QWidget* parent) : PlotView(parent) {
     panels_ = make_model_panels(plot(), true);
     for (int m = 0; m < 2; ++m) {
-        auto* note = new QCPItemText(plot());
-        note->setClipToAxisRect(false);
-        note->position->setType(QCPItemPosition::ptAxisRectRatio);
-        note->position->setAxisRect(panels_[std::size_t(m)].rect);
-        note->position->setCoords(0.5, 0.5);
-        note->setPositionAlignment(Qt::AlignCenter);
-        note->setTextAlignment(Qt::AlignCenter);
-        QFont font = plot()->font();
-        font.setPointSizeF(font.pointSizeF() + 2);
-        note->setFont(font);
-        note->setColor(QColor(0x55, 0x55, 0x55));
+        QCPItemText* note = add_empty_note(plot(), panels_[std::size_t(m)].rect);
         note->setVisible(false);
         notes_[std::size_t(m)] = note;
     }

@@ -1,8 +1,11 @@
 #include "ui/views/model_panels.h"
 
 #include "ui/views/colour_maps.h"
+#include "ui/views/view.h"
 
 #include <qcustomplot.h>
+
+#include <cmath>
 
 namespace moe::ui {
 
@@ -74,6 +77,47 @@ int panel_at(const ModelPanels& panels, const QPointF& pixel) {
         if (rect && rect->rect().contains(pixel.toPoint())) return m;
     }
     return -1;
+}
+
+QCPItemText* add_rect_note(QCustomPlot* plot, QCPAxisRect* rect, double x, double y, Qt::Alignment align) {
+    auto* note = new QCPItemText(plot);
+    note->setClipToAxisRect(false);
+    note->position->setType(QCPItemPosition::ptAxisRectRatio);
+    note->position->setAxisRect(rect);
+    note->position->setCoords(x, y);
+    note->setPositionAlignment(align);
+    note->setTextAlignment(Qt::AlignLeft);
+    return note;
+}
+
+QCPItemText* add_empty_note(QCustomPlot* plot, QCPAxisRect* rect) {
+    QCPItemText* note = add_rect_note(plot, rect, 0.5, 0.5, Qt::AlignCenter);
+    note->setTextAlignment(Qt::AlignCenter);
+    QFont font = plot->font();
+    font.setPointSizeF(font.pointSizeF() + 2);
+    note->setFont(font);
+    note->setColor(QColor(0x55, 0x55, 0x55));
+    return note;
+}
+
+QCPBars* add_model_bars(QCPAxis* x, QCPAxis* y, int model) {
+    QColor fill = model_colour(model);
+    fill.setAlpha(190);
+    auto* bars = new QCPBars(x, y);
+    bars->setWidth(0.8);
+    bars->setPen(Qt::NoPen);
+    bars->setBrush(fill);
+    bars->setAntialiased(false);  // axis-aligned rectangles: crisp, and much cheaper
+    bars->setAntialiasedFill(false);
+    return bars;
+}
+
+double nice_ceiling(double x) {
+    if (!(x > 0)) return 1;
+    const double unit = std::pow(10.0, std::floor(std::log10(x)));
+    for (double m : {1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0})
+        if (m * unit >= x * (1 - 1e-12)) return m * unit;
+    return 10 * unit;
 }
 
 }  // namespace moe::ui

@@ -3,16 +3,19 @@
 #pragma once
 
 #include <QPointF>
+#include <Qt>
 
 #include <array>
 
 class QCustomPlot;
 class QCPAxis;
 class QCPAxisRect;
+class QCPBars;
 class QCPColorMap;
 class QCPColorScale;
 class QCPLayoutGrid;
 class QCPLegend;
+class QCPItemText;
 class QCPTextElement;
 
 namespace moe::ui {
@@ -37,5 +40,17 @@ void use_integer_ticks(QCPAxis* axis);
 
 // The panel whose axis rect contains the pixel, or -1.
 int panel_at(const ModelPanels& panels, const QPointF& pixel);
+
+// A text item at (x, y) in fractions of the axis rect (0, 0 = top left), drawn over the margins too (never clipped).
+QCPItemText* add_rect_note(QCustomPlot* plot, QCPAxisRect* rect, double x, double y, Qt::Alignment align);
+// The grey note centred over an axis rect that has nothing to show ("no data yet"): larger than the plot's text.
+QCPItemText* add_empty_note(QCustomPlot* plot, QCPAxisRect* rect);
+
+// Bars in model m's colour (A or B), slightly transparent, without outlines.
+QCPBars* add_model_bars(QCPAxis* x, QCPAxis* y, int model);
+
+// The smallest of 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8 (times a power of ten) that is at least x (1 for x <= 0): an
+// axis top that stays still while the data moves a little.
+double nice_ceiling(double x);
 
 }  // namespace moe::ui

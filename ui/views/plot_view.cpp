@@ -86,6 +86,15 @@ int PlotView::clampedLayer(std::size_t count) const {
     return std::min(wanted_layer_, int(count) - 1);
 }
 
+const LayerSnapshot* PlotView::selectedLayer(int model) const {
+    if (!snapshot_) return nullptr;
+    std::size_t n = 0;
+    for (const ModelSnapshot& m : snapshot_->models) n = std::max(n, m.layers.size());
+    const int li = clampedLayer(n);
+    const std::vector<LayerSnapshot>& layers = snapshot_->models[std::size_t(model)].layers;
+    return li >= 0 && std::size_t(li) < layers.size() ? &layers[std::size_t(li)] : nullptr;
+}
+
 void PlotView::setGlobalNormalisation(bool global) {
     if (global_norm_ == global) return;
     global_norm_ = global;

@@ -47,6 +47,9 @@ protected:
     void setPlotMinimumHeight(int height);
     void requestRebuild();
     int clampedLayer(std::size_t count) const;
+    // Model m's MoE layer (ModelSnapshot::layers) at the selected index, clamped to the most layers either model has;
+    // null when there is no snapshot or the model has no layer there.
+    const LayerSnapshot* selectedLayer(int model) const;
 
     void showEvent(QShowEvent* event) override;
 

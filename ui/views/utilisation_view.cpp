@@ -4,33 +4,7 @@
 
 #include <qcustomplot.h>
 
-#include <cmath>
-
 namespace moe::ui {
-
-namespace {
-
-QCPItemText* make_note(QCustomPlot* plot, QCPAxisRect* rect, double x, double y, Qt::Alignment align) {
-    auto* note = new QCPItemText(plot);
-    note->setClipToAxisRect(false);
-    note->position->setType(QCPItemPosition::ptAxisRectRatio);
-    note->position->setAxisRect(rect);
-    note->position->setCoords(x, y);
-    note->setPositionAlignment(align);
-    note->setTextAlignment(Qt::AlignLeft);
-    return note;
-}
-
-// The smallest of 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8 (times a power of ten) that is at least x.
-double nice_ceiling(double x) {
-    if (!(x > 0)) return 1;
-    const double unit = std::pow(10.0, std::floor(std::log10(x)));
-    for (double m : {1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0})
-        if (m * unit >= x * (1 - 1e-12)) return m * unit;
-    return 10 * unit;
-}
-
-}  // namespace
 
 UtilisationView::UtilisationView(QWidget* parent) : PlotView(parent) {
     addLayerSelector(false);
@@ -48,14 +22,7 @@ UtilisationView::UtilisationView(QWidget* parent) : PlotView(parent) {
         x->grid()->setVisible(false);
         use_integer_ticks(x);
 
-        QColor fill = model_colour(m);
-        fill.setAlpha(190);
-        bars_[std::size_t(m)] = new QCPBars(x, y);
-        bars_[std::size_t(m)]->setWidth(0.8);
-        bars_[std::size_t(m)]->setPen(Qt::NoPen);
-        bars_[std::size_t(m)]->setBrush(fill);
-        bars_[std::size_t(m)]->setAntialiased(false);  // axis-aligned rectangles: crisp, and much cheaper
-        bars_[std::size_t(m)]->setAntialiasedFill(false);
+        bars_[std::size_t(m)] = add_model_bars(x, y, m);
         bars_[std::size_t(m)]->setName(tr("%1: f_i, share of token-slots").arg(model_letter(m)));
 
         QCPGraph* probs = p->addGraph(x, y);
@@ -75,13 +42,8 @@ UtilisationView::UtilisationView(QWidget* parent) : PlotView(parent) {
         dead->setName(tr("dead expert (no token)"));
         dead_[std::size_t(m)] = dead;
 
-        shared_note_[std::size_t(m)] = make_note(p, panel.rect, 0.02, 0.03, Qt::AlignLeft | Qt::AlignTop);
-        empty_note_[std::size_t(m)] = make_note(p, panel.rect, 0.5, 0.5, Qt::AlignCenter);
-        empty_note_[std::size_t(m)]->setTextAlignment(Qt::AlignCenter);
-        QFont big = p->font();
-        big.setPointSizeF(big.pointSizeF() + 2);
-        empty_note_[std::size_t(m)]->setFont(big);
-        empty_note_[std::size_t(m)]->setColor(QColor(0x55, 0x55, 0x55));
+        shared_note_[std::size_t(m)] = add_rect_note(p, panel.rect, 0.02, 0.03, Qt::AlignLeft | Qt::AlignTop);
+        empty_note_[std::size_t(m)] = add_empty_note(p, panel.rect);
     }
     // One legend for both panels: the bars of A and B, then the marks that mean the same in both.
     for (QCPAbstractPlottable* item :

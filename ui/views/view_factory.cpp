@@ -6,6 +6,7 @@
 #include "ui/views/loss_view.h"
 #include "ui/views/plane_view.h"
 #include "ui/views/routing_view.h"
+#include "ui/views/traffic_view.h"
 #include "ui/views/utilisation_time_view.h"
 #include "ui/views/utilisation_view.h"
 
@@ -14,7 +15,8 @@ namespace moe::ui {
 std::vector<View*> create_all_views(QWidget* parent) {
     return {
         new LossView(parent),    new AuxLossView(parent), new UtilisationView(parent), new UtilisationTimeView(parent),
-        new RoutingView(parent), new DomainView(parent),  new PlaneView(parent),       new AccountingView(parent)};
+        new RoutingView(parent), new DomainView(parent),  new PlaneView(parent),       new TrafficView(parent),
+        new AccountingView(parent)};
 }
 
 }  // namespace moe::ui

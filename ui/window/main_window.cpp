@@ -45,7 +45,8 @@ QString tab_label(const View* view) {
         {"loss", QObject::tr("Loss")},           {"aux_loss", QObject::tr("Balance loss")},
         {"utilisation", QObject::tr("Utilisation")}, {"utilisation_over_time", QObject::tr("Load over time")},
         {"routing", QObject::tr("Routing")},     {"domains", QObject::tr("Domains")},
-        {"plane", QObject::tr("2-D plane")},     {"accounting", QObject::tr("Parameters")},
+        {"plane", QObject::tr("2-D plane")},     {"traffic", QObject::tr("Traffic")},
+        {"accounting", QObject::tr("Parameters")},
     };
     const auto it = labels.find(view->id());
     return it != labels.end() ? it->second : view->title();
