@@ -5,6 +5,7 @@
 #include "core/io/atomic_file.h"
 #include "core/train/run_writer.h"
 #include "core/train/trainer.h"
+#include "gpu/device_probe.h"
 #include "ui/session/lesson.h"
 #include "ui/session/model_history.h"
 #include "ui/session/run_folder.h"
@@ -729,6 +730,53 @@ TEST(RunFolder, SaveRunWritesLoadableFolders) {
         EXPECT_EQ(config_to_json(ckpt.config), config_to_json(live.config));
         EXPECT_GT(ckpt.model->num_parameters(), 0);
     }
+}
+
+}  // namespace
+}  // namespace moe::ui
+
+// ---------------------------------------------------------------------------------------------------------------
+// Compute device
+
+namespace moe::ui {
+namespace {
+
+TEST(SessionDevice, EmulatedGpuStepTrainsLikeTheCpuAndSaysWhereItRuns) {
+    const Lesson lesson = tiny_lesson({}, 20);
+    Harness cpu, gpu;
+    cpu.call([lesson](TrainingSession* s) { s->configure(lesson); });
+    gpu.call([lesson](TrainingSession* s) {
+        s->configure(lesson);
+        s->setComputeDevice("emulated");
+    });
+    for (int i = 0; i < 5; ++i) {
+        cpu.call([](TrainingSession* s) { s->step(); });
+        gpu.call([](TrainingSession* s) { s->step(); });
+    }
+    ASSERT_TRUE(cpu.wait_step(5));
+    ASSERT_TRUE(gpu.wait_step(5));
+    EXPECT_TRUE(gpu.errors.isEmpty()) << gpu.errors.join("; ").toStdString();
+    for (int m = 0; m < 2; ++m) {
+        EXPECT_EQ(cpu.last->models[m].device, "CPU");
+        EXPECT_TRUE(gpu.last->models[m].device.startsWith("emulated")) << gpu.last->models[m].device.toStdString();
+        ASSERT_FALSE(gpu.last->models[m].loss.y.empty());
+        EXPECT_NEAR(gpu.last->models[m].loss.y.back(), cpu.last->models[m].loss.y.back(), 1e-4);
+    }
+}
+
+TEST(SessionDevice, CudaWithoutAGpuSaysSoAndTrainsOnTheCpu) {
+    if (gpu::probe_device().usable) GTEST_SKIP() << "a GPU is present: the fallback cannot be seen here";
+    Harness h;
+    h.call([](TrainingSession* s) {
+        s->configure(tiny_lesson({}, 20));
+        s->setComputeDevice("cuda");
+        s->step();
+    });
+    ASSERT_TRUE(h.wait_step(1));
+    ASSERT_FALSE(h.errors.isEmpty());
+    EXPECT_TRUE(h.errors.front().contains("CUDA was chosen, but no usable CUDA GPU")) << h.errors.front().toStdString();
+    EXPECT_TRUE(h.errors.front().contains("train on the CPU")) << h.errors.front().toStdString();
+    EXPECT_EQ(h.last->models[0].device, "CPU");
 }
 
 }  // namespace

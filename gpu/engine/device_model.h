@@ -189,23 +189,22 @@ private:
         return a;
     }
 
-    MoEWeightPtrs moe_weights(const BlockLayout& b) {
-        MoEWeightPtrs p{};
-        p.gate = w(b.router);
-        p.w_gate = w(b.w_gate);
-        p.w_up = w(b.w_up);
-        p.w_down = w(b.w_down);
-        if (b.s_gate >= 0) p.s_gate = w(b.s_gate), p.s_up = w(b.s_up), p.s_down = w(b.s_down);
+    // The MoE layer's weight (or gradient) pointers: `at(i)` gives parameter i's buffer.
+    template <class Ptrs, class At>
+    static Ptrs moe_pointers(const BlockLayout& b, At at) {
+        Ptrs p{};
+        p.gate = at(b.router);
+        p.w_gate = at(b.w_gate);
+        p.w_up = at(b.w_up);
+        p.w_down = at(b.w_down);
+        if (b.s_gate >= 0) p.s_gate = at(b.s_gate), p.s_up = at(b.s_up), p.s_down = at(b.s_down);
         return p;
     }
+    MoEWeightPtrs moe_weights(const BlockLayout& b) {
+        return moe_pointers<MoEWeightPtrs>(b, [this](int i) { return w(i); });
+    }
     MoEGradPtrs moe_grads(const BlockLayout& b) {
-        MoEGradPtrs p{};
-        p.gate = g(b.router);
-        p.w_gate = g(b.w_gate);
-        p.w_up = g(b.w_up);
-        p.w_down = g(b.w_down);
-        if (b.s_gate >= 0) p.s_gate = g(b.s_gate), p.s_up = g(b.s_up), p.s_down = g(b.s_down);
-        return p;
+        return moe_pointers<MoEGradPtrs>(b, [this](int i) { return g(i); });
     }
 
     void upload_batch(const BatchView& bv) {

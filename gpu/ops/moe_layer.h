@@ -98,26 +98,26 @@ void moe_forward(Dev& dev, const MoEDims& dims, const MoEWeightPtrs& w, const fl
                  MoEWorkspace<Dev>& ws, float* y) {
     detail::check_moe_dims(dims, w);
     const int d = dims.hidden, inter = dims.inter, nr = dims.router.n_routed, k = dims.router.top_k;
-    const int64_t slots = n * k;
+    const int64_t n_slots = n * k;
 
     router_forward(dev, dims.router, x, n, d, w.gate, ws.router);
 
     // 2. Counting sort of the slots by expert; the offsets come to the host for the GEMM sizes.
     detail::moe_grow(ws.offsets, nr + 1);
-    detail::moe_grow(ws.perm, slots);
-    detail::moe_grow(ws.slot_row, slots);
-    detail::moe_grow(ws.sort_hist, static_cast<int64_t>(sort_scratch_size(slots, nr)));
-    sort_slots_by_expert(dev, ws.router.topk_idx.data(), slots, nr, ws.sort_hist.data(), ws.offsets.data(),
+    detail::moe_grow(ws.perm, n_slots);
+    detail::moe_grow(ws.slot_row, n_slots);
+    detail::moe_grow(ws.sort_hist, static_cast<int64_t>(sort_scratch_size(n_slots, nr)));
+    sort_slots_by_expert(dev, ws.router.topk_idx.data(), n_slots, nr, ws.sort_hist.data(), ws.offsets.data(),
                          ws.perm.data(), ws.slot_row.data());
     ws.host_offsets.resize(static_cast<size_t>(nr) + 1);
     dev.download(ws.host_offsets.data(), ws.offsets.data(), static_cast<size_t>(nr) + 1);
     ws.rows = n;
 
     // 3. Experts: a = xp Wg_e^T, b = xp Wu_e^T on each expert's rows; h = silu(a) b on all rows; yp = h Wd_e^T.
-    detail::moe_grow(ws.xp, slots * d);
-    detail::moe_grow(ws.yp, slots * d);
-    for (auto* buf : {&ws.expert.a, &ws.expert.b, &ws.expert.h}) detail::moe_grow(*buf, slots * inter);
-    gather_slot_rows(dev, x, ws.perm.data(), slots, d, k, ws.xp.data());
+    detail::moe_grow(ws.xp, n_slots * d);
+    detail::moe_grow(ws.yp, n_slots * d);
+    for (auto* buf : {&ws.expert.a, &ws.expert.b, &ws.expert.h}) detail::moe_grow(*buf, n_slots * inter);
+    gather_slot_rows(dev, x, ws.perm.data(), n_slots, d, k, ws.xp.data());
     const int64_t wsz = int64_t(inter) * d;  // elements of one expert's block of any of the three weights
     float *xp = ws.xp.data(), *yp = ws.yp.data(), *a = ws.expert.a.data(), *b = ws.expert.b.data();
     float* h = ws.expert.h.data();
@@ -129,7 +129,7 @@ void moe_forward(Dev& dev, const MoEDims& dims, const MoEWeightPtrs& w, const fl
         dev.gemm(gemm_nt(m, inter, d, xp + o * d, w.w_gate + e * wsz, a + o * inter));
         dev.gemm(gemm_nt(m, inter, d, xp + o * d, w.w_up + e * wsz, b + o * inter));
     }
-    swiglu_act_forward(dev, a, b, slots * inter, h);
+    swiglu_act_forward(dev, a, b, n_slots * inter, h);
     for (int e = 0; e < nr; ++e) {
         const int64_t o = off[e];
         const int m = off[e + 1] - off[e];
@@ -161,13 +161,13 @@ void moe_backward(Dev& dev, const MoEDims& dims, const MoEWeightPtrs& w, const f
     if (ws.rows != n || ws.host_offsets.size() != static_cast<size_t>(dims.router.n_routed) + 1)
         throw ConfigError("GPU MoE layer: backward called without a matching forward pass");
     const int d = dims.hidden, inter = dims.inter, nr = dims.router.n_routed, k = dims.router.top_k;
-    const int64_t slots = n * k;
+    const int64_t n_slots = n * k;
 
     // Combine backward: dg[t,j] = dy[t] . yp[row],  dyp[row] = g[t,j] dy[t].
-    detail::moe_grow(ws.dtopk_weight, slots);
-    detail::moe_grow(ws.dyp, slots * d);
-    detail::moe_grow(ws.dxp, slots * d);
-    for (auto* buf : {&ws.expert.dh, &ws.expert.da, &ws.expert.db}) detail::moe_grow(*buf, slots * inter);
+    detail::moe_grow(ws.dtopk_weight, n_slots);
+    detail::moe_grow(ws.dyp, n_slots * d);
+    detail::moe_grow(ws.dxp, n_slots * d);
+    for (auto* buf : {&ws.expert.dh, &ws.expert.da, &ws.expert.db}) detail::moe_grow(*buf, n_slots * inter);
     combine_slots_backward(dev, dy, ws.yp.data(), ws.router.topk_weight.data(), ws.perm.data(), ws.slot_row.data(), n,
                            d, k, ws.dtopk_weight.data(), ws.dyp.data());
 
@@ -184,7 +184,7 @@ void moe_backward(Dev& dev, const MoEDims& dims, const MoEWeightPtrs& w, const f
         dev.gemm(gemm_nn(m, inter, d, dyp + o * d, w.w_down + e * wsz, dh + o * inter));
         dev.gemm(gemm_tn(d, inter, m, dyp + o * d, h + o * inter, g.w_down + e * wsz));
     }
-    swiglu_act_backward(dev, ws.expert.a.data(), ws.expert.b.data(), dh, slots * inter, da, db);
+    swiglu_act_backward(dev, ws.expert.a.data(), ws.expert.b.data(), dh, n_slots * inter, da, db);
     for (int e = 0; e < nr; ++e) {
         const int64_t o = off[e];
         const int m = off[e + 1] - off[e];

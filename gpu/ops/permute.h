@@ -25,23 +25,23 @@ namespace moe::gpu {
 // Slots per chunk of the counting sort's histogram pass.
 constexpr int64_t kSortChunk = 256;
 
-inline int64_t sort_chunks(int64_t slots) { return (slots + kSortChunk - 1) / kSortChunk; }
+inline int64_t sort_chunks(int64_t n_slots) { return (n_slots + kSortChunk - 1) / kSortChunk; }
 
 // Scratch of the counting sort: a histogram row of N_r counts per chunk.
-inline size_t sort_scratch_size(int64_t slots, int n_routed) { return size_t(sort_chunks(slots)) * size_t(n_routed); }
+inline size_t sort_scratch_size(int64_t n_slots, int n_routed) { return size_t(sort_chunks(n_slots)) * size_t(n_routed); }
 
 namespace kernels {
 
 // Index c: hist[c, e] = number of slots of chunk c routed to expert e.
 struct CountSlotsPerChunk {
     const int32_t* topk_idx;
-    int64_t slots, chunk;
+    int64_t n_slots, chunk;
     int n_routed;
     int32_t* hist;
     MOE_HD void operator()(int64_t c) const {
         int32_t* h = hist + c * n_routed;
         for (int e = 0; e < n_routed; ++e) h[e] = 0;
-        const int64_t end = (c + 1) * chunk < slots ? (c + 1) * chunk : slots;
+        const int64_t end = (c + 1) * chunk < n_slots ? (c + 1) * chunk : n_slots;
         for (int64_t s = c * chunk; s < end; ++s) ++h[topk_idx[s]];
     }
 };
@@ -80,14 +80,14 @@ struct ScanExpertCounts {
 struct ScatterSlotsPerChunk {
     const int32_t* topk_idx;
     const int32_t* offsets;
-    int64_t slots, chunk;
+    int64_t n_slots, chunk;
     int n_routed;
     int32_t* hist;
     int32_t* perm;
     int32_t* slot_row;
     MOE_HD void operator()(int64_t c) const {
         int32_t* cursor = hist + c * n_routed;
-        const int64_t end = (c + 1) * chunk < slots ? (c + 1) * chunk : slots;
+        const int64_t end = (c + 1) * chunk < n_slots ? (c + 1) * chunk : n_slots;
         for (int64_t s = c * chunk; s < end; ++s) {
             const int32_t e = topk_idx[s];
             const int32_t r = offsets[e] + cursor[e]++;

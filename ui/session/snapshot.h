@@ -57,6 +57,7 @@ struct PlaneSnapshot {
 
 struct ModelSnapshot {
     QString label;
+    QString device = "CPU";  // where it trains: "CPU", "CUDA (<GPU name>)", ...
     Config config;
     Accounting accounting;
     bool language = true;

@@ -4,6 +4,7 @@
 #include "core/train/run_writer.h"
 #include "core/train/trainer.h"
 #include "datasets/toy2d.h"
+#include "gpu/gpu_backend.h"
 #include "ui/session/model_history.h"
 #include "ui/session/model_probe.h"
 #include "ui/session/run_folder.h"
@@ -38,6 +39,7 @@ struct ModelRun {
     std::vector<ProbeLayer> probe;
     std::string probe_text;  // the bytes the probe saw (truncated to the model's positions)
     PlaneSnapshot plane;
+    QString device = "CPU";
 };
 
 }  // namespace
@@ -61,9 +63,26 @@ struct TrainingSession::Impl {
     Clock::time_point rate_since{};
     int rate_steps = 0;
     double steps_per_second = 0;
+    gpu::ComputeDevice compute = gpu::ComputeDevice::Cpu;
+    QString device_notice;  // why CUDA was not used at the last build (reported once), empty otherwise
+
+    // Moves run r's steps to the chosen device. CUDA that cannot be used leaves it on the CPU with a notice.
+    void place(ModelRun& r) {
+        try {
+            gpu::BackendChoice choice = gpu::make_step_backend(compute, r.trainer->model());
+            r.device = choice.backend ? QString::fromStdString(choice.backend->name()) : QString("CPU");
+            r.trainer->set_backend(std::move(choice.backend));
+        } catch (const std::exception& e) {
+            QString why = QString::fromUtf8(e.what());
+            why = why.left(why.indexOf(". Use --device") >= 0 ? why.indexOf(". Use --device") : why.size());
+            device_notice = QString("CUDA was chosen, but %1: both models train on the CPU.").arg(why);
+            r.device = "CPU";
+        }
+    }
 
     // Builds both sides from a lesson; throws moe::Error, leaving *this untouched.
     void build(const Lesson& l) {
+        device_notice.clear();
         Config configs[2] = {l.model_a, l.model_b};
         for (Config& c : configs) c.train.steps = l.steps;  // the lesson's length is the cosine schedule's length
         check_same_data(configs[0], configs[1]);
@@ -78,6 +97,7 @@ struct TrainingSession::Impl {
             r.domains = data.domain_names();
             r.accounting = account(configs[m], r.language, r.n_outputs);
             r.history.reset(configs[m].model);
+            place(r);
             if (dir->isValid())
                 r.recorder = std::make_unique<RunWriter>((QDir(dir->path()).filePath(m == 0 ? "A" : "B")).toStdString(),
                                                          configs[m], r.domains);
@@ -130,6 +150,13 @@ void TrainingSession::configure(const moe::ui::Lesson& lesson) {
     d_->probe_text = lesson.probe_text.toStdString();
     steps_done_.store(0);
     publish(true);
+    reportDeviceNotice();
+}
+
+void TrainingSession::reportDeviceNotice() {
+    if (d_->device_notice.isEmpty()) return;
+    report(d_->device_notice);
+    d_->device_notice.clear();
 }
 
 bool TrainingSession::readyToStep() {
@@ -184,6 +211,17 @@ void TrainingSession::reset() {
     }
     steps_done_.store(0);
     publish(true);
+    reportDeviceNotice();
+}
+
+void TrainingSession::setComputeDevice(const QString& device) {
+    try {
+        d_->compute = gpu::parse_compute_device(device.toStdString());
+    } catch (const std::exception& e) {
+        report(QString::fromUtf8(e.what()));
+        return;
+    }
+    reset();
 }
 
 void TrainingSession::setSpeed(double steps_per_second) {
@@ -349,6 +387,7 @@ void TrainingSession::publish(bool force) {
         const ModelRun& r = d_->runs[m];
         ModelSnapshot& s = snap->models[m];
         s.label = m == 0 ? d_->lesson.label_a : d_->lesson.label_b;
+        s.device = d_->runs[m].device;
         s.config = r.trainer->config();
         s.accounting = r.accounting;
         s.language = r.language;

@@ -59,6 +59,10 @@ public slots:
     // Steps per second cap; 0 = as fast as possible. Values below 1 give slow motion (e.g. 0.5 = a step every 2 s).
     void setSpeed(double steps_per_second);
     void setProbeText(const QString& text);
+    // Where both models train: "cpu", "cuda" or "auto" (gpu/gpu_backend.h). Rebuilds both models from step 0 (a
+    // device is chosen before the first step). CUDA without a usable GPU reports why through error() and trains
+    // on the CPU; auto falls back quietly (the snapshot's device says where each model runs).
+    void setComputeDevice(const QString& device);
     // Runs one 2-D point through model `model` (0 = A, 1 = B) and answers with pointInspected().
     void inspectPoint(int model, double x, double y);
     // Writes dir/A and dir/B as run folders (config.json, metrics.csv, routing.csv, model.safetensors) and answers
@@ -80,6 +84,7 @@ private:
     void scheduleNext();
     bool readyToStep();       // configured, not failed, steps left; reports why not
     void report(const QString& message);
+    void reportDeviceNotice();  // CUDA asked for but not usable at the last build: say so once
     struct Impl;
     std::unique_ptr<Impl> d_;
     std::atomic<bool> running_{false};

@@ -264,6 +264,23 @@ void MainWindow::buildToolbar() {
     connect(speed_, &QComboBox::currentIndexChanged, this,
             [this] { setSpeed(speed_->currentData().toDouble()); });
     bar->addWidget(speed_);
+    bar->addWidget(new QLabel(tr(" Compute ")));
+    compute_ = new QComboBox;
+    compute_->setObjectName("computeDevice");
+    compute_->setToolTip(tr("Where both models train. CUDA needs an NVIDIA GPU (the CPU is used, with a message, "
+                            "when none is usable); Auto takes the GPU when there is one. Changing it restarts "
+                            "both models from step 0."));
+    compute_->addItem(tr("CPU"), "cpu");
+    compute_->addItem(tr("CUDA"), "cuda");
+    compute_->addItem(tr("Auto"), "auto");
+    connect(compute_, &QComboBox::currentIndexChanged, this, [this] {
+        const QString device = compute_->currentData().toString();
+        QMetaObject::invokeMethod(session_, [s = session_, device] { s->setComputeDevice(device); },
+                                  Qt::QueuedConnection);
+        statusBar()->showMessage(tr("Compute device: %1; both models restart from step 0.")
+                                     .arg(compute_->currentText()), 8000);
+    });
+    bar->addWidget(compute_);
     bar->addSeparator();
     step_label_ = new QLabel;
     step_label_->setObjectName("stepCounter");
@@ -587,6 +604,11 @@ void MainWindow::updateStepLabel() {
         text += tr("   (replay)");
     else if (s->steps_per_second > 0 && running_)
         text += tr("   %1 steps/s").arg(s->steps_per_second, 0, 'f', s->steps_per_second < 10 ? 1 : 0);
+    if (!replay_) {
+        const QString& a = s->models[0].device;
+        const QString& b = s->models[1].device;
+        text += a == b ? tr("   on %1").arg(a) : tr("   A on %1, B on %2").arg(a, b);
+    }
     step_label_->setText(text);
 }
 

@@ -125,6 +125,7 @@ private:
     QLabel* banner_ = nullptr;
     QLabel* step_label_ = nullptr;
     QComboBox* speed_ = nullptr;
+    QComboBox* compute_ = nullptr;  // CPU / CUDA / Auto: where both models train
     ControlsPanel* controls_ = nullptr;
     LessonPanel* lesson_panel_ = nullptr;
     TokenInspector* inspector_ = nullptr;
