@@ -22,11 +22,17 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ostream>
 #include <cmath>
 #include <string>
 #include <tuple>
 
 namespace moe {
+namespace gpu {
+// Test names and failure messages show "cuda" / "emulated" rather than the enum's bytes.
+void PrintTo(ComputeDevice device, std::ostream* os) { *os << compute_device_name(device); }
+}  // namespace gpu
+
 namespace {
 
 using gpu::ComputeDevice;
