@@ -338,10 +338,10 @@ private:
         }
         if (L_.language) {
             embedding_backward(dev_, inputs_.data(), dx_.data(), N, d, static_cast<int>(L_.params[L_.embed].rows),
-                               g(L_.embed));
+                               g(L_.embed), embed_grad_);
             if (L_.pos >= 0)
                 embedding_backward(dev_, positions_.data(), dx_.data(), N, d,
-                                   static_cast<int>(L_.params[L_.pos].rows), g(L_.pos));
+                                   static_cast<int>(L_.params[L_.pos].rows), g(L_.pos), embed_grad_);
         } else {
             bias_grad(dev_, dx_.data(), N, d, g(L_.in_b));
             dev_.gemm(gemm_tn(d, 2, static_cast<int>(N), dx_.data(), points_.data(), g(L_.in_w)));
@@ -353,6 +353,7 @@ private:
     std::vector<ParamBuffers> p_;
     std::vector<Block> blocks_;
     DeviceSum<Dev> sum_;
+    EmbeddingGradWorkspace<Dev> embed_grad_;
     int batch_ = 0, seq_ = 0;
     int64_t rows_ = 0;
     Buf<int32_t> inputs_, targets_, positions_, row_correct_;
