@@ -20,6 +20,21 @@ struct TrainOptions {
 };
 int run_train(const TrainOptions& options);
 
+// A grid of runs for an ablation: every preset x every combination of the --vary values x every seed, each written
+// as a run folder, plus runs.csv, summary.csv (mean, standard deviation, min, max over the seeds) and summary.json.
+struct SweepOptions {
+    std::vector<std::string> presets;   // default: deepseek
+    std::string config_file;
+    std::vector<std::string> settings;  // key=value for every run
+    std::vector<std::string> vary;      // key=v1,v2,... : one axis of the grid each
+    std::vector<long long> seeds = {1, 2, 3};
+    int steps = -1;
+    std::string out_dir = "runs/sweep";
+    std::string device = "cpu";
+    bool quiet = false;
+};
+int run_sweep(const SweepOptions& options);
+
 struct InspectOptions {
     std::string checkpoint;
     std::string text;

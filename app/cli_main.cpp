@@ -46,6 +46,19 @@ int main(int argc, char** argv) {
     t->add_flag("--quiet", train.quiet, "no progress lines");
     t->footer(keys_help());
 
+    moe::cli::SweepOptions sweep;
+    auto* w = app.add_subcommand("sweep", "an ablation grid: presets x --vary values x seeds, with a summary table");
+    w->add_option("--preset", sweep.presets, "a preset of the grid, repeatable (default: deepseek)");
+    w->add_option("--config", sweep.config_file, "JSON file of config keys (applied after each preset)");
+    w->add_option("--set", sweep.settings, "key=value for every run, repeatable")->allow_extra_args(false);
+    w->add_option("--vary", sweep.vary, "key=v1,v2,...: one axis of the grid, repeatable")->allow_extra_args(false);
+    w->add_option("--seeds", sweep.seeds, "seeds of every configuration (default 1,2,3)")->delimiter(',');
+    w->add_option("--steps", sweep.steps, "training steps of every run");
+    w->add_option("--out", sweep.out_dir, "folder for the run folders and the tables (default: runs/sweep)");
+    w->add_option("--device", sweep.device, "cpu (default), cuda, auto or emulated, as for train");
+    w->add_flag("--quiet", sweep.quiet, "no progress lines (the final table is still printed)");
+    w->footer(keys_help());
+
     moe::cli::InspectOptions inspect;
     auto* i = app.add_subcommand("inspect", "run a checkpoint on a text and dump what every MoE layer did");
     i->add_option("--checkpoint", inspect.checkpoint, "model.safetensors of a run")->required();
@@ -68,6 +81,7 @@ int main(int argc, char** argv) {
     }
     try {
         if (*t) return moe::cli::run_train(train);
+        if (*w) return moe::cli::run_sweep(sweep);
         if (*i) return moe::cli::run_inspect(inspect);
         if (*p) return moe::cli::run_params(params);
     } catch (const moe::ConfigError& e) {
