@@ -244,7 +244,9 @@ TEST(LayersSwigluForward, SerialAndParallelElementwiseBitIdentical) {
     // power of two per column. Then a, b, dh = dy Wd are exact sums, dWd = dy^T h holds h[r,i] times a power of two,
     // and dWg = da^T x, dWu = db^T x hold da and db the same way. Any difference left comes from the elementwise
     // forward (h) or backward (da, db), which must be computed with the same formula in both variants.
-    const int n = 40, d = 48, I = 24;  // 40 rows: two chunks of the parallel elementwise pass
+    // 40 rows: two chunks of the parallel elementwise pass. I = 24: the serial pass, row by row, ends every row with
+    // a partial block of the elementwise kernels, where the parallel one, over whole chunks, has none.
+    const int n = 40, d = 48, I = 24;
     Rng rng(14);
     const float pow2[] = {1.0f, -1.0f, 0.5f, -0.5f, 2.0f, -2.0f};
     auto sparse = [&](int rows, int cols) {
@@ -315,6 +317,41 @@ TEST(LayersSwigluForward, WrongShapesThrow) {
     EXPECT_THROW(swiglu_forward<double>(x, Wg, Wu, Wd, cache, ybad), std::invalid_argument);
     MatD y(3, 4), Wdbad = MatD::Ones(4, 6);
     EXPECT_THROW(swiglu_forward_serial<double>(x, Wg, Wu, Wdbad, cache, y), std::invalid_argument);
+    MatD a(3, 5), b(3, 5), h(3, 6);  // h [N,I+1]
+    EXPECT_THROW(swiglu_forward_rows<double>(x, Wg, Wu, Wd, a, b, h, y), std::invalid_argument);
+}
+
+TEST(LayersSwigluForward, RowBlocksMatchSerialBitForBit) {
+    // The MoE fast path runs each expert through swiglu_*_rows on its block of rows of shared [N*k, I] buffers. On
+    // rows [3, 3+n) of bigger buffers they must give exactly the serial variant's results and leave every other row
+    // alone.
+    Rng rng(15);
+    const int n = 9, d = 6, I = 20, rows = n + 5;
+    const Mat x = randn(n, d, rng).cast<float>(), dy = randn(n, d, rng).cast<float>();
+    const Mat Wg = randn(I, d, rng, 0.4).cast<float>(), Wu = randn(I, d, rng, 0.4).cast<float>();
+    const Mat Wd = randn(d, I, rng, 0.4).cast<float>();
+    SwigluCache<float> cache;
+    Mat y(n, d), dx(n, d), dWg = Mat::Zero(I, d), dWu = Mat::Zero(I, d), dWd = Mat::Zero(d, I);
+    swiglu_forward_serial<float>(x, Wg, Wu, Wd, cache, y);
+    swiglu_backward_serial<float>(x, Wg, Wu, Wd, cache, dy, dx, dWg, dWu, dWd);
+
+    Mat a = Mat::Constant(rows, I, 7.0f), b = a, h = a, da = a, db = a;
+    Mat yr(n, d), dxr(n, d), gWg = Mat::Zero(I, d), gWu = Mat::Zero(I, d), gWd = Mat::Zero(d, I);
+    swiglu_forward_rows<float>(x, Wg, Wu, Wd, a.middleRows(3, n), b.middleRows(3, n), h.middleRows(3, n), yr);
+    swiglu_backward_rows<float>(x, Wg, Wu, Wd, a.middleRows(3, n), b.middleRows(3, n), h.middleRows(3, n), dy,
+                                da.middleRows(3, n), db.middleRows(3, n), dxr, gWg, gWu, gWd);
+    EXPECT_TRUE(a.middleRows(3, n) == cache.a);
+    EXPECT_TRUE(b.middleRows(3, n) == cache.b);
+    EXPECT_TRUE(h.middleRows(3, n) == cache.h);
+    EXPECT_TRUE(yr == y);
+    EXPECT_TRUE(dxr == dx);
+    EXPECT_TRUE(gWg == dWg);
+    EXPECT_TRUE(gWu == dWu);
+    EXPECT_TRUE(gWd == dWd);
+    for (const Mat* m : {&a, &b, &h, &da, &db}) {
+        EXPECT_TRUE((m->topRows(3).array() == 7.0f).all());
+        EXPECT_TRUE((m->bottomRows(rows - 3 - n).array() == 7.0f).all());
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -17,11 +17,10 @@
 #include "core/layers/rmsnorm.h"
 #include "core/layers/swiglu.h"
 #include "core/rng.h"
+#include "tests/finite_difference.h"
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <ostream>
@@ -43,8 +42,9 @@ MatD randn(int64_t rows, int64_t cols, Rng& rng, double stddev = 1.0) {
 
 double project(const MatD& out, const MatD& R) { return (out.array() * R.array()).sum(); }
 
-// Compares d loss / d param (central differences) with `analytic`, element by element. Unless the loss truly does
-// not depend on param (zero_ok), an all-zero gradient is flagged: it would mean the case does not test anything.
+// Compares d loss / d param (central differences) with `analytic`, element by element, within
+// kTol * max(1, |numerical|). Unless the loss truly does not depend on param (zero_ok), an all-zero gradient is
+// flagged: it would mean the case does not test anything.
 void check_grad(const std::string& what, MatD& param, const MatD& analytic, const std::function<double()>& loss,
                 bool zero_ok = false) {
     ASSERT_EQ(param.rows(), analytic.rows()) << what;
@@ -52,21 +52,9 @@ void check_grad(const std::string& what, MatD& param, const MatD& analytic, cons
     if (!zero_ok) {
         EXPECT_GT(analytic.cwiseAbs().maxCoeff(), 1e-4) << what << ": analytic gradient is (almost) all zero";
     }
-    double worst = 0.0;
-    for (int64_t i = 0; i < param.size(); ++i) {
-        const double keep = param.data()[i];
-        param.data()[i] = keep + kEps;
-        const double lp = loss();
-        param.data()[i] = keep - kEps;
-        const double lm = loss();
-        param.data()[i] = keep;
-        const double num = (lp - lm) / (2.0 * kEps);
-        const double ana = analytic.data()[i];
-        const double err = std::abs(num - ana) / std::max(1.0, std::abs(num));
-        worst = std::max(worst, err);
-        EXPECT_LE(err, kTol) << what << " element " << i << ": numerical " << num << ", analytic " << ana;
-    }
-    std::printf("  %-28s max rel err %.2e\n", what.c_str(), worst);
+    testing::FdWorst worst;
+    EXPECT_TRUE(testing::gradient_matches(param, analytic, loss, kEps, {.rel = kTol, .floor = 1.0}, &worst)) << what;
+    std::printf("  %-28s max rel err %.2e\n", what.c_str(), worst.share * kTol);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -134,9 +122,9 @@ TEST(LayersCrossEntropyGrad, Dlogits) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// SwiGLU, parallel and serial. The serial variant is driven the way the MoE fast path drives it: on views of a
-// block of rows of bigger buffers (one expert's rows of stacked weights), so the check also covers Ref views and
-// that nothing outside the views is touched.
+// SwiGLU, parallel and serial (the serial variant runs the code of swiglu_*_rows, the MoE fast path's experts). The
+// serial variant is driven on views of a block of rows of bigger buffers (one expert's rows of stacked weights), so
+// the check also covers Ref views and that nothing outside the views is touched.
 
 struct SwigluCase {
     int n, d, inter;

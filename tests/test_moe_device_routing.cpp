@@ -6,6 +6,8 @@
 #include "core/moe/device_routing.h"
 #include "core/moe/router.h"
 #include "core/rng.h"
+#include "tests/finite_difference.h"
+#include "tests/routing_margin.h"
 
 #include <gtest/gtest.h>
 
@@ -420,34 +422,6 @@ TEST(DeviceBalanceLoss, PerfectBalanceGivesAlpha) {
 
 // ---- Finite differences of router_backward with both device-level losses on (and the limit on or off). ----
 
-// Smallest distance of any token to a change of its selection: the M-th vs (M+1)-th device score, and the k-th
-// vs (k+1)-th allowed expert score. Finite differences need to stay inside one selection.
-double selection_margin(const RouterSpec& spec, const RouterCache<double>& c) {
-    const DeviceSpec& d = spec.device;
-    const int nr = spec.n_routed, k = spec.top_k, D = d.devices, M = d.effective_limit();
-    double margin = 1e300;
-    for (int64_t t = 0; t < c.scores.rows(); ++t) {
-        const double* s = c.scores.row(t).data();
-        std::vector<double> score(D), second(D);
-        std::vector<int32_t> chosen(M);
-        std::vector<uint8_t> allowed(D, 1);
-        if (d.limited()) {
-            device_scores(d, c.expert_device.data(), s, nr, score.data(), second.data());
-            std::vector<double> sorted = score;
-            std::sort(sorted.begin(), sorted.end(), std::greater<>());
-            if (M < D) margin = std::min(margin, sorted[M - 1] - sorted[M]);
-            choose_devices(d, c.expert_device.data(), s, nr, score.data(), second.data(), chosen.data(),
-                           allowed.data());
-        }
-        std::vector<double> av;
-        for (int e = 0; e < nr; ++e)
-            if (allowed[c.expert_device[e]]) av.push_back(s[e]);
-        std::sort(av.begin(), av.end(), std::greater<>());
-        if (k < int(av.size())) margin = std::min(margin, av[k - 1] - av[k]);
-    }
-    return margin;
-}
-
 struct FdCase {
     int limit;
     Placement placement;
@@ -482,16 +456,11 @@ TEST_P(DeviceRouterFd, GradientsMatchFiniteDifferences) {
 
     MatD x(n, d), gate(spec.n_routed, d), R(n, spec.top_k);
     RouterCache<double> c;
-    bool found = false;
-    for (uint64_t seed = 1; seed < 400 && !found; ++seed) {
-        Rng rng(seed);
+    ASSERT_TRUE(testing::draw_clear_routing(spec, x, gate, c, 400, [&](Rng& rng) {
         fill_normal(x, rng, 1.0);
         fill_normal(gate, rng, 0.7);
         fill_normal(R, rng, 1.0);
-        router_forward(spec, x, gate, c);
-        found = selection_margin(spec, c) > 1e-4;
-    }
-    ASSERT_TRUE(found);
+    }));
     EXPECT_GT(c.dev_aux_loss, 0.0);
     EXPECT_GT(c.comm_aux_loss, 0.0);
 
@@ -503,21 +472,9 @@ TEST_P(DeviceRouterFd, GradientsMatchFiniteDifferences) {
     MatD dx = MatD::Zero(n, d), dgate = MatD::Zero(spec.n_routed, d);
     router_backward(spec, x, gate, c, R, dx, dgate);
 
-    const double eps = 1e-6;
-    auto check = [&](MatD& param, const MatD& grad, const char* name) {
-        for (int64_t i = 0; i < param.size(); ++i) {
-            const double keep = param.data()[i];
-            param.data()[i] = keep + eps;
-            const double lp = objective();
-            param.data()[i] = keep - eps;
-            const double lm = objective();
-            param.data()[i] = keep;
-            const double fd = (lp - lm) / (2 * eps);
-            EXPECT_NEAR(grad.data()[i], fd, 1e-8 + 1e-6 * std::abs(fd)) << name << "[" << i << "]";
-        }
-    };
-    check(x, dx, "dx");
-    check(gate, dgate, "dgate");
+    const testing::FdTolerance tol{.abs = 1e-8, .rel = 1e-6};
+    EXPECT_TRUE(testing::gradient_matches(x, dx, objective, 1e-6, tol)) << "dx";
+    EXPECT_TRUE(testing::gradient_matches(gate, dgate, objective, 1e-6, tol)) << "dgate";
 
     // The device-level losses carry gradient of their own: without them the gradient differs.
     RouterSpec plain = spec;
@@ -551,15 +508,10 @@ TEST(DeviceLimitedRouting, FloatMatchesDouble) {
     MatD x(32, 12), gate(16, 12);
     RouterCache<double> cd;
     RouterCache<float> cf;
-    bool found = false;
-    for (uint64_t seed = 1; seed < 300 && !found; ++seed) {
-        Rng rng(seed);
+    ASSERT_TRUE(testing::draw_clear_routing(spec, x, gate, cd, 300, [&](Rng& rng) {
         fill_normal(x, rng, 1.0);
         fill_normal(gate, rng, 0.5);
-        router_forward(spec, x, gate, cd);
-        found = selection_margin(spec, cd) > 1e-4;
-    }
-    ASSERT_TRUE(found);
+    }));
     router_forward(spec, Mat(x.cast<float>()), Mat(gate.cast<float>()), cf);
     EXPECT_EQ(cd.chosen_devices, cf.chosen_devices);
     EXPECT_EQ(cd.topk_idx, cf.topk_idx);

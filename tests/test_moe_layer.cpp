@@ -5,12 +5,13 @@
 #include "core/moe/moe_layer.h"
 #include "core/parallel.h"
 #include "core/rng.h"
+#include "tests/finite_difference.h"
+#include "tests/routing_margin.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -211,34 +212,6 @@ INSTANTIATE_TEST_SUITE_P(MoELayer, FastVsReference, ::testing::ValuesIn(kShapes)
 
 // ---- Finite differences of the whole layer (dx and every weight gradient, balance loss included), in double. ----
 
-// Smallest gap between the k-th and (k+1)-th score of any token among the experts it may use, and, with a device
-// limit, between the M-th and (M+1)-th device score: finite differences need to stay inside one selection.
-double selection_margin(const RouterSpec& spec, const RouterCache<double>& c) {
-    const DeviceSpec& d = spec.device;
-    const int nr = spec.n_routed, k = spec.top_k, D = d.devices, M = d.effective_limit();
-    double margin = 1e300;
-    for (int64_t t = 0; t < c.scores.rows(); ++t) {
-        const double* s = c.scores.row(t).data();
-        std::vector<double> score(D), sorted(D);
-        std::vector<int32_t> chosen(M);
-        std::vector<uint8_t> allowed(D, 1);
-        if (d.limited()) {
-            device_scores(d, c.expert_device.data(), s, nr, score.data(), sorted.data());
-            sorted = score;
-            std::sort(sorted.begin(), sorted.end(), std::greater<>());
-            if (M < D) margin = std::min(margin, sorted[M - 1] - sorted[M]);
-            choose_devices(d, c.expert_device.data(), s, nr, score.data(), sorted.data(), chosen.data(),
-                           allowed.data());
-        }
-        std::vector<double> av;
-        for (int e = 0; e < nr; ++e)
-            if (allowed[c.expert_device[e]]) av.push_back(s[e]);
-        std::sort(av.begin(), av.end(), std::greater<>());
-        if (k < int(av.size())) margin = std::min(margin, av[k - 1] - av[k]);
-    }
-    return margin;
-}
-
 class LayerFd : public ::testing::TestWithParam<Shape> {};
 
 TEST_P(LayerFd, GradientsMatchFiniteDifferences) {
@@ -253,7 +226,7 @@ TEST_P(LayerFd, GradientsMatchFiniteDifferences) {
         MoECache<double> c;
         MatD y;
         moe_forward(spec, pb->p.weights(shared), pb->x, MoEPath::Fast, c, y);
-        if (selection_margin(spec.router, c.router) > 1e-4) break;
+        if (testing::selection_margin(spec.router, c.router) > 1e-4) break;
         pb.reset();
     }
     ASSERT_TRUE(pb);
@@ -267,27 +240,13 @@ TEST_P(LayerFd, GradientsMatchFiniteDifferences) {
     };
     StepResult<double> r = step(spec, pb->p, pb->x, pb->dy, MoEPath::Fast);
 
-    const double eps = 1e-6;
-    auto check = [&](MatD& param, const MatD& grad, const std::string& name) {
-        ASSERT_EQ(param.rows(), grad.rows());
-        ASSERT_EQ(param.cols(), grad.cols());
-        for (int64_t i = 0; i < param.size(); ++i) {
-            const double keep = param.data()[i];
-            param.data()[i] = keep + eps;
-            const double lp = loss();
-            param.data()[i] = keep - eps;
-            const double lm = loss();
-            param.data()[i] = keep;
-            const double fd = (lp - lm) / (2 * eps);
-            ASSERT_NEAR(grad.data()[i], fd, 1e-7 + 1e-6 * std::abs(fd)) << name << "[" << i << "]";
-        }
-    };
-    check(pb->x, r.dx, "dx");
+    const testing::FdTolerance tol{.abs = 1e-7, .rel = 1e-6};
+    EXPECT_TRUE(testing::gradient_matches(pb->x, r.dx, loss, 1e-6, tol)) << "dx";
     auto params = pb->p.all();
     auto grads = r.grads.all();
     for (size_t i = 0; i < params.size(); ++i) {
         if (i >= 4 && !shared) continue;
-        check(*params[i], *grads[i], kParamNames[i]);
+        EXPECT_TRUE(testing::gradient_matches(*params[i], *grads[i], loss, 1e-6, tol)) << kParamNames[i];
     }
 }
 

@@ -3,6 +3,8 @@
 #include "core/error.h"
 #include "core/moe/router.h"
 #include "core/rng.h"
+#include "tests/finite_difference.h"
+#include "tests/routing_margin.h"
 
 #include <gtest/gtest.h>
 
@@ -192,18 +194,6 @@ void fill_normal(MatD& m, Rng& rng, double std) {
     for (int64_t i = 0; i < m.size(); ++i) m.data()[i] = rng.normal(0.0, std);
 }
 
-// Smallest gap between the k-th and (k+1)-th largest score over all tokens: the selection is piecewise constant, so
-// finite differences are only valid well inside one piece.
-double topk_margin(const MatD& scores, int k) {
-    double margin = 1e300;
-    for (int64_t t = 0; t < scores.rows(); ++t) {
-        std::vector<double> s(scores.row(t).data(), scores.row(t).data() + scores.cols());
-        std::sort(s.begin(), s.end(), std::greater<>());
-        if (k < int(s.size())) margin = std::min(margin, s[k - 1] - s[k]);
-    }
-    return margin;
-}
-
 double objective(const RouterSpec& spec, const MatD& x, const MatD& gate, const MatD& R) {
     RouterCache<double> c;
     router_forward(spec, x, gate, c);
@@ -236,36 +226,19 @@ TEST_P(RouterFd, GradientsMatchFiniteDifferences) {
 
     MatD x(n, d), gate(spec.n_routed, d), R(n, p.k);
     RouterCache<double> c;
-    // Draw inputs until no score is within 1e-4 of the top-k boundary (deterministic: seeds in order).
-    bool found = false;
-    for (uint64_t seed = 1; seed < 200 && !found; ++seed) {
-        Rng rng(seed);
+    ASSERT_TRUE(testing::draw_clear_routing(spec, x, gate, c, 200, [&](Rng& rng) {
         fill_normal(x, rng, 1.0);
         fill_normal(gate, rng, 0.7);
         fill_normal(R, rng, 1.0);
-        router_forward(spec, x, gate, c);
-        found = topk_margin(c.scores, p.k) > 1e-4;
-    }
-    ASSERT_TRUE(found);
+    }));
 
     MatD dx = MatD::Zero(n, d), dgate = MatD::Zero(spec.n_routed, d);
     router_backward(spec, x, gate, c, R, dx, dgate);
 
-    const double eps = 1e-6;
-    auto check = [&](MatD& param, const MatD& grad, const char* name) {
-        for (int64_t i = 0; i < param.size(); ++i) {
-            const double keep = param.data()[i];
-            param.data()[i] = keep + eps;
-            const double lp = objective(spec, x, gate, R);
-            param.data()[i] = keep - eps;
-            const double lm = objective(spec, x, gate, R);
-            param.data()[i] = keep;
-            const double fd = (lp - lm) / (2 * eps);
-            EXPECT_NEAR(grad.data()[i], fd, 1e-8 + 1e-6 * std::abs(fd)) << name << "[" << i << "]";
-        }
-    };
-    check(x, dx, "dx");
-    check(gate, dgate, "dgate");
+    auto loss = [&] { return objective(spec, x, gate, R); };
+    const testing::FdTolerance tol{.abs = 1e-8, .rel = 1e-6};
+    EXPECT_TRUE(testing::gradient_matches(x, dx, loss, 1e-6, tol)) << "dx";
+    EXPECT_TRUE(testing::gradient_matches(gate, dgate, loss, 1e-6, tol)) << "dgate";
 
     // The accumulation contract: a second backward adds the same amount again.
     MatD dx2 = dx, dgate2 = dgate;
@@ -291,15 +264,11 @@ TEST(Router, FloatMatchesDouble) {
     MatD x(32, 16), gate(8, 16);
     RouterCache<double> cd;
     RouterCache<float> cf;
-    bool found = false;  // inputs with no score near the top-k boundary, where float could pick differently
-    for (uint64_t seed = 1; seed < 200 && !found; ++seed) {
-        Rng rng(seed);
+    // Inputs with no score near the top-k boundary, where float could pick differently.
+    ASSERT_TRUE(testing::draw_clear_routing(spec, x, gate, cd, 200, [&](Rng& rng) {
         fill_normal(x, rng, 1.0);
         fill_normal(gate, rng, 0.5);
-        router_forward(spec, x, gate, cd);
-        found = topk_margin(cd.scores, 3) > 1e-4;
-    }
-    ASSERT_TRUE(found);
+    }));
     router_forward(spec, Mat(x.cast<float>()), Mat(gate.cast<float>()), cf);
     EXPECT_EQ(cd.topk_idx, cf.topk_idx);
     EXPECT_LT((cd.topk_weight - cf.topk_weight.cast<double>()).cwiseAbs().maxCoeff(), 1e-6);

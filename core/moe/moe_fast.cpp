@@ -3,17 +3,14 @@
 //   1. counting sort of the N*k token-slots by expert (stable, so slots keep their order inside an expert):
 //      offsets[e] .. offsets[e+1] are expert e's rows of the permuted buffers, perm[row] = slot = token*k + j
 //   2. experts in parallel (one chunk each): gather its rows, xp[row] = x[perm[row] / k], and run its SwiGLU as
-//      GEMMs over them
+//      GEMMs over them (swiglu_forward_rows on the expert's block of rows of the shared [N*k, I] activations)
 //   3. combine: y[t] = sum_j g[t,j] yp[row of slot t*k+j], in slot order, parallel over tokens
 //
 // Determinism: each parallel chunk (an expert, or a block of tokens / rows) writes only outputs it owns (its rows
 // of the permuted buffers, its own block of the stacked weight gradients, its tokens), and every sum runs in a
 // fixed order, so results are bit-identical for any number of threads.
-//
-// The experts' SwiGLU is written here on blocks of rows rather than through swiglu_forward_serial: the activations
-// of all experts live in one [N*k, I] cache (MoECache::expert_cache, a row per permuted slot), and SwigluCache owns
-// its matrices, so the swiglu.h functions could only fill it through a copy per expert and step.
-#include "core/gemm.h"
+
+#include "core/layers/swiglu.h"
 #include "core/moe/moe_layer.h"
 #include "core/parallel.h"
 
@@ -28,7 +25,7 @@ template <class T>
 struct Workspace {
     std::vector<int32_t> slot_row;  // inverse of perm: the permuted row of slot t*k + j
     MatT<T> dyp, dxp;               // [N*k, d] gradients w.r.t. yp and xp
-    MatT<T> da, db, sig;            // [N*k, I] gradients w.r.t. the pre-activations a and b; sigmoid(a)
+    MatT<T> da, db;                 // [N*k, I] gradients w.r.t. the pre-activations a and b
     MatT<T> dx_shared;              // [N, d]
 };
 
@@ -53,32 +50,6 @@ template <class T>
 ExpertWeights<T> expert_weights(const MoEWeights<T>& w, int e, int64_t d, int64_t inter) {
     return {w.w_gate->middleRows(e * inter, inter), w.w_up->middleRows(e * inter, inter),
             w.w_down->middleRows(e * d, d)};
-}
-
-// y = down(silu(x Wg^T) * (x Wu^T)) on one expert's rows; a, b, h are that expert's rows of the cache.
-template <class T>
-void expert_forward(const ExpertWeights<T>& ew, CRef<T> x, MRef<T> a, MRef<T> b, MRef<T> h, MRef<T> y) {
-    matmul_nt_serial<T>(x, ew.wg, a);
-    matmul_nt_serial<T>(x, ew.wu, b);
-    h.array() = a.array() * b.array() / (T(1) + (-a.array()).exp());  // silu(a) * b, silu(a) = a sigmoid(a)
-    matmul_nt_serial<T>(h, ew.wd, y);
-}
-
-// The backward of expert_forward. dx overwritten; dWg, dWu, dWd (the expert's own blocks) accumulated. da, db and
-// sig are this expert's rows of the workspace.
-template <class T>
-void expert_backward(const ExpertWeights<T>& ew, CRef<T> x, CRef<T> a, CRef<T> b, CRef<T> h, CRef<T> dy, MRef<T> da,
-                     MRef<T> db, MRef<T> sig, MRef<T> dx, MRef<T> dWg, MRef<T> dWu, MRef<T> dWd) {
-    matmul_nn_serial<T>(dy, ew.wd, da);  // dh, kept in da until da itself is formed
-    matmul_tn_serial<T>(dy, h, dWd, /*accumulate=*/true);
-    // h = silu(a) b:  db = dh silu(a) = dh a sig(a),  da = dh b silu'(a),  silu'(a) = sig(a) (1 + a (1 - sig(a)))
-    sig.array() = T(1) / (T(1) + (-a.array()).exp());
-    db.array() = da.array() * a.array() * sig.array();
-    da.array() = da.array() * b.array() * sig.array() * (T(1) + a.array() * (T(1) - sig.array()));
-    matmul_tn_serial<T>(da, x, dWg, /*accumulate=*/true);
-    matmul_tn_serial<T>(db, x, dWu, /*accumulate=*/true);
-    matmul_nn_serial<T>(da, ew.wg, dx);
-    matmul_nn_serial<T>(db, ew.wu, dx, /*accumulate=*/true);
 }
 
 }  // namespace
@@ -121,8 +92,9 @@ void moe_fast_forward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T>
             const int64_t o = cache.offsets[e], m = cache.offsets[e + 1] - o;
             if (m == 0) continue;
             for (int64_t r = o; r < o + m; ++r) cache.xp.row(r) = x.row(cache.perm[r] / k);
-            expert_forward<T>(expert_weights(w, int(e), d, inter), cache.xp.middleRows(o, m), ec.a.middleRows(o, m),
-                              ec.b.middleRows(o, m), ec.h.middleRows(o, m), cache.yp.middleRows(o, m));
+            const ExpertWeights<T> ew = expert_weights(w, int(e), d, inter);
+            swiglu_forward_rows<T>(cache.xp.middleRows(o, m), ew.wg, ew.wu, ew.wd, ec.a.middleRows(o, m),
+                                   ec.b.middleRows(o, m), ec.h.middleRows(o, m), cache.yp.middleRows(o, m));
         }
     });
 
@@ -164,7 +136,6 @@ void moe_fast_backward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T
     ws.dxp.resize(slots, d);
     ws.da.resize(slots, inter);
     ws.db.resize(slots, inter);
-    ws.sig.resize(slots, inter);
     parallel_for(nr, 1, [&](int64_t e0, int64_t e1) {
         for (int64_t e = e0; e < e1; ++e) {
             const int64_t o = cache.offsets[e], m = cache.offsets[e + 1] - o;
@@ -176,11 +147,12 @@ void moe_fast_backward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T
                 dtopk_weight(t, j) = dy.row(t).dot(cache.yp.row(r));
                 ws.dyp.row(r) = cache.router.topk_weight(t, j) * dy.row(t);
             }
-            expert_backward<T>(expert_weights(w, int(e), d, inter), cache.xp.middleRows(o, m), ec.a.middleRows(o, m),
-                               ec.b.middleRows(o, m), ec.h.middleRows(o, m), ws.dyp.middleRows(o, m),
-                               ws.da.middleRows(o, m), ws.db.middleRows(o, m), ws.sig.middleRows(o, m),
-                               ws.dxp.middleRows(o, m), grads.w_gate->middleRows(e * inter, inter),
-                               grads.w_up->middleRows(e * inter, inter), grads.w_down->middleRows(e * d, d));
+            const ExpertWeights<T> ew = expert_weights(w, int(e), d, inter);
+            swiglu_backward_rows<T>(cache.xp.middleRows(o, m), ew.wg, ew.wu, ew.wd, ec.a.middleRows(o, m),
+                                    ec.b.middleRows(o, m), ec.h.middleRows(o, m), ws.dyp.middleRows(o, m),
+                                    ws.da.middleRows(o, m), ws.db.middleRows(o, m), ws.dxp.middleRows(o, m),
+                                    grads.w_gate->middleRows(e * inter, inter),
+                                    grads.w_up->middleRows(e * inter, inter), grads.w_down->middleRows(e * d, d));
         }
     });
 
