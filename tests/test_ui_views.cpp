@@ -1,9 +1,12 @@
 // The live views, offscreen: each accepts a hand-made snapshot, shows and exports the numbers it was given (CSV
 // checked against the snapshot), writes valid PNG / SVG / PDF files atomically, maps clicks to tokens and plane
 // points, and normalises heatmap colours per layer or globally.
+#include "ui/session/lesson.h"
 #include "ui/views/accounting_view.h"
 #include "ui/views/loss_view.h"
 #include "ui/views/plane_view.h"
+#include "ui/views/plot_text.h"
+#include "ui/views/plot_view.h"
 #include "ui/views/routing_view.h"
 #include "ui/views/token_inspector.h"
 #include "ui/views/utilisation_view.h"
@@ -18,6 +21,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QFontMetricsF>
 #include <QImage>
 #include <QMouseEvent>
 #include <QTemporaryDir>
@@ -29,6 +33,7 @@
 #include <memory>
 #include <numeric>
 #include <random>
+#include <utility>
 
 namespace moe::ui {
 namespace {
@@ -757,35 +762,299 @@ TEST_F(ViewsTest, UpdatesAreCheapAndHiddenViewsDefer) {
     }
 }
 
-// Renders every view with a realistic snapshot (63 and 16 experts, a long probe text) into a folder for a person to
-// look at: set MOELAB_VIEWS_GALLERY to a folder to keep the images.
+// ---- text that fits and scales ----------------------------------------------------------------------------------
+
+QFont scaled_font(QFont font, double scale) {
+    font.setPointSizeF(font.pointSizeF() * scale);
+    return font;
+}
+
+// The two widest model labels of the bundled lessons, widest first: the longest titles a class will see.
+std::pair<QString, QString> widest_lesson_labels() {
+    QStringList labels;
+    for (const QString& path : bundled_lessons()) {
+        const Lesson lesson = load_lesson(path);
+        labels << lesson.label_a << lesson.label_b;
+    }
+    labels.removeDuplicates();  // two lessons compare the same DeepSeekMoE
+    QFont bold = QApplication::font();
+    bold.setBold(true);
+    const QFontMetricsF metrics(bold);
+    std::sort(labels.begin(), labels.end(), [&](const QString& a, const QString& b) {
+        return metrics.horizontalAdvance(a) > metrics.horizontalAdvance(b);
+    });
+    return {labels.value(0), labels.value(1)};
+}
+
+// A realistic snapshot whose models carry the widest lesson labels.
+SnapshotPtr widest_labels_snapshot(uint64_t serial, bool plane) {
+    auto snap = std::make_shared<Snapshot>(*realistic_snapshot(serial, plane));
+    std::tie(snap->models[0].label, snap->models[1].label) = widest_lesson_labels();
+    return snap;
+}
+
+// What the plot's last layout cuts off: a title line wider than its title, a title taller than its place, a legend item
+// smaller than its icon and text, anything outside the plot. Empty when every text is whole.
+QStringList clipped_text(QCustomPlot* plot) {
+    QStringList problems;
+    const QRect whole = plot->rect();
+    for (const QCPTextElement* e : plot->findChildren<QCPTextElement*>()) {
+        if (!e->realVisibility() || e->text().isEmpty()) continue;
+        const QString shown = shown_text(e);
+        const QFontMetricsF metrics(e->font());
+        for (const QString& line : shown.split('\n'))
+            if (metrics.horizontalAdvance(line) > e->rect().width() + 0.5)
+                problems << QString("title line \"%1\": %2 px in %3 px")
+                                .arg(line)
+                                .arg(metrics.horizontalAdvance(line))
+                                .arg(e->rect().width());
+        const int height = QFontMetrics(e->font()).boundingRect(0, 0, 0, 0, Qt::TextDontClip, shown).height();
+        if (height > e->rect().height())
+            problems << QString("title \"%1\": %2 px tall in %3 px").arg(shown).arg(height).arg(e->rect().height());
+        if (!whole.contains(e->outerRect())) problems << QString("title \"%1\" outside the plot").arg(shown);
+    }
+    for (QCPLegend* legend : plot->findChildren<QCPLegend*>()) {
+        if (!legend->realVisibility()) continue;
+        for (int i = 0; i < legend->itemCount(); ++i) {
+            auto* item = qobject_cast<QCPPlottableLegendItem*>(legend->item(i));
+            if (!item) continue;
+            const QCPLayoutElement* element = item;
+            const QString name = item->plottable()->name();
+            const QSize needs = element->minimumOuterSizeHint(), has = item->outerRect().size();
+            if (needs.width() > has.width() || needs.height() > has.height())
+                problems << QString("legend item \"%1\": needs %2x%3 px, has %4x%5 px")
+                                .arg(name)
+                                .arg(needs.width())
+                                .arg(needs.height())
+                                .arg(has.width())
+                                .arg(has.height());
+            if (!whole.contains(item->outerRect())) problems << QString("legend item \"%1\" outside the plot").arg(name);
+        }
+    }
+    return problems;
+}
+
+// Lays the plot out at its widget's size and reports what is cut off (empty: nothing).
+std::string clipped_text_now(QCustomPlot* plot) {
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+    return clipped_text(plot).join("; ").toStdString();
+}
+
+TEST_F(ViewsTest, WrappedTitlesBreakBetweenFactsAndKeepModelLettersWithTheirLabels) {
+    QFont font = QApplication::font();
+    font.setBold(true);
+    const QFontMetricsF metrics(font);
+    auto wrapped = [&](const QString& text, double width) {
+        return wrap_title(text, font, int(std::ceil(width))).replace('\n', " | ").toStdString();
+    };
+    const QString title = "B · GShard (top-2 of 16)\nlayer 0 · max/mean 4.66 · CV 1.13 · 4 dead of 63";
+    EXPECT_EQ(wrap_title(title, font, 0), title) << "not laid out yet: as given";
+    EXPECT_EQ(wrap_title(title, font, 5000), title) << "wide enough: as given";
+
+    EXPECT_EQ(wrapped(title, metrics.horizontalAdvance("layer 0 · max/mean 4.66 · CV 1.13")),
+              "B · GShard (top-2 of 16) | layer 0 · max/mean 4.66 · CV 1.13 | 4 dead of 63")
+        << "breaks between the facts, the separator dropped at the break";
+
+    const QString label = "A · DeepSeekMoE (1 shared + top-7 of 63)";
+    EXPECT_EQ(wrapped(label, metrics.horizontalAdvance("A · DeepSeekMoE (1 shared")),
+              "A · DeepSeekMoE (1 shared | + top-7 of 63)")
+        << "the letter stays with its label, and a label too wide breaks between words";
+
+    // The loss view's heading: two labels apart, one a line when both do not fit.
+    const QString heading = label + "      B · GShard (top-2 of 16)";
+    EXPECT_EQ(wrapped(heading, metrics.horizontalAdvance(heading) - 10),
+              "A · DeepSeekMoE (1 shared + top-7 of 63) | B · GShard (top-2 of 16)");
+
+    // A word wider than the space: elided, never past the edge.
+    const QStringList tiny = wrap_title("A · DeepSeekMoE", font, 40).split('\n');
+    EXPECT_TRUE(tiny.join(' ').contains(QChar(0x2026))) << tiny.join('|').toStdString();
+    for (const QString& line : tiny) EXPECT_LE(metrics.horizontalAdvance(line), 40.0) << line.toStdString();
+}
+
+// At 700 px (a window with the docks open, or a projector's lower resolution) every title, with the widest labels of
+// the bundled lessons, and every legend is whole: at the normal size and in presentation mode (1.5x), in plots made
+// while the window already had the larger font.
+TEST_F(ViewsTest, TitlesAndLegendsAreWholeInAPlot700PxWide) {
+    for (const double scale : {1.0, 1.5})
+        for (const bool plane : {false, true}) {
+            const SnapshotPtr snap = widest_labels_snapshot(1, plane);
+            QWidget window;
+            window.setFont(scaled_font(window.font(), scale));
+            window.resize(708, 640);
+            const std::vector<View*> views = create_all_views(&window);
+            window.show();
+            for (View* v : views) v->hide();
+            for (View* v : views) {
+                auto* view = dynamic_cast<PlotView*>(v);
+                if (!view) continue;
+                SCOPED_TRACE(QString("%1 %2 at %3x").arg(v->id(), plane ? "2-D" : "LM").arg(scale).toStdString());
+                view->setGeometry(0, 0, 708, 640);
+                view->setSnapshot(snap);
+                view->show();
+                QApplication::processEvents();
+                EXPECT_GE(view->plot()->width(), 680);
+                EXPECT_LE(view->plot()->width(), 700);
+                EXPECT_EQ(clipped_text_now(view->plot()), "");
+                view->hide();
+            }
+        }
+}
+
+// The token inspector's legend (three entries under the bars) is whole at the dock's usual width (308 px in the
+// default window) and wider, at the normal size and in presentation mode.
+TEST_F(ViewsTest, InspectorLegendIsWholeAtTheDockWidthAndWider) {
+    const SnapshotPtr snap = widest_labels_snapshot(1, false);
+    for (const double scale : {1.0, 1.5})
+        for (const int width : {308, 450, 800}) {
+            SCOPED_TRACE(QString("%1 px at %2x").arg(width).arg(scale).toStdString());
+            QWidget window;
+            window.setFont(scaled_font(window.font(), scale));
+            auto* inspector = new TokenInspector(&window);
+            inspector->resize(width, 520);
+            window.resize(width, 520);
+            window.show();
+            inspector->showToken(snap, 0, 0, 4);
+            QApplication::processEvents();
+            EXPECT_LE(inspector->plot()->geometry().right(), inspector->width());
+            EXPECT_EQ(clipped_text_now(inspector->plot()), "");
+        }
+}
+
+// The point size of every text of the plot (axis and tick labels, colour-scale labels, titles, legends, notes), in
+// the plot's order, named by kind and place.
+std::vector<std::pair<QString, double>> text_sizes(QCustomPlot* plot) {
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+    std::vector<std::pair<QString, double>> sizes;
+    int i = 0;
+    for (const QCPAxis* axis : plot->findChildren<QCPAxis*>()) {
+        sizes.emplace_back(QString("axis %1 \"%2\" label").arg(i).arg(axis->label()), axis->labelFont().pointSizeF());
+        sizes.emplace_back(QString("axis %1 ticks").arg(i++), axis->tickLabelFont().pointSizeF());
+    }
+    for (const QCPTextElement* title : plot->findChildren<QCPTextElement*>())
+        sizes.emplace_back(QString("title \"%1\"").arg(title->text()), title->font().pointSizeF());
+    for (const QCPLegend* legend : plot->findChildren<QCPLegend*>()) {
+        sizes.emplace_back(QString("legend %1").arg(i++), legend->font().pointSizeF());
+        for (int k = 0; k < legend->itemCount(); ++k)
+            if (const QCPAbstractLegendItem* item = legend->item(k))
+                sizes.emplace_back(QString("legend item %1").arg(k), item->font().pointSizeF());
+    }
+    for (int k = 0; k < plot->itemCount(); ++k)
+        if (const auto* note = qobject_cast<QCPItemText*>(plot->item(k)))
+            sizes.emplace_back(QString("note %1 \"%2\"").arg(k).arg(note->text()), note->font().pointSizeF());
+    return sizes;
+}
+
+// Every plot of the window: the views' and the token inspector's (showing a token, so its weight labels exist).
+struct WindowPlots {
+    std::vector<View*> views;
+    TokenInspector* inspector = nullptr;
+
+    WindowPlots(QWidget* window, const SnapshotPtr& snap) : views(create_all_views(window)) {
+        inspector = new TokenInspector(window);
+        for (View* v : views) v->setSnapshot(snap);
+        inspector->showToken(snap, 0, 0, 4);
+    }
+    std::vector<std::vector<std::pair<QString, double>>> sizes() const {
+        std::vector<std::vector<std::pair<QString, double>>> out;
+        for (View* v : views)
+            if (auto* view = dynamic_cast<PlotView*>(v)) {
+                view->refresh();
+                out.push_back(text_sizes(view->plot()));
+            }
+        out.push_back(text_sizes(inspector->plot()));
+        return out;
+    }
+};
+
+// Expects every text of `now` at `ratio` times its size in `base` (same plots, same texts).
+void expect_scaled(const std::vector<std::vector<std::pair<QString, double>>>& base,
+                   const std::vector<std::vector<std::pair<QString, double>>>& now, double ratio) {
+    ASSERT_EQ(base.size(), now.size());
+    for (std::size_t p = 0; p < base.size(); ++p) {
+        ASSERT_EQ(base[p].size(), now[p].size()) << "plot " << p;
+        for (std::size_t t = 0; t < base[p].size(); ++t) {
+            EXPECT_EQ(base[p][t].first, now[p][t].first);
+            EXPECT_NEAR(now[p][t].second, ratio * base[p][t].second, 0.01)
+                << "plot " << p << ": " << now[p][t].first.toStdString();
+        }
+    }
+}
+
+// Presentation mode enlarges the window's font; every plot's text grows with it (and shrinks back), in plots made
+// before the switch and after it, and in text made after it (the inspector's labels of a newly clicked token).
+TEST_F(ViewsTest, PlotTextFollowsTheWindowFont) {
+    const SnapshotPtr snap = widest_labels_snapshot(1, false);
+    QWidget window;
+    const QFont normal = window.font();
+    WindowPlots before(&window, snap);
+    const auto normal_sizes = before.sizes();
+    std::size_t texts = 0;
+    for (const auto& plot : normal_sizes) texts += plot.size();
+    EXPECT_GT(texts, 150u);
+    bool any_title = false, any_legend = false, any_note = false, any_scale = false;
+    for (const auto& plot : normal_sizes)
+        for (const auto& [name, size] : plot) {
+            any_title = any_title || name.startsWith("title \"A · ");
+            any_legend = any_legend || name.startsWith("legend item");
+            any_note = any_note || name.contains("shared expert");
+            any_scale = any_scale || name.contains("share of token-slots f_i");  // a colour scale's label
+        }
+    EXPECT_TRUE(any_title && any_legend && any_note && any_scale);
+
+    window.setFont(scaled_font(normal, 1.5));
+    QApplication::processEvents();
+    before.inspector->showToken(snap, 0, 1, 5);  // new weight labels, made at the larger size
+    before.inspector->showToken(snap, 0, 0, 4);
+    expect_scaled(normal_sizes, before.sizes(), 1.5);
+
+    WindowPlots after(&window, snap);
+    expect_scaled(normal_sizes, after.sizes(), 1.5);
+
+    window.setFont(normal);
+    QApplication::processEvents();
+    expect_scaled(normal_sizes, before.sizes(), 1.0);
+    expect_scaled(normal_sizes, after.sizes(), 1.0);
+}
+
+// Renders every view with a realistic snapshot (63 and 16 experts, a long probe text, the widest lesson labels) into a
+// folder for a person to look at: set MOELAB_VIEWS_GALLERY to a folder to keep the images. Each view is exported, and
+// shown as on a wide screen, in a window 700 px wide (the docks open), and in presentation mode (1.5x text).
 TEST_F(ViewsTest, ExportGalleryForReview) {
     const QString out = qEnvironmentVariable("MOELAB_VIEWS_GALLERY");
     if (out.isEmpty()) GTEST_SKIP() << "set MOELAB_VIEWS_GALLERY to a folder to render the gallery";
-    for (bool plane : {false, true}) {
-        const SnapshotPtr snap = realistic_snapshot(1, plane);
-        QWidget window;
-        window.resize(1200, 760);
-        const std::vector<View*> views = create_all_views(&window);
-        for (View* v : views) {
-            v->setParent(nullptr);
-            v->resize(1200, 720);
-            v->setSnapshot(snap);
-            v->show();
-            QApplication::processEvents();
-            QString error;
+    struct Look {
+        QString suffix;
+        int width;
+        double font_scale;
+    };
+    for (const Look& look : {Look{"", 1200, 1.0}, Look{"_700px", 708, 1.0}, Look{"_presentation", 1200, 1.5}})
+        for (bool plane : {false, true}) {
+            const SnapshotPtr snap = widest_labels_snapshot(1, plane);
             const QString dir = QDir(out).filePath(plane ? "plane" : "lm");
-            EXPECT_TRUE(v->exportTo(dir, &error)) << error.toStdString();
-            v->grab().save(QDir(dir).filePath(v->id() + "_screen.png"));
-            delete v;
+            QWidget window;
+            for (View* v : create_all_views(&window)) {
+                v->setParent(nullptr);
+                v->setFont(scaled_font(v->font(), look.font_scale));
+                v->resize(look.width, 720);
+                v->setSnapshot(snap);
+                v->show();
+                QApplication::processEvents();
+                if (look.suffix.isEmpty()) {
+                    QString error;
+                    EXPECT_TRUE(v->exportTo(dir, &error)) << error.toStdString();
+                }
+                v->grab().save(QDir(dir).filePath(v->id() + "_screen" + look.suffix + ".png"));
+                delete v;
+            }
+            if (plane) continue;
+            TokenInspector inspector;
+            inspector.setFont(scaled_font(inspector.font(), look.font_scale));
+            inspector.resize(look.width < 1000 ? 308 : 700, 420);
+            inspector.showToken(snap, 0, 0, 4);
+            inspector.show();
+            QApplication::processEvents();
+            inspector.grab().save(QDir(dir).filePath("inspector_screen" + look.suffix + ".png"));
         }
-        TokenInspector inspector;
-        inspector.resize(700, 400);
-        inspector.showToken(snap, 0, 0, 4);
-        inspector.show();
-        QApplication::processEvents();
-        if (!plane) inspector.grab().save(QDir(out).filePath("lm/inspector_screen.png"));
-    }
 }
 
 }  // namespace

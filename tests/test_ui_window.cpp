@@ -5,12 +5,15 @@
 #include "core/train/trainer.h"
 #include "ui/session/lesson.h"
 #include "ui/session/training_session.h"
+#include "ui/views/plot_view.h"
 #include "ui/views/token_inspector.h"
 #include "ui/views/view.h"
 #include "ui/views/view_factory.h"
 #include "ui/window/controls_panel.h"
 #include "ui/window/export.h"
 #include "ui/window/main_window.h"
+
+#include <qcustomplot.h>
 
 #include <QAction>
 #include <QApplication>
@@ -362,13 +365,53 @@ TEST_F(Window, PresentationModeEnlargesTextAndHidesTheControls) {
     auto* controls_dock = w.findChild<QDockWidget*>("controlsDock");
     ASSERT_NE(controls_dock, nullptr);
     EXPECT_TRUE(controls_dock->isVisible());
+    // The plots' text too: the loss curves' axis label and the token inspector's.
+    QCustomPlot* loss = dynamic_cast<PlotView*>(w.views().front())->plot();
+    QCustomPlot* inspector = w.inspector()->plot();
+    auto label_size = [](QCustomPlot* plot) {
+        plot->replot(QCustomPlot::rpImmediateRefresh);
+        return plot->yAxis->labelFont().pointSizeF();
+    };
+    const qreal loss_label = label_size(loss), inspector_label = label_size(inspector);
     w.setPresentationMode(true);
     EXPECT_NEAR(w.font().pointSizeF(), 1.5 * normal, 1e-6);
     EXPECT_FALSE(controls_dock->isVisible());
     EXPECT_TRUE(w.findChild<QDockWidget*>("lessonDock")->isVisible());
+    EXPECT_NEAR(label_size(loss), 1.5 * loss_label, 1e-6);
+    EXPECT_NEAR(label_size(inspector), 1.5 * inspector_label, 1e-6);
     w.setPresentationMode(false);
     EXPECT_NEAR(w.font().pointSizeF(), normal, 1e-6);
     EXPECT_TRUE(controls_dock->isVisible());
+    EXPECT_NEAR(label_size(loss), loss_label, 1e-6);
+    EXPECT_NEAR(label_size(inspector), inspector_label, 1e-6);
+}
+
+// In the default window the token inspector's legend (under its bars) is whole: every entry as wide as its icon and
+// text, and inside the part of the plot the dock shows.
+TEST_F(Window, InspectorLegendIsWholeInTheDefaultWindow) {
+    MainWindow w;
+    w.show();
+    const Lesson lesson = tiny_lesson();
+    w.openLesson(lesson);
+    ASSERT_TRUE(wait_configured(w, lesson));
+    ASSERT_TRUE(step_to(w, 1));
+    ASSERT_TRUE(wait_for([&] { return !w.latestSnapshot()->models[0].probe.empty(); }, 10000));
+    emit w.views().front()->tokenClicked(0, 0, 2);
+    QCustomPlot* plot = w.inspector()->plot();
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+    const QRect shown = plot->visibleRegion().boundingRect();
+    int entries = 0;
+    for (const QCPLegend* legend : plot->findChildren<QCPLegend*>()) {
+        if (!legend->realVisibility()) continue;
+        for (int i = 0; i < legend->itemCount(); ++i) {
+            const QCPLayoutElement* entry = legend->item(i);
+            if (!entry) continue;
+            ++entries;
+            EXPECT_GE(entry->outerRect().width(), entry->minimumOuterSizeHint().width()) << "entry " << i;
+            EXPECT_TRUE(shown.contains(entry->outerRect())) << "entry " << i << " outside the shown part of the plot";
+        }
+    }
+    EXPECT_EQ(entries, 3);
 }
 
 TEST_F(Window, CliRunFolderOpensReadOnlyWithItsCurves) {

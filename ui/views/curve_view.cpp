@@ -1,6 +1,7 @@
 #include "ui/views/curve_view.h"
 
 #include "ui/views/model_panels.h"
+#include "ui/views/plot_text.h"
 #include "ui/views/view_text.h"
 
 #include <qcustomplot.h>
@@ -51,7 +52,8 @@ CurveView::CurveView(QWidget* parent) : PlotView(parent) {
 
     QCustomPlot* p = plot();
     p->plotLayout()->insertRow(0);
-    heading_ = new QCPTextElement(p, QString(), QFont(p->font().family(), int(p->font().pointSize()) + 1, QFont::Bold));
+    // Both models' labels side by side, wrapped to one label a line when the plot is too narrow for both.
+    heading_ = make_wrapping_title(p, QFont(p->font().family(), int(p->font().pointSize()) + 1, QFont::Bold));
     p->plotLayout()->addElement(0, 0, heading_);
     p->xAxis->setLabel(tr("step"));
     use_integer_ticks(p->xAxis);

@@ -1,6 +1,7 @@
 #include "ui/views/model_panels.h"
 
 #include "ui/views/colour_maps.h"
+#include "ui/views/plot_text.h"
 #include "ui/views/view.h"
 
 #include <qcustomplot.h>
@@ -15,20 +16,24 @@ ModelPanels make_model_panels(QCustomPlot* plot, bool heatmap) {
     auto* both = new QCPLayoutGrid;
     plot->plotLayout()->addElement(0, 0, both);
     both->setColumnSpacing(28);
+    both->setRowSpacing(2);
     auto* align = new QCPMarginGroup(plot);
     ModelPanels panels;
     for (int m = 0; m < 2; ++m) {
         ModelPanel& p = panels[std::size_t(m)];
-        p.grid = new QCPLayoutGrid;
-        both->addElement(0, m, p.grid);
-        p.grid->setRowSpacing(2);
         QFont font = plot->font();
         font.setPointSizeF(font.pointSizeF() + 1);
         font.setBold(true);
-        p.title = new QCPTextElement(plot, QString(), font);
-        p.grid->addElement(0, 0, p.title);
+        // The lesson's model label and the layer's numbers are long for half a plot: the title wraps to its width,
+        // the whole panel's (colour scale included). A's and B's titles share a row, as tall as the taller one, so
+        // both axis rects start at the same height when one title wraps to more lines than the other.
+        p.title = make_wrapping_title(plot, font);
+        both->addElement(0, m, p.title);
+        p.grid = new QCPLayoutGrid;
+        both->addElement(1, m, p.grid);
+        p.grid->setRowSpacing(2);
         p.rect = new QCPAxisRect(plot, true);
-        p.grid->addElement(1, 0, p.rect);
+        p.grid->addElement(0, 0, p.rect);
         // Same top and bottom edges in A and B, so rows and bars line up across the two panels.
         p.rect->setMarginGroup(QCP::msTop | QCP::msBottom, align);
         for (QCPAxis* axis : p.rect->axes()) axis->setLayer("axes");
@@ -40,7 +45,7 @@ ModelPanels make_model_panels(QCustomPlot* plot, bool heatmap) {
             p.scale->setType(QCPAxis::atRight);
             p.scale->setBarWidth(12);
             p.scale->setMarginGroup(QCP::msTop | QCP::msBottom, align);
-            p.grid->addElement(1, 1, p.scale);
+            p.grid->addElement(0, 1, p.scale);
             p.map->setColorScale(p.scale);
             p.map->setGradient(sequential_gradient());
             p.rect->axis(QCPAxis::atBottom)->grid()->setVisible(false);
@@ -61,6 +66,7 @@ QCPLegend* add_bottom_legend(QCustomPlot* plot) {
     legend->setFillOrder(QCPLegend::foColumnsFirst);
     legend->setBorderPen(Qt::NoPen);
     legend->setBrush(Qt::NoBrush);
+    fit_legend_to_width(legend);  // as many rows as its width needs, rather than items cut off in a narrow plot
     return legend;
 }
 

@@ -1,5 +1,6 @@
-// Model A and model B side by side in one QCustomPlot: each panel is a title over its own axis rect, and for
-// heatmaps a colour map with its own colour scale (per-layer normalisation can give A and B different ranges).
+// Model A and model B side by side in one QCustomPlot: each panel is a title over its own axis rect (the two titles in
+// one row, the panels' grids in the row below), and for heatmaps a colour map with its own colour scale (per-layer
+// normalisation can give A and B different ranges).
 #pragma once
 
 #include <QPointF>
@@ -21,7 +22,7 @@ class QCPTextElement;
 namespace moe::ui {
 
 struct ModelPanel {
-    QCPLayoutGrid* grid = nullptr;
+    QCPLayoutGrid* grid = nullptr;  // the axis rect (row 0) and the colour scale beside it; the title is above
     QCPTextElement* title = nullptr;
     QCPAxisRect* rect = nullptr;
     QCPColorMap* map = nullptr;      // heatmap panels only
@@ -32,7 +33,8 @@ using ModelPanels = std::array<ModelPanel, 2>;
 // Replaces the plot's layout with the two panels (in row 0 of the plot layout; row 1 is free for a legend).
 ModelPanels make_model_panels(QCustomPlot* plot, bool heatmap);
 
-// A legend in one line under both panels (where it cannot hide data).
+// A legend under both panels (where it cannot hide data): in one line when the plot is wide enough, else in as many
+// rows as its width needs (for plots made with make_plot).
 QCPLegend* add_bottom_legend(QCustomPlot* plot);
 
 // Ticks on whole numbers only (expert indices): 0, 1, 2 ... or 0, 5, 10 ..., never 2.5.

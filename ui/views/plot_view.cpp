@@ -1,5 +1,6 @@
 #include "ui/views/plot_view.h"
 
+#include "ui/views/plot_text.h"
 #include "ui/views/view_export.h"
 #include "ui/views/view_text.h"
 
@@ -25,7 +26,7 @@ PlotView::PlotView(QWidget* parent) : View(parent) {
     controls_->addStretch(1);
     layout->addLayout(controls_);
 
-    plot_ = new QCustomPlot(this);
+    plot_ = make_plot(this);  // its text follows this view's font: presentation mode enlarges it
     plot_->setMinimumSize(320, 220);
     // Antialiased curves, markers and text; grid lines are axis-aligned, crisper and much cheaper without it.
     plot_->setAntialiasedElements(QCP::aeAll);

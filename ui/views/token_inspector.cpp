@@ -1,6 +1,7 @@
 #include "ui/views/token_inspector.h"
 
 #include "ui/views/model_panels.h"
+#include "ui/views/plot_text.h"
 #include "ui/views/view.h"
 #include "ui/views/view_text.h"
 
@@ -74,7 +75,7 @@ TokenInspector::TokenInspector(QWidget* parent) : QWidget(parent) {
     header_->setTextFormat(Qt::RichText);
     header_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(header_);
-    plot_ = new QCustomPlot(this);
+    plot_ = make_plot(this);  // its text follows the window's font (presentation mode)
     plot_->setMinimumSize(300, 200);
     plot_->setAntialiasedElements(QCP::aeAll);
     plot_->xAxis->setLabel(tr("routed expert i"));
@@ -84,7 +85,8 @@ TokenInspector::TokenInspector(QWidget* parent) : QWidget(parent) {
     ticker->setTickStep(1);
     ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
     plot_->xAxis->setTicker(ticker);
-    // The legend under the plot: inside it would hide the bars of the last experts.
+    // The legend under the plot: inside it would hide the bars of the last experts. In rows of as many items as fit
+    // the dock's width.
     plot_->legend->setVisible(false);
     QCPLegend* legend = add_bottom_legend(plot_);
     auto* all = new QCPBars(plot_->xAxis, plot_->yAxis);

@@ -21,6 +21,7 @@ public:
     void clear();
     // Plain text of what is shown (for tests and for copy/paste).
     QString summary() const;
+    QCustomPlot* plot() const { return plot_; }  // the bars and their legend (for tests)
 
 private:
     QLabel* header_ = nullptr;

@@ -1,5 +1,6 @@
 #include "ui/views/traffic_view.h"
 
+#include "ui/views/plot_text.h"
 #include "ui/views/view_text.h"
 
 #include <qcustomplot.h>
@@ -119,7 +120,7 @@ TrafficView::TrafficView(QWidget* parent) : HeatmapView(parent) {
     QFont bold = p->font();
     bold.setPointSizeF(bold.pointSizeF() + 1);
     bold.setBold(true);
-    summary_ = new QCPTextElement(p, QString(), bold);
+    summary_ = make_wrapping_title(p, bold);  // wraps between its facts in a narrow window
     layout->addElement(0, 0, summary_);
     buildPanels();
     // Under both panels: the curves over the steps.
@@ -142,18 +143,11 @@ void TrafficView::buildPanels() {
     QCustomPlot* p = plot();
     QFont title_font = p->font();
     title_font.setBold(true);
-    // The titles (the lesson's model label, then layer, devices, limit, load) are long for a half-width panel in a
-    // window with docks: each goes into a row of the grid that holds both panels, so it is centred over its whole
-    // panel (colour scale included) rather than over the matrix's column, and in the plain size.
-    auto* both = static_cast<QCPLayoutGrid*>(panels_[0].grid->layout());
-    both->insertRow(0);
-    both->setRowSpacing(2);
     auto* load_align = new QCPMarginGroup(p);
     for (int m = 0; m < 2; ++m) {
         ModelPanel& panel = panels_[std::size_t(m)];
-        panel.grid->take(panel.title);
-        panel.grid->simplify();
-        both->addElement(0, m, panel.title);
+        // The titles (the lesson's model label, then layer, devices, limit, load) are long for a half-width panel in
+        // a window with docks: in the plain size, under the bold summary line.
         panel.title->setFont(title_font);
         QCPAxis* dst = panel.rect->axis(QCPAxis::atTop);
         QCPAxis* src = panel.rect->axis(QCPAxis::atLeft);

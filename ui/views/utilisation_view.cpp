@@ -10,8 +10,7 @@ UtilisationView::UtilisationView(QWidget* parent) : PlotView(parent) {
     addLayerSelector(false);
     QCustomPlot* p = plot();
     panels_ = make_model_panels(p, false);
-    QCPLegend* legend = add_bottom_legend(p);
-    legend->setWrap(3);  // two short rows rather than one line cut off in a narrow window
+    QCPLegend* legend = add_bottom_legend(p);  // reflows to the width: one line, or rows in a narrow window
     const QColor dead_colour(0xc0, 0x10, 0x10);
     for (int m = 0; m < 2; ++m) {
         ModelPanel& panel = panels_[std::size_t(m)];

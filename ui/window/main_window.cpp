@@ -593,6 +593,11 @@ void MainWindow::clearBanner() {
 
 QString MainWindow::stepText() const { return step_label_->text(); }
 
+void MainWindow::setComputeDevice(const QString& device) {
+    const int index = compute_->findData(device);
+    if (index >= 0) compute_->setCurrentIndex(index);
+}
+
 void MainWindow::updateStepLabel() {
     const SnapshotPtr& s = replay_ ? replay_snapshot_ : latest_;
     if (!s) {

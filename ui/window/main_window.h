@@ -52,6 +52,8 @@ public:
     void apply();  // trains the lesson the controls describe, from step 0
     void setSpeed(double steps_per_second);  // 0 = as fast as possible
     void setPresentationMode(bool on);
+    // "cpu", "cuda" or "auto": selects the toolbar's Compute choice (both models restart on it).
+    void setComputeDevice(const QString& device);
     void showView(const QString& id);
 
     TrainingSession* session() const { return session_; }
