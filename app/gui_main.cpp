@@ -1,6 +1,7 @@
 // moelab: the desktop app.
 //   moelab                                   the first bundled lesson, ready to play
 //   moelab LESSON.json                       that lesson
+//   moelab --device cuda [LESSON.json]       both models on the GPU (the toolbar's Compute choice)
 //   moelab --lesson F --steps N --export-dir DIR   train N steps with no window, write every view and the configs
 //   moelab --benchmark SECONDS | --benchmark-steps N   responsiveness and memory of the window while training
 #include "ui/window/gui_benchmark.h"
@@ -74,6 +75,10 @@ int main(int argc, char** argv) {
                    "report memory along the way")->check(CLI::PositiveNumber);
     cli.add_option("--screenshot", screenshot, "train --steps steps, then save the window as PNG")->group("");
     cli.add_option("--view", view, "with --screenshot: the view to show (loss, routing, ...)")->group("");
+    std::string device = "cpu";
+    cli.add_option("--device", device, "where both models train: cpu, cuda (the CPU, with a message, when no GPU is "
+                                       "usable) or auto")
+        ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
     bool presentation = false;
     cli.add_flag("--presentation", presentation, "start in presentation mode (large text, no controls)");
     try {
@@ -101,6 +106,7 @@ int main(int argc, char** argv) {
     }
     moe::ui::MainWindow window;
     window.openLesson(first);
+    window.setComputeDevice(QString::fromStdString(device));
     window.show();
     if (presentation) window.setPresentationMode(true);
     return QApplication::exec();

@@ -11,6 +11,7 @@
 #include "ui/views/view_factory.h"
 #include "ui/window/controls_panel.h"
 #include "ui/window/export.h"
+#include "gpu/device_probe.h"
 #include "ui/window/main_window.h"
 
 #include <qcustomplot.h>
@@ -324,6 +325,20 @@ TEST_F(Window, ApplyTrainsTheEditedModels) {
         return s && s->step == 0 && s->models[1].config.model.aux_loss_alpha == 0.05;
     }, 60000));
     EXPECT_DOUBLE_EQ(w.lesson().model_b.model.aux_loss_alpha, 0.05);
+}
+
+TEST_F(Window, ComputeChoiceWithoutAGpuSaysSoAndTrainsOnTheCpu) {
+    if (gpu::probe_device().usable) GTEST_SKIP() << "a GPU is present: the fallback cannot be seen here";
+    MainWindow w;
+    const Lesson lesson = tiny_lesson();
+    w.openLesson(lesson);
+    ASSERT_TRUE(wait_configured(w, lesson));
+    w.setComputeDevice("cuda");
+    ASSERT_TRUE(wait_for([&] { return !w.lastError().isEmpty(); }, 60000));
+    EXPECT_TRUE(w.lastError().contains("CUDA was chosen, but no usable CUDA GPU")) << w.lastError().toStdString();
+    ASSERT_TRUE(step_to(w, 2));
+    EXPECT_EQ(w.latestSnapshot()->models[0].device, "CPU");
+    EXPECT_TRUE(w.stepText().contains("on CPU")) << w.stepText().toStdString();
 }
 
 TEST_F(Window, HiddenControlsAreHidden) {
