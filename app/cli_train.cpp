@@ -1,6 +1,7 @@
 #include "app/cli_commands.h"
 #include "app/cli_config.h"
-#include "app/cli_run.h"
+#include "app/cli_hooks.h"
+#include "core/train/run.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -19,7 +20,7 @@ int run_train(const TrainOptions& o) {
     const std::string out = o.out_dir.empty()
                                 ? "runs/" + config.preset + "-seed" + std::to_string(config.train.seed)
                                 : o.out_dir;
-    const RunOutcome r = train_run(config, out, o.device, o.quiet);
+    const RunOutcome r = train_run(config, out, cli_run_hooks(o.device, o.quiet));
     if (!o.quiet) {
         std::fprintf(stderr, "done: %d steps in %.1f s (%.1f steps/s); final validation loss %.4f nats", r.steps,
                      r.seconds, r.steps / std::max(r.seconds, 1e-9), r.final_val_loss);
