@@ -24,6 +24,7 @@
 #include <QFontMetricsF>
 #include <QImage>
 #include <QMouseEvent>
+#include <QScrollArea>
 #include <QTemporaryDir>
 #include <QXmlStreamReader>
 
@@ -900,6 +901,64 @@ TEST_F(ViewsTest, TitlesAndLegendsAreWholeInAPlot700PxWide) {
         }
 }
 
+// The widest lesson labels on 8 simulated devices each, as in the device-limited lesson: the traffic view's largest
+// matrices and longest titles.
+SnapshotPtr eight_devices_snapshot(bool plane) {
+    auto snap = std::make_shared<Snapshot>(*widest_labels_snapshot(1, plane));
+    for (int m = 0; m < 2; ++m) {
+        ModelSnapshot& ms = snap->models[std::size_t(m)];
+        ms.dispatch_bytes = {};
+        ms.remote_devices = {};
+        add_devices(ms, 8, 40 + unsigned(m));
+    }
+    return snap;
+}
+
+// Lets a shown plot settle: a layout at the current font, the minimum height its text needs, the scroll area's
+// resize to it and the layout at the new size.
+void settle(QCustomPlot* plot) {
+    for (int round = 0; round < 4; ++round) {
+        plot->replot(QCustomPlot::rpImmediateRefresh);
+        QApplication::processEvents();
+    }
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+}
+
+// Presentation mode (1.5x text) in the space a view has in the usual 1400x900 window with the explanation open
+// (940x450), and in a narrow one (708x640): no title, legend entry, axis label or note of any view is drawn over
+// another, cut off or out of its panel, no axis is crowded with tick labels, and a plot taller than its view scrolls
+// rather than being squeezed.
+TEST_F(ViewsTest, PresentationTextStandsApartAndWholeInEveryView) {
+    for (const QSize size : {QSize(940, 450), QSize(708, 640)})
+        for (const bool plane : {false, true}) {
+            const SnapshotPtr snap = eight_devices_snapshot(plane);
+            QWidget window;
+            window.setFont(scaled_font(window.font(), 1.5));
+            window.resize(size);
+            const std::vector<View*> views = create_all_views(&window);
+            window.show();
+            for (View* v : views) v->hide();
+            for (View* v : views) {
+                auto* view = dynamic_cast<PlotView*>(v);
+                if (!view) continue;
+                SCOPED_TRACE(QString("%1 %2 in %3x%4")
+                                 .arg(v->id(), plane ? "2-D" : "LM")
+                                 .arg(size.width())
+                                 .arg(size.height())
+                                 .toStdString());
+                view->setGeometry(QRect(QPoint(), size));
+                view->setSnapshot(snap);
+                view->show();
+                QCustomPlot* plot = view->plot();
+                settle(plot);
+                EXPECT_EQ(text_collisions(plot).join("\n").toStdString(), "");
+                EXPECT_GE(plot->height(), content_height(plot)) << "squeezed";
+                EXPECT_TRUE(qobject_cast<QScrollArea*>(plot->parentWidget()->parentWidget())) << "does not scroll";
+                view->hide();
+            }
+        }
+}
+
 // The token inspector's legend (three entries under the bars) is whole at the dock's usual width (308 px in the
 // default window) and wider, at the normal size and in presentation mode.
 TEST_F(ViewsTest, InspectorLegendIsWholeAtTheDockWidthAndWider) {
@@ -1016,40 +1075,46 @@ TEST_F(ViewsTest, PlotTextFollowsTheWindowFont) {
     expect_scaled(normal_sizes, after.sizes(), 1.0);
 }
 
-// Renders every view with a realistic snapshot (63 and 16 experts, a long probe text, the widest lesson labels) into a
-// folder for a person to look at: set MOELAB_VIEWS_GALLERY to a folder to keep the images. Each view is exported, and
-// shown as on a wide screen, in a window 700 px wide (the docks open), and in presentation mode (1.5x text).
+// Renders every view with a realistic snapshot (63 and 16 experts on 8 devices, a long probe text, the widest lesson
+// labels) into a folder for a person to look at: set MOELAB_VIEWS_GALLERY to a folder to keep the images. Each view is
+// exported, and shown as on a wide screen, in a window 700 px wide (the docks open), and in presentation mode (1.5x
+// text) wide and in the space of the usual 1400x900 window; a plot that scrolls there is also saved whole.
 TEST_F(ViewsTest, ExportGalleryForReview) {
     const QString out = qEnvironmentVariable("MOELAB_VIEWS_GALLERY");
     if (out.isEmpty()) GTEST_SKIP() << "set MOELAB_VIEWS_GALLERY to a folder to render the gallery";
     struct Look {
         QString suffix;
-        int width;
+        QSize size;
         double font_scale;
     };
-    for (const Look& look : {Look{"", 1200, 1.0}, Look{"_700px", 708, 1.0}, Look{"_presentation", 1200, 1.5}})
+    for (const Look& look : {Look{"", {1200, 720}, 1.0}, Look{"_700px", {708, 720}, 1.0},
+                             Look{"_presentation", {1200, 720}, 1.5}, Look{"_presentation_1400x900", {940, 450}, 1.5}})
         for (bool plane : {false, true}) {
-            const SnapshotPtr snap = widest_labels_snapshot(1, plane);
+            const SnapshotPtr snap = eight_devices_snapshot(plane);
             const QString dir = QDir(out).filePath(plane ? "plane" : "lm");
             QWidget window;
             for (View* v : create_all_views(&window)) {
                 v->setParent(nullptr);
                 v->setFont(scaled_font(v->font(), look.font_scale));
-                v->resize(look.width, 720);
+                v->resize(look.size);
                 v->setSnapshot(snap);
                 v->show();
                 QApplication::processEvents();
+                auto* plot_view = dynamic_cast<PlotView*>(v);
+                if (plot_view) settle(plot_view->plot());
                 if (look.suffix.isEmpty()) {
                     QString error;
                     EXPECT_TRUE(v->exportTo(dir, &error)) << error.toStdString();
                 }
                 v->grab().save(QDir(dir).filePath(v->id() + "_screen" + look.suffix + ".png"));
+                if (plot_view && plot_view->plot()->visibleRegion().boundingRect() != plot_view->plot()->rect())
+                    plot_view->plot()->grab().save(QDir(dir).filePath(v->id() + "_whole" + look.suffix + ".png"));
                 delete v;
             }
             if (plane) continue;
             TokenInspector inspector;
             inspector.setFont(scaled_font(inspector.font(), look.font_scale));
-            inspector.resize(look.width < 1000 ? 308 : 700, 420);
+            inspector.resize(look.size.width() < 1000 ? 308 : 700, 420);
             inspector.showToken(snap, 0, 0, 4);
             inspector.show();
             QApplication::processEvents();

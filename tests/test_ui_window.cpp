@@ -5,6 +5,7 @@
 #include "core/train/trainer.h"
 #include "ui/session/lesson.h"
 #include "ui/session/training_session.h"
+#include "ui/views/plot_text.h"
 #include "ui/views/plot_view.h"
 #include "ui/views/token_inspector.h"
 #include "ui/views/view.h"
@@ -26,6 +27,7 @@
 #include <QImage>
 #include <QLabel>
 #include <QProcess>
+#include <QScrollArea>
 #include <QSpinBox>
 #include <QDoubleSpinBox>
 #include <QTemporaryDir>
@@ -401,20 +403,20 @@ TEST_F(Window, PresentationModeEnlargesTextAndHidesTheControls) {
     EXPECT_NEAR(label_size(inspector), inspector_label, 1e-6);
 }
 
-// In the default window the token inspector's legend (under its bars) is whole: every entry as wide as its icon and
-// text, and inside the part of the plot the dock shows.
-TEST_F(Window, InspectorLegendIsWholeInTheDefaultWindow) {
-    MainWindow w;
-    w.show();
-    const Lesson lesson = tiny_lesson();
-    w.openLesson(lesson);
-    ASSERT_TRUE(wait_configured(w, lesson));
-    ASSERT_TRUE(step_to(w, 1));
-    ASSERT_TRUE(wait_for([&] { return !w.latestSnapshot()->models[0].probe.empty(); }, 10000));
+namespace {
+
+// Trains the opened lesson to step `steps` and shows a probe token of model A in the inspector, as a click on the
+// routing view does.
+bool train_and_inspect_a_token(MainWindow& w, const Lesson& lesson, int steps) {
+    if (!wait_configured(w, lesson) || !step_to(w, steps)) return false;
+    if (!wait_for([&] { return !w.latestSnapshot()->models[0].probe.empty(); }, 10000)) return false;
     emit w.views().front()->tokenClicked(0, 0, 2);
-    QCustomPlot* plot = w.inspector()->plot();
-    plot->replot(QCustomPlot::rpImmediateRefresh);
-    const QRect shown = plot->visibleRegion().boundingRect();
+    return true;
+}
+
+// Expects every entry of the plot's legends as wide as its icon and text and inside `shown` (plot pixels); returns how
+// many entries there are.
+int expect_legend_whole_inside(const QCustomPlot* plot, const QRect& shown) {
     int entries = 0;
     for (const QCPLegend* legend : plot->findChildren<QCPLegend*>()) {
         if (!legend->realVisibility()) continue;
@@ -426,7 +428,79 @@ TEST_F(Window, InspectorLegendIsWholeInTheDefaultWindow) {
             EXPECT_TRUE(shown.contains(entry->outerRect())) << "entry " << i << " outside the shown part of the plot";
         }
     }
-    EXPECT_EQ(entries, 3);
+    return entries;
+}
+
+}  // namespace
+
+// In the default window the token inspector's legend (under its bars) is whole: every entry as wide as its icon and
+// text, and inside the part of the plot the dock shows.
+TEST_F(Window, InspectorLegendIsWholeInTheDefaultWindow) {
+    MainWindow w;
+    w.show();
+    const Lesson lesson = tiny_lesson();
+    w.openLesson(lesson);
+    ASSERT_TRUE(train_and_inspect_a_token(w, lesson, 1));
+    QCustomPlot* plot = w.inspector()->plot();
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+    EXPECT_EQ(expect_legend_whole_inside(plot, plot->visibleRegion().boundingRect()), 3);
+}
+
+namespace {
+
+// Lets the window settle after a change of tab or font: the plots' layouts, the minimum heights their text needs, the
+// resizes that follow.
+void settle_window() {
+    for (int round = 0; round < 6; ++round) {
+        QApplication::processEvents();
+        spin_ms(20);
+    }
+}
+
+}  // namespace
+
+// In presentation mode at the usual 1400x900 (set before show(), as `moelab --screenshot --presentation` does: no full
+// screen), with a token in the inspector: no view widens the window, no text of any view's plot is drawn over another
+// or cut off (a plot taller than its tab scrolls to the rest, never squeezed), and the inspector's legend is inside
+// the visible part of its dock, under its bars.
+TEST_F(Window, PresentationModeShowsEveryPlotAndTheInspectorLegendWhole) {
+    MainWindow w;
+    w.resize(1400, 900);
+    // 8 devices as in the device-limited lesson: the traffic view has its matrices, bars and curves.
+    const Lesson lesson = tiny_lesson({{"devices", 8}, {"device_limit", 2}, {"placement", "round_robin"}});
+    w.openLesson(lesson);
+    w.setPresentationMode(true);
+    w.show();
+    ASSERT_TRUE(train_and_inspect_a_token(w, lesson, 3));
+    settle_window();
+    ASSERT_EQ(w.size(), QSize(1400, 900));
+
+    int checked = 0;
+    for (View* v : w.views()) {
+        SCOPED_TRACE(v->id().toStdString());
+        w.showView(v->id());
+        settle_window();
+        // No view widens the window past the screen (the parameter table scrolls instead).
+        EXPECT_EQ(w.size(), QSize(1400, 900));
+        auto* view = dynamic_cast<PlotView*>(v);
+        if (!view) continue;  // the parameter table
+        QCustomPlot* plot = view->plot();
+        ASSERT_TRUE(plot->isVisible());
+        plot->replot(QCustomPlot::rpImmediateRefresh);
+        EXPECT_EQ(text_collisions(plot).join("\n").toStdString(), "");
+        EXPECT_GE(plot->height(), content_height(plot)) << "squeezed";
+        EXPECT_TRUE(qobject_cast<QScrollArea*>(plot->parentWidget()->parentWidget())) << "does not scroll";
+        ++checked;
+    }
+    EXPECT_EQ(checked, 8);
+
+    QCustomPlot* inspector = w.inspector()->plot();
+    inspector->replot(QCustomPlot::rpImmediateRefresh);
+    EXPECT_EQ(text_collisions(inspector).join("\n").toStdString(), "");
+    auto* dock = w.findChild<QDockWidget*>("inspectorDock");
+    ASSERT_TRUE(dock && dock->isVisible());
+    const QRect in_dock(inspector->mapFrom(dock, QPoint(0, 0)), dock->size());
+    EXPECT_EQ(expect_legend_whole_inside(inspector, inspector->visibleRegion().boundingRect() & in_dock), 3);
 }
 
 TEST_F(Window, CliRunFolderOpensReadOnlyWithItsCurves) {

@@ -4,9 +4,11 @@
 #include "ui/views/view_text.h"
 
 #include <QDir>
+#include <QEvent>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
+#include <QScrollArea>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -69,13 +71,23 @@ QString compare(int64_t a, int64_t b) {
 }  // namespace
 
 AccountingView::AccountingView(QWidget* parent) : View(parent) {
-    auto* layout = new QVBoxLayout(this);
+    // The table is as wide as its columns, wider than the view with presentation mode's large text beside the lesson:
+    // it scrolls there, rather than widening the window past the screen.
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    outer->addWidget(scroll);
+    content_ = new QWidget;
+    scroll->setWidget(content_);
+    auto* layout = new QVBoxLayout(content_);
     layout->setContentsMargins(8, 8, 8, 8);
-    heading_ = new QLabel(this);
+    heading_ = new QLabel(content_);
     heading_->setTextFormat(Qt::RichText);
     heading_->setWordWrap(true);
     layout->addWidget(heading_);
-    table_ = new QTableWidget(this);
+    table_ = new QTableWidget(content_);
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     table_->setSelectionMode(QAbstractItemView::NoSelection);
     table_->setFocusPolicy(Qt::NoFocus);
@@ -90,7 +102,7 @@ AccountingView::AccountingView(QWidget* parent) : View(parent) {
     table_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     table_->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     layout->addWidget(table_, 0, Qt::AlignLeft);
-    note_ = new QLabel(this);
+    note_ = new QLabel(content_);
     note_->setWordWrap(true);
     note_->setTextFormat(Qt::RichText);
     layout->addWidget(note_);
@@ -159,15 +171,7 @@ void AccountingView::rebuild() {
             cell(3 + 3 * m, row.flops ? flops_text(*row.flops) : QString(), false);
         }
     }
-    table_->resizeColumnsToContents();
-    // As tall as its rows: the table never scrolls, so a grab or an export shows all of it.
-    int height = table_->horizontalHeader()->height() + 2 * table_->frameWidth();
-    for (int r = 0; r < table_->rowCount(); ++r) height += table_->rowHeight(r);
-    table_->setFixedHeight(height);
-    // As wide as its columns: no stretched empty column, and the export is no wider than the table.
-    int width = 2 * table_->frameWidth();
-    for (int c = 0; c < table_->columnCount(); ++c) width += table_->columnWidth(c);
-    table_->setFixedWidth(width);
+    fitTable();
 
     const Accounting& aa = models[0].accounting;
     const Accounting& ab = models[1].accounting;
@@ -177,6 +181,24 @@ void AccountingView::rebuild() {
                             compare(aa.experts_activated, ab.experts_activated).toHtmlEscaped(),
                             equal ? tr("The ladder claim holds: the same expert budget, in total and per token.")
                                   : tr("These two models do not have the same expert budget.")));
+}
+
+void AccountingView::fitTable() {
+    table_->resizeColumnsToContents();
+    // As tall as its rows: the table never scrolls, so a grab or an export shows all of it.
+    int height = table_->horizontalHeader()->sizeHint().height() + 2 * table_->frameWidth();
+    for (int r = 0; r < table_->rowCount(); ++r) height += table_->rowHeight(r);
+    table_->setFixedHeight(height);
+    // As wide as its columns: no stretched empty column, and the export is no wider than the table.
+    int width = 2 * table_->frameWidth();
+    for (int c = 0; c < table_->columnCount(); ++c) width += table_->columnWidth(c);
+    table_->setFixedWidth(width);
+}
+
+void AccountingView::changeEvent(QEvent* event) {
+    View::changeEvent(event);
+    // Presentation mode's larger text: the table takes the size of its wider columns and taller header.
+    if (event->type() == QEvent::FontChange) fitTable();
 }
 
 QString AccountingView::ladderNote() const { return note_->text(); }
@@ -192,19 +214,19 @@ QString AccountingView::csv() const {
 }
 
 bool AccountingView::exportTo(const QString& dir, QString* error) const {
-    auto* self = const_cast<AccountingView*>(this);
-    // Never shown (a background tab): lay it out at its natural size so the figure is not squashed.
+    // The scrolled content, all of it: at least as wide as the table even where the view shows only a part.
+    // Never shown (a background tab): laid out at its natural size so the figure is not squashed.
     if (!isVisible()) {
-        self->ensurePolished();
-        if (layout()) layout()->activate();
-        self->resize(std::max(width(), sizeHint().width()), std::max(height(), sizeHint().height()));
+        content_->ensurePolished();
+        content_->layout()->activate();
+        content_->resize(content_->size().expandedTo(content_->sizeHint()));
     }
-    if (layout()) layout()->activate();
+    content_->layout()->activate();
     // The heading, the table and the note: not the empty space a large window leaves below them.
     const int right = std::max({table_->geometry().right(), heading_->geometry().left() + heading_->sizeHint().width(),
                                 note_->geometry().left() + note_->sizeHint().width()});
-    const QRect area(0, 0, std::min(width(), right + 10), note_->geometry().bottom() + 10);
-    if (!export_widget_images(self, area, dir, id(), title(), error)) return false;
+    const QRect area(0, 0, std::min(content_->width(), right + 10), note_->geometry().bottom() + 10);
+    if (!export_widget_images(content_, area, dir, id(), title(), error)) return false;
     return write_text_atomic(QDir(dir).filePath(id() + ".csv"), csv(), error);
 }
 

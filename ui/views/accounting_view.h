@@ -25,11 +25,16 @@ public:
     // The sentence under the table on the ladder claim (equal expert totals and activated experts, or not).
     QString ladderNote() const;
 
+protected:
+    void changeEvent(QEvent* event) override;
+
 private:
     void rebuild();
+    void fitTable();
 
     SnapshotPtr snapshot_;
     QString signature_;  // what the table shows, to skip snapshots that change nothing here
+    QWidget* content_ = nullptr;  // the heading, the table and the note, in a scroll area
     QLabel* heading_ = nullptr;
     QTableWidget* table_ = nullptr;
     QLabel* note_ = nullptr;

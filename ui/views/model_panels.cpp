@@ -41,7 +41,7 @@ ModelPanels make_model_panels(QCustomPlot* plot, bool heatmap) {
             p.map = new QCPColorMap(p.rect->axis(QCPAxis::atBottom), p.rect->axis(QCPAxis::atLeft));
             p.map->setInterpolate(false);
             p.map->setTightBoundary(false);
-            p.scale = new QCPColorScale(plot);
+            p.scale = make_colour_scale(plot);  // tall enough for its label
             p.scale->setType(QCPAxis::atRight);
             p.scale->setBarWidth(12);
             p.scale->setMarginGroup(QCP::msTop | QCP::msBottom, align);
@@ -86,7 +86,7 @@ int panel_at(const ModelPanels& panels, const QPointF& pixel) {
 }
 
 QCPItemText* add_rect_note(QCustomPlot* plot, QCPAxisRect* rect, double x, double y, Qt::Alignment align) {
-    auto* note = new QCPItemText(plot);
+    QCPItemText* note = make_wrapping_note(plot);  // in lines that stay inside the panel, at any width and font
     note->setClipToAxisRect(false);
     note->position->setType(QCPItemPosition::ptAxisRectRatio);
     note->position->setAxisRect(rect);

@@ -43,7 +43,8 @@ void use_integer_ticks(QCPAxis* axis);
 // The panel whose axis rect contains the pixel, or -1.
 int panel_at(const ModelPanels& panels, const QPointF& pixel);
 
-// A text item at (x, y) in fractions of the axis rect (0, 0 = top left), drawn over the margins too (never clipped).
+// A text item at (x, y) in fractions of the axis rect (0, 0 = top left), drawn over the margins too (never clipped),
+// its lines wrapped to the room the rect leaves beside (x, y).
 QCPItemText* add_rect_note(QCustomPlot* plot, QCPAxisRect* rect, double x, double y, Qt::Alignment align);
 // The grey note centred over an axis rect that has nothing to show ("no data yet"): larger than the plot's text.
 QCPItemText* add_empty_note(QCustomPlot* plot, QCPAxisRect* rect);

@@ -97,6 +97,26 @@ QStringList wrap_line(const QString& line, LineFiller& filler) {
     return lines.isEmpty() ? QStringList{QString()} : lines;
 }
 
+// `text` wrapped to a width in a font, remembered: titles and notes are drawn 30 times a second, their text and width
+// change far less often.
+class WrapCache {
+public:
+    const QString& wrapped(const QString& text, const QFont& font, int width) const {
+        if (text_ != text || width_ != width || font_ != font) {
+            text_ = text;
+            width_ = width;
+            font_ = font;
+            wrapped_ = wrap_title(text, font, width);
+        }
+        return wrapped_;
+    }
+
+private:
+    mutable QString text_, wrapped_;
+    mutable int width_ = -1;
+    mutable QFont font_;
+};
+
 // A QCPTextElement drawn in lines wrapped to the width of its last layout. It asks the layout for no width at all
 // (it takes its column's) and for the height of its text wrapped at that width; after each layout the plot's text
 // keeper (below) re-wraps it to the width it was given and lays the figure out again when its height changes.
@@ -104,16 +124,7 @@ class WrappingTitle : public QCPTextElement {
 public:
     WrappingTitle(QCustomPlot* plot, const QFont& font) : QCPTextElement(plot, QString(), font) {}
 
-    QString shown() const {
-        const QFont font = mainFont();
-        if (cached_text_ != mText || cached_width_ != wrap_width_ || cached_font_ != font) {
-            cached_text_ = mText;
-            cached_width_ = wrap_width_;
-            cached_font_ = font;
-            cached_shown_ = wrap_title(mText, font, wrap_width_);
-        }
-        return cached_shown_;
-    }
+    QString shown() const { return cache_.wrapped(mText, mainFont(), wrap_width_); }
 
     // Re-wraps to the width of the last layout; true when that changes the height it needs (a new layout is due).
     bool fitToWidth() {
@@ -143,9 +154,70 @@ private:
     }
 
     int wrap_width_ = 0;  // 0: never laid out, the lines as given
-    mutable QString cached_text_, cached_shown_;
-    mutable int cached_width_ = -1;
-    mutable QFont cached_font_;
+    WrapCache cache_;
+};
+
+// A QCPItemText drawn in lines wrapped to the room beside its position inside its axis rect. QCustomPlot draws and
+// places a text item from its text member: for those two the wrapped lines stand in for it.
+class WrappingNote : public QCPItemText {
+public:
+    using QCPItemText::QCPItemText;
+
+    QString shown() const { return cache_.wrapped(mText, mainFont(), room()); }
+
+protected:
+    void draw(QCPPainter* painter) override {
+        const ShownText swap(this);
+        QCPItemText::draw(painter);
+    }
+    QPointF anchorPixelPosition(int anchorId) const override {
+        const ShownText swap(this);
+        return QCPItemText::anchorPixelPosition(anchorId);
+    }
+
+private:
+    // While it lives, the note's text member holds the wrapped lines (logically const: nothing else sees it).
+    class ShownText {
+    public:
+        explicit ShownText(const WrappingNote* note)
+            : note_(const_cast<WrappingNote*>(note)), text_(std::exchange(note_->mText, note->shown())) {}
+        ~ShownText() { note_->mText = text_; }
+        ShownText(const ShownText&) = delete;
+        ShownText& operator=(const ShownText&) = delete;
+
+    private:
+        WrappingNote* note_;
+        QString text_;
+    };
+
+    // The width from the position to the far edge of the axis rect, on the side(s) the text extends to; 0 (no
+    // wrapping) when it is not placed by an axis rect.
+    int room() const {
+        const QCPAxisRect* rect = position->axisRect();
+        if (!rect || rect->rect().width() <= 0) return 0;
+        const QRect r = rect->rect();
+        const double x = position->pixelPosition().x();
+        double width = r.right() - x;                                          // left-aligned: to the right edge
+        if (mPositionAlignment & Qt::AlignRight) width = x - r.left();         // right-aligned: to the left edge
+        if (mPositionAlignment & Qt::AlignHCenter) width = 2 * std::min(x - r.left(), r.right() - x);
+        return std::max(1, int(width) - mPadding.left() - mPadding.right());
+    }
+
+    WrapCache cache_;
+};
+
+// A colour scale whose minimum height, once set, outlives its layouts: QCustomPlot's sets its minimum size (bar and
+// margins wide, 0 tall) in every layout's margin phase, which would undo the room the keeper makes for its label.
+class TallColourScale : public QCPColorScale {
+public:
+    using QCPColorScale::QCPColorScale;
+
+    void update(UpdatePhase phase) override {
+        const int height = minimumSize().height();
+        QCPColorScale::update(phase);
+        if (phase == upMargins && type() != QCPAxis::atTop && type() != QCPAxis::atBottom)
+            setMinimumSize(minimumSize().width(), height);
+    }
 };
 
 // ---- font scale -------------------------------------------------------------------------------------------------
@@ -258,6 +330,78 @@ bool reflow(QCPLegend* legend) {
     return true;
 }
 
+// ---- room for the text along the axes ---------------------------------------------------------------------------
+
+constexpr char kBaseMinimumHeight[] = "moelab_base_minimum_height";  // an element's minimum height from its code
+constexpr char kGrowFloor[] = "moelab_grow_floor";                    // set on the plots that grow to their content
+
+// The length of an axis label along its axis: its longest line.
+int label_length(const QCPAxis* axis) {
+    return QFontMetrics(axis->labelFont()).boundingRect(QRect(), Qt::TextDontClip, axis->label()).width();
+}
+
+// The height a vertical axis' tick labels take one above another (0 without tick labels).
+int tick_labels_height(const QCPAxis* axis) {
+    if (!axis->tickLabels()) return 0;
+    return int(axis->tickVectorLabels().size()) * QFontMetrics(axis->tickLabelFont()).height();
+}
+
+// The inner height an axis rect needs beside its left and right axes: an axis label is centred on the rect, and one
+// longer than the rect runs into the labels of the rects above and below it (so: its length and half a line of gap);
+// tick labels need their lines one above another.
+int vertical_text_height(const QCPAxisRect* rect) {
+    int need = 0;
+    for (const QCPAxis* axis : rect->axes(QCPAxis::atLeft | QCPAxis::atRight)) {
+        if (!axis->visible()) continue;
+        if (!axis->label().isEmpty())
+            need = std::max(need, label_length(axis) + QFontMetrics(axis->labelFont()).height() / 2);
+        need = std::max(need, tick_labels_height(axis));
+    }
+    return need;
+}
+
+// Raises an element's minimum inner height to `needed`, never below the minimum its code gave it (kept when first
+// seen). True when the minimum changed.
+bool require_height(QCPLayoutElement* element, int needed) {
+    QVariant base = element->property(kBaseMinimumHeight);
+    if (!base.isValid()) {
+        base = element->minimumSize().height();
+        element->setProperty(kBaseMinimumHeight, base);
+    }
+    const int wanted = std::max(base.toInt(), needed);
+    if (element->minimumSize().height() == wanted) return false;
+    element->setMinimumSize(element->minimumSize().width(), wanted);
+    return true;
+}
+
+// Every visible axis rect and colour scale as tall as the text along its vertical axes needs; true when a minimum
+// changed (a new layout is due).
+bool make_room_for_axis_text(QCustomPlot* plot) {
+    bool changed = false;
+    for (QCPAxisRect* rect : plot->axisRects())
+        if (rect->realVisibility()) changed = require_height(rect, vertical_text_height(rect)) || changed;
+    for (QCPColorScale* scale : plot->findChildren<QCPColorScale*>()) {
+        if (!scale->realVisibility() || !dynamic_cast<TallColourScale*>(scale)) continue;
+        // The bar is the scale's own axis rect, inside the scale's margins: the scale needs those on top.
+        const QCPAxisRect* bar = scale->axis()->axisRect();
+        const int around = scale->rect().height() - bar->rect().height();
+        changed = require_height(scale, vertical_text_height(bar) + std::max(0, around)) || changed;
+    }
+    return changed;
+}
+
+// The minimum height a plot that grows to its content should have now: what its content needs, at least its floor;
+// its present minimum when it does not grow.
+int wanted_minimum_height(const QCustomPlot* plot) {
+    const QVariant floor = plot->property(kGrowFloor);
+    return floor.isValid() ? std::max(floor.toInt(), content_height(plot)) : plot->minimumHeight();
+}
+
+void follow_content(QCustomPlot* plot) {
+    const int wanted = wanted_minimum_height(plot);
+    if (plot->minimumHeight() != wanted) plot->setMinimumHeight(wanted);
+}
+
 // ---- the keeper -------------------------------------------------------------------------------------------------
 
 void relayout(QCustomPlot* plot) {
@@ -266,8 +410,9 @@ void relayout(QCustomPlot* plot) {
 }
 
 // Keeps one plot's text settled. It watches the font of the widget around the plot, and after every layout of the
-// figure (a replot or an export) scales the fonts, reflows the legends and re-wraps the titles, laying the figure out
-// again when that changed a size. Lives as a child of the plot.
+// figure (a replot or an export) scales the fonts, makes room for the axis text, reflows the legends and re-wraps the
+// titles, laying the figure out again when that changed a size; a plot that grows to its content then gets the
+// height it needs. Lives as a child of the plot.
 class PlotTextKeeper : public QObject {
 public:
     PlotTextKeeper(QCustomPlot* plot, QWidget* font_source) : QObject(plot), plot_(plot), source_(font_source) {
@@ -299,7 +444,17 @@ private:
         bool fonts = false;
         for (QCPLayerable* part : parts) fonts = scale_fonts(part, scale) || fonts;
         if (fonts) relayout(plot_);
-        // Widths do not depend on heights: a legend's new rows or a title's new lines settle in one more layout.
+        if (make_room_for_axis_text(plot_)) relayout(plot_);
+        fitToWidths(parts);
+        // Not now: a widget resized in the middle of a replot is drawn with the layout of its old size and not
+        // replotted (QCustomPlot ignores a replot during one). The resize then replots with the new height.
+        if (wanted_minimum_height(plot_) != plot_->minimumHeight())
+            QMetaObject::invokeMethod(plot_, [plot = plot_] { follow_content(plot); }, Qt::QueuedConnection);
+    }
+
+    // Reflows the legends and re-wraps the titles to their widths. Widths do not depend on heights: a legend's new
+    // rows or a title's new lines settle in one more layout.
+    void fitToWidths(const QList<QCPLayerable*>& parts) {
         for (int pass = 0; pass < 2; ++pass) {
             bool resized = false;
             for (QCPLayerable* part : parts) {
@@ -316,6 +471,103 @@ private:
     QPointer<QWidget> source_;
     bool settling_ = false;
 };
+
+// ---- checks -----------------------------------------------------------------------------------------------------
+
+struct TextBox {
+    QString name;
+    QRect rect;
+    QRect panel;  // where it must stay (a note: the axis rect that places it); empty: anywhere in the figure
+};
+
+QString describe(const QRect& r) {
+    return QStringLiteral("%1x%2 at (%3, %4)").arg(r.width()).arg(r.height()).arg(r.x()).arg(r.y());
+}
+
+// An axis label's box: along the axis its length, centred on the rect as QCustomPlot draws it; across, the rect's
+// whole margin on the axis' side (where it is drawn, after the ticks and their labels).
+QRect label_box(const QCPAxis* axis) {
+    const QRect inner = axis->axisRect()->rect(), outer = axis->axisRect()->outerRect();
+    const int half = label_length(axis) / 2;
+    const QPoint c = inner.center();
+    const int top = c.y() - half, bottom = c.y() + half, left = c.x() - half, right = c.x() + half;
+    switch (axis->axisType()) {
+        case QCPAxis::atLeft: return {QPoint(outer.left(), top), QPoint(inner.left() - 1, bottom)};
+        case QCPAxis::atRight: return {QPoint(inner.right() + 1, top), QPoint(outer.right(), bottom)};
+        case QCPAxis::atTop: return {QPoint(left, outer.top()), QPoint(right, inner.top() - 1)};
+        case QCPAxis::atBottom: break;
+    }
+    return {QPoint(left, inner.bottom() + 1), QPoint(right, outer.bottom())};
+}
+
+// Every visible axis of the plot's axis rects and colour scales.
+QList<const QCPAxis*> visible_axes(const QCustomPlot* plot) {
+    QList<const QCPAxis*> axes;
+    for (const QCPAxisRect* rect : plot->axisRects())
+        if (rect->realVisibility())
+            for (const QCPAxis* axis : rect->axes())
+                if (axis->visible()) axes << axis;
+    for (const QCPColorScale* scale : plot->findChildren<QCPColorScale*>())
+        if (scale->realVisibility()) axes << scale->axis();
+    return axes;
+}
+
+std::vector<TextBox> text_boxes(const QCustomPlot* plot) {
+    std::vector<TextBox> boxes;
+    for (const QCPTextElement* title : plot->findChildren<QCPTextElement*>()) {
+        const QString shown = shown_text(title);
+        if (!title->realVisibility() || shown.isEmpty()) continue;
+        const QRect box = QFontMetrics(title->font()).boundingRect(title->rect(), title->textFlags(), shown);
+        boxes.push_back({QStringLiteral("title \"%1\"").arg(shown), box, QRect()});
+    }
+    for (QCPAbstractLegendItem* item : plot->findChildren<QCPAbstractLegendItem*>())
+        if (item->realVisibility() && item->parentLegend() && item->parentLegend()->realVisibility()) {
+            auto* entry = qobject_cast<QCPPlottableLegendItem*>(item);
+            boxes.push_back({QStringLiteral("legend \"%1\"").arg(entry ? entry->plottable()->name() : QString()),
+                             item->rect(), QRect()});
+        }
+    for (const QCPAxis* axis : visible_axes(plot))
+        if (!axis->label().isEmpty())
+            boxes.push_back({QStringLiteral("axis label \"%1\"").arg(axis->label()), label_box(axis), QRect()});
+    for (const QCPItemText* note : plot->findChildren<QCPItemText*>()) {
+        const QString shown = shown_text(note);
+        if (!note->realVisibility() || shown.isEmpty() || note->rotation() != 0) continue;
+        const QRect box = QRectF(note->topLeft->pixelPosition(), note->bottomRight->pixelPosition()).toRect();
+        const QCPAxisRect* panel = note->position->axisRect();
+        boxes.push_back({QStringLiteral("note \"%1\"").arg(shown), box, panel ? panel->outerRect() : QRect()});
+    }
+    return boxes;
+}
+
+// Boxes outside the figure or their panel, and pairs of boxes over each other.
+QStringList misplaced_text(const std::vector<TextBox>& boxes, const QRect& figure) {
+    QStringList problems;
+    for (std::size_t i = 0; i < boxes.size(); ++i) {
+        const TextBox& box = boxes[i];
+        if (!figure.contains(box.rect))
+            problems << QStringLiteral("%1 (%2) outside the figure").arg(box.name, describe(box.rect));
+        if (!box.panel.isNull() && !box.panel.contains(box.rect))
+            problems << QStringLiteral("%1 (%2) out of its panel (%3)")
+                            .arg(box.name, describe(box.rect), describe(box.panel));
+        for (std::size_t j = i + 1; j < boxes.size(); ++j)
+            if (box.rect.intersects(boxes[j].rect))
+                problems << QStringLiteral("%1 (%2) over %3 (%4)")
+                                .arg(box.name, describe(box.rect), boxes[j].name, describe(boxes[j].rect));
+    }
+    return problems;
+}
+
+// Vertical axes with more tick labels than their rect has lines for.
+QStringList crowded_axes(const QCustomPlot* plot) {
+    QStringList problems;
+    for (const QCPAxis* axis : visible_axes(plot))
+        if (axis->orientation() == Qt::Vertical && tick_labels_height(axis) > axis->axisRect()->rect().height())
+            problems << QStringLiteral("%1 tick labels of axis \"%2\" in %3 px")
+                            .arg(axis->tickVectorLabels().size())
+                            .arg(axis->label())
+                            .arg(axis->axisRect()->rect().height());
+    return problems;
+}
 
 }  // namespace
 
@@ -341,6 +593,15 @@ QString shown_text(const QCPTextElement* element) {
     return element ? element->text() : QString();
 }
 
+QCPColorScale* make_colour_scale(QCustomPlot* plot) { return new TallColourScale(plot); }
+
+QCPItemText* make_wrapping_note(QCustomPlot* plot) { return new WrappingNote(plot); }
+
+QString shown_text(const QCPItemText* note) {
+    if (const auto* wrapping = dynamic_cast<const WrappingNote*>(note)) return wrapping->shown();
+    return note ? note->text() : QString();
+}
+
 QString wrap_title(const QString& text, const QFont& font, int width) {
     if (width <= 0) return text;
     LineFiller filler(font, width);
@@ -350,5 +611,16 @@ QString wrap_title(const QString& text, const QFont& font, int width) {
 }
 
 void fit_legend_to_width(QCPLegend* legend) { legend->setProperty(kFitWidth, true); }
+
+int content_height(const QCustomPlot* plot) { return plot->plotLayout()->minimumOuterSizeHint().height(); }
+
+void grow_to_content(QCustomPlot* plot, int floor) {
+    plot->setProperty(kGrowFloor, floor);
+    follow_content(plot);
+}
+
+QStringList text_collisions(const QCustomPlot* plot) {
+    return misplaced_text(text_boxes(plot), plot->rect()) + crowded_axes(plot);
+}
 
 }  // namespace moe::ui

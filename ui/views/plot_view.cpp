@@ -27,14 +27,20 @@ PlotView::PlotView(QWidget* parent) : View(parent) {
     layout->addLayout(controls_);
 
     plot_ = make_plot(this);  // its text follows this view's font: presentation mode enlarges it
-    plot_->setMinimumSize(320, 220);
+    plot_->setMinimumWidth(320);
+    grow_to_content(plot_, 220);
     // Antialiased curves, markers and text; grid lines are axis-aligned, crisper and much cheaper without it.
     plot_->setAntialiasedElements(QCP::aeAll);
     plot_->setNotAntialiasedElements(QCP::aeGrid | QCP::aeSubGrid);
     // Curves of thousands of points at 30 updates a second: one polyline per curve, not a line per segment (20x
     // faster for a long loss curve).
     plot_->setPlottingHint(QCP::phFastPolylines, true);
-    layout->addWidget(plot_, 1);
+    // As tall as its content needs: in a shorter view it scrolls rather than drawing texts over each other.
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidget(plot_);
+    layout->addWidget(scroll, 1);
 }
 
 void PlotView::addControl(QWidget* control) { controls_->insertWidget(controls_->count() - 1, control); }
@@ -55,21 +61,7 @@ void PlotView::addLayerSelector(bool probe) {
     });
 }
 
-void PlotView::setScrollable(bool scrollable) {
-    if (!scrollable || scroll_) return;
-    auto* box = static_cast<QVBoxLayout*>(layout());
-    const int at = box->indexOf(plot_);
-    box->removeWidget(plot_);
-    scroll_ = new QScrollArea(this);
-    scroll_->setWidgetResizable(true);
-    scroll_->setFrameShape(QFrame::NoFrame);
-    scroll_->setWidget(plot_);
-    box->insertWidget(at, scroll_, 1);
-}
-
-void PlotView::setPlotMinimumHeight(int height) {
-    if (plot_->minimumHeight() != height) plot_->setMinimumHeight(height);
-}
+void PlotView::setPlotMinimumHeight(int height) { grow_to_content(plot_, height); }
 
 void PlotView::setLayerIndex(int index) {
     wanted_layer_ = std::max(index, 0);

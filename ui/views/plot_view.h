@@ -1,4 +1,6 @@
 // The common frame of the QCustomPlot views: a row of controls over the plot.
+// The plot is never squeezed below the height its text needs at the current font (plot_text.h: content_height): when
+// the view is shorter than that, as in presentation mode with the explanation open, the plot scrolls.
 // It keeps the latest snapshot, skips snapshots it has already drawn (same serial), and defers drawing while the
 // view is hidden (a tab in the background costs nothing at 30 snapshots per second); export draws it first.
 #pragma once
@@ -8,7 +10,6 @@
 class QComboBox;
 class QCustomPlot;
 class QHBoxLayout;
-class QScrollArea;
 
 namespace moe::ui {
 
@@ -42,8 +43,7 @@ protected:
     void addControl(QWidget* control);
     // Adds the layer selector; `probe`: the choices are the probe layers (routing) rather than the layer stats.
     void addLayerSelector(bool probe);
-    // Puts the plot in a vertical scroll area (for plots taller than the window, e.g. one row per probe token).
-    void setScrollable(bool scrollable);
+    // The least height the plot gets, more when its text needs it (e.g. one readable row per probe token).
     void setPlotMinimumHeight(int height);
     void requestRebuild();
     int clampedLayer(std::size_t count) const;
@@ -63,7 +63,6 @@ private:
     bool layer_probe_ = false;
     int wanted_layer_ = 0;
     QCustomPlot* plot_ = nullptr;
-    QScrollArea* scroll_ = nullptr;
     bool global_norm_ = false;
     mutable bool dirty_ = true;
 };

@@ -14,7 +14,6 @@ constexpr int row_height = 14;  // pixels per token row: one readable character 
 
 RoutingView::RoutingView(QWidget* parent) : HeatmapView(parent) {
     addLayerSelector(true);
-    setScrollable(true);
     for (int m = 0; m < 2; ++m) {
         ModelPanel& p = panels_[std::size_t(m)];
         QCPAxis* x = p.rect->axis(QCPAxis::atBottom);

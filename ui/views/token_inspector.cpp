@@ -8,6 +8,7 @@
 #include <qcustomplot.h>
 
 #include <QLabel>
+#include <QResizeEvent>
 #include <QVBoxLayout>
 
 namespace moe::ui {
@@ -76,10 +77,14 @@ TokenInspector::TokenInspector(QWidget* parent) : QWidget(parent) {
     header_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(header_);
     plot_ = make_plot(this);  // its text follows the window's font (presentation mode)
-    plot_->setMinimumSize(300, 200);
+    plot_->setMinimumWidth(300);
+    grow_to_content(plot_, 200);
     plot_->setAntialiasedElements(QCP::aeAll);
     plot_->xAxis->setLabel(tr("routed expert i"));
-    plot_->yAxis->setLabel(tr("gate probability s_i"));
+    // A short axis (the dock shares its height with the lesson): a label in two lines and few ticks keep it short
+    // in presentation mode too, where the plot is as tall as its text needs (plot_text.h).
+    plot_->yAxis->setLabel(tr("gate probability\ns_i"));
+    plot_->yAxis->ticker()->setTickCount(4);
     plot_->xAxis->grid()->setVisible(false);
     QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
     ticker->setTickStep(1);
@@ -189,5 +194,20 @@ void TokenInspector::showPoint(const PointInspection& inspection) {
 }
 
 QString TokenInspector::summary() const { return summary_; }
+
+QSize TokenInspector::minimumSizeHint() const {
+    // A word-wrapped label's own minimum is one short line: its lines at the width it has count instead.
+    const QSize hint = QWidget::minimumSizeHint();
+    const QMargins margins = layout()->contentsMargins();
+    const int width = std::max(this->width(), hint.width()) - margins.left() - margins.right();
+    const int height = margins.top() + header_->heightForWidth(width) + layout()->spacing() + plot_->minimumHeight() +
+                       margins.bottom();
+    return {hint.width(), std::max(hint.height(), height)};
+}
+
+void TokenInspector::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    if (event->size().width() != event->oldSize().width()) updateGeometry();  // the header's lines changed
+}
 
 }  // namespace moe::ui

@@ -23,6 +23,13 @@ public:
     QString summary() const;
     QCustomPlot* plot() const { return plot_; }  // the bars and their legend (for tests)
 
+    // As tall as the header's lines at this width over the plot at the height its text needs (plot_text.h): a dock
+    // gives the inspector that much, and never squeezes the legend out of sight.
+    QSize minimumSizeHint() const override;
+
+protected:
+    void resizeEvent(QResizeEvent* event) override;
+
 private:
     QLabel* header_ = nullptr;
     QCustomPlot* plot_ = nullptr;

@@ -155,11 +155,12 @@ void TrafficView::buildPanels() {
         panel.rect->axis(QCPAxis::atBottom)->setVisible(false);
         dst->setVisible(true);
         dst->setLabel(tr("to device (experts)"));
-        src->setLabel(tr("from device (home)"));
+        // Labels along vertical axes in two short lines: a long one makes its panel taller (plot_text.h).
+        src->setLabel(tr("from device\n(home)"));
         src->setRangeReversed(true);  // device 0 on top, like a table
         use_integer_ticks(dst);
         use_integer_ticks(src);
-        panel.scale->axis()->setLabel(tr("token-copies sent"));
+        panel.scale->axis()->setLabel(tr("token-copies\nsent"));
         // Grey crosses on the diagonal: they show on the dark (empty) cells there and in the white legend alike.
         QCPGraph* local = p->addGraph(panel.rect->axis(QCPAxis::atBottom), src);
         local->setLineStyle(QCPGraph::lsNone);
@@ -181,7 +182,7 @@ void TrafficView::buildPanels() {
         QCPAxis* x = rect->axis(QCPAxis::atBottom);
         QCPAxis* y = rect->axis(QCPAxis::atLeft);
         x->setLabel(tr("device"));
-        y->setLabel(tr("token-expert\npairs"));  // two short lines: one long one is taller than the bars
+        y->setLabel(tr("token-expert\npairs"));
         x->grid()->setVisible(false);
         use_integer_ticks(x);
         y->ticker()->setTickCount(3);  // a short axis: 0, 200, 400 reads better than 0, 50, 100 ... 400
@@ -207,7 +208,7 @@ void TrafficView::buildCurves(QCPLayoutGrid* grid) {
         rect->setMarginGroup(QCP::msTop | QCP::msBottom, align);
         rect->axis(QCPAxis::atBottom)->setLabel(tr("step"));
     }
-    remote_rect_->axis(QCPAxis::atLeft)->setLabel(tr("remote devices / token"));
+    remote_rect_->axis(QCPAxis::atLeft)->setLabel(tr("remote devices\nper token"));
     for (int m = 0; m < 2; ++m) {
         bytes_[std::size_t(m)] = add_model_curve(p, bytes_rect_, m);
         remote_[std::size_t(m)] = add_model_curve(p, remote_rect_, m);
@@ -350,7 +351,7 @@ void TrafficView::rebuildCurves() {
                           : !any_devices   ? tr("no traffic: A and B run on one device")
                                            : tr("no step yet"));
     const auto [divisor, unit] = byte_unit(max_bytes);
-    bytes_rect_->axis(QCPAxis::atLeft)->setLabel(tr("dispatch %1 / step").arg(unit));
+    bytes_rect_->axis(QCPAxis::atLeft)->setLabel(tr("dispatch\n%1 / step").arg(unit));
     for (int m = 0; m < 2; ++m) {
         const ModelSnapshot* ms = snapshot_ ? &snapshot_->models[std::size_t(m)] : nullptr;
         const Series empty;

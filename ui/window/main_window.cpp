@@ -224,6 +224,9 @@ void MainWindow::buildMenus() {
 
     QMenu* training = menuBar()->addMenu(tr("&Training"));
     training->addActions({play_, pause_, step_, reset_, play_pause_});
+    training->addSeparator();
+    training->addAction(tr("Run seeds..."), this, &MainWindow::openSweepDialog)
+        ->setToolTip(tr("Train A and B of this lesson with several seeds in the background and compare the table"));
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     presentation_action_ = view->addAction(tr("Presentation mode"));

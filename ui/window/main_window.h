@@ -103,6 +103,7 @@ private:
     void openRunDialog();
     void saveRunDialog();
     void exportAllDialog();
+    void openSweepDialog();  // Training > Run seeds... (main_window_sweep.cpp)
 
     QThread thread_;
     TrainingSession* session_ = nullptr;  // lives in thread_, deleted when it finishes
