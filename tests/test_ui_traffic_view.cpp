@@ -6,6 +6,7 @@
 #include "core/io/atomic_file.h"
 #include "core/train/run_writer.h"
 #include "core/train/trainer.h"
+#include "tests/ui_test_app.h"
 #include "ui/session/model_history.h"
 #include "ui/session/run_folder.h"
 #include "ui/views/traffic_view.h"
@@ -28,15 +29,7 @@
 namespace moe::ui {
 namespace {
 
-void ensure_app() {
-    static int argc = 1;
-    static char name[] = "test_ui_traffic_view";
-    static char* argv[] = {name, nullptr};
-    if (QApplication::instance()) return;
-    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-    new QApplication(argc, argv);
-}
-
+using test::ensure_app;
 class TrafficViewTest : public ::testing::Test {
 protected:
     void SetUp() override { ensure_app(); }

@@ -3,6 +3,8 @@
 #include "core/checkpoint.h"
 #include "core/train/run_writer.h"
 #include "core/train/trainer.h"
+#include "gpu/device_probe.h"
+#include "tests/ui_test_app.h"
 #include "ui/session/lesson.h"
 #include "ui/session/training_session.h"
 #include "ui/views/plot_text.h"
@@ -12,7 +14,6 @@
 #include "ui/views/view_factory.h"
 #include "ui/window/controls_panel.h"
 #include "ui/window/export.h"
-#include "gpu/device_probe.h"
 #include "ui/window/main_window.h"
 
 #include <qcustomplot.h>
@@ -42,26 +43,8 @@
 namespace moe::ui {
 namespace {
 
-// Created on first use, never at static-initialisation time (test discovery runs the binary to list the tests).
-void ensure_app() {
-    static int argc = 1;
-    static char name[] = "test_ui_window";
-    static char* argv[] = {name, nullptr};
-    if (QApplication::instance()) return;
-    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-    new QApplication(argc, argv);
-}
-
-bool wait_for(const std::function<bool()>& done, int timeout_ms) {
-    QElapsedTimer t;
-    t.start();
-    while (!done()) {
-        if (t.elapsed() > timeout_ms) return false;
-        QApplication::processEvents(QEventLoop::AllEvents, 5);
-        QThread::usleep(200);
-    }
-    return true;
-}
+using test::ensure_app;
+using test::wait_for;
 
 void spin_ms(int ms) { wait_for([] { return false; }, ms); }
 

@@ -347,16 +347,12 @@ int tick_labels_height(const QCPAxis* axis) {
 }
 
 // The inner height an axis rect needs beside its left and right axes: an axis label is centred on the rect, and one
-// longer than the rect runs into the labels of the rects above and below it (so: its length and half a line of gap);
-// tick labels need their lines one above another.
+// longer than the rect runs into the labels of the rects above and below it (the rects' margins keep those that fit
+// apart); tick labels need their lines one above another.
 int vertical_text_height(const QCPAxisRect* rect) {
     int need = 0;
-    for (const QCPAxis* axis : rect->axes(QCPAxis::atLeft | QCPAxis::atRight)) {
-        if (!axis->visible()) continue;
-        if (!axis->label().isEmpty())
-            need = std::max(need, label_length(axis) + QFontMetrics(axis->labelFont()).height() / 2);
-        need = std::max(need, tick_labels_height(axis));
-    }
+    for (const QCPAxis* axis : rect->axes(QCPAxis::atLeft | QCPAxis::atRight))
+        if (axis->visible()) need = std::max({need, label_length(axis), tick_labels_height(axis)});
     return need;
 }
 

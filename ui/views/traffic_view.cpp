@@ -161,6 +161,8 @@ void TrafficView::buildPanels() {
         use_integer_ticks(dst);
         use_integer_ticks(src);
         panel.scale->axis()->setLabel(tr("token-copies\nsent"));
+        // Few ticks on the short axes (the matrix, the curves): each tick label needs its line of the axis' height.
+        panel.scale->axis()->ticker()->setTickCount(4);
         // Grey crosses on the diagonal: they show on the dark (empty) cells there and in the white legend alike.
         QCPGraph* local = p->addGraph(panel.rect->axis(QCPAxis::atBottom), src);
         local->setLineStyle(QCPGraph::lsNone);
@@ -207,6 +209,7 @@ void TrafficView::buildCurves(QCPLayoutGrid* grid) {
         for (QCPAxis* axis : rect->axes()) axis->setLayer("axes");
         rect->setMarginGroup(QCP::msTop | QCP::msBottom, align);
         rect->axis(QCPAxis::atBottom)->setLabel(tr("step"));
+        rect->axis(QCPAxis::atLeft)->ticker()->setTickCount(3);
     }
     remote_rect_->axis(QCPAxis::atLeft)->setLabel(tr("remote devices\nper token"));
     for (int m = 0; m < 2; ++m) {
