@@ -7,6 +7,7 @@
 #include "app/cli_hooks.h"
 #include "core/error.h"
 #include "core/train/sweep.h"
+#include "gpu/gpu_backend.h"
 
 #include <cmath>
 #include <cstdio>
@@ -77,7 +78,7 @@ SweepPlan plan_of(const SweepOptions& o) {
 
 int run_sweep(const SweepOptions& o) {
     const SweepPlan plan = plan_of(o);
-    cli_run_hooks(o.device, true);  // an unknown device name fails here, before any training
+    gpu::parse_compute_device(o.device);  // an unknown device name fails here, before any training
     if (!o.quiet)
         std::fprintf(stderr, "moelab-cli sweep: %zu configurations x %zu seeds = %zu runs -> %s\n", plan.configs.size(),
                      plan.seeds.size(), plan.runs(), o.out_dir.c_str());

@@ -67,14 +67,15 @@ public:
         return s;
     }
 
-    void apply_update(double lr, double grad_norm) override {
+    // The device clips with the norm it computed itself (the same number the Trainer checked).
+    void apply_update(double lr, double /*grad_norm*/) override {
         AdamWSettings s;
         s.beta1 = train_.adam_beta1;
         s.beta2 = train_.adam_beta2;
         s.eps = train_.adam_eps;
         s.weight_decay = train_.weight_decay;
         s.grad_clip = train_.grad_clip;
-        device_->apply_update(lr, ++t_, grad_norm, s);
+        device_->apply_update(lr, ++t_, s);
     }
 
     double loss(const Batch& batch) override { return device_->loss(view_of(batch, 0)); }

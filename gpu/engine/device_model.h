@@ -123,7 +123,7 @@ public:
         return out;
     }
 
-    void apply_update(double lr, int t, double /*grad_norm*/, const AdamWSettings& s) override {
+    void apply_update(double lr, int t, const AdamWSettings& s) override {
         // The clip factor is computed on the device from the same sum of squares the norm came from.
         clip_scale_from_sum_squares(dev_, metrics_.data() + kSumSquares, s.grad_clip, clip_.data(), clip_.data() + 1);
         AdamWStep step{};

@@ -82,8 +82,9 @@ public:
     // For the parity tests: the gradients of the last forward_backward, and its logits [rows, outputs].
     virtual void download_grads(const std::vector<float*>& g) = 0;
     virtual std::vector<float> download_logits() = 0;
-    // One AdamW step (t counts from 1), clipping with the gradient norm of the last forward_backward.
-    virtual void apply_update(double lr, int t, double grad_norm, const AdamWSettings& s) = 0;
+    // One AdamW step (t counts from 1), clipping with the gradient norm of the last forward_backward (computed on
+    // the device from the same sum of squares, so the host's copy is not sent back).
+    virtual void apply_update(double lr, int t, const AdamWSettings& s) = 0;
     virtual double loss(const BatchView& batch) = 0;
 };
 

@@ -4,6 +4,7 @@
 #include "core/train/run_writer.h"
 #include "core/train/trainer.h"
 #include "datasets/toy2d.h"
+#include "gpu/device_probe.h"
 #include "gpu/gpu_backend.h"
 #include "ui/session/model_history.h"
 #include "ui/session/model_probe.h"
@@ -68,15 +69,22 @@ struct TrainingSession::Impl {
 
     // Moves run r's steps to the chosen device. CUDA that cannot be used leaves it on the CPU with a notice.
     void place(ModelRun& r) {
+        r.device = "CPU";
+        gpu::ComputeDevice device = compute;
+        if (device == gpu::ComputeDevice::Cuda) {
+            const gpu::DeviceProbe probe = gpu::probe_device();
+            if (!probe.usable) {
+                device_notice = QString("CUDA was chosen, but no usable CUDA GPU: %1: both models train on the CPU.")
+                                    .arg(QString::fromStdString(probe.reason));
+                return;
+            }
+        }
         try {
-            gpu::BackendChoice choice = gpu::make_step_backend(compute, r.trainer->model());
-            r.device = choice.backend ? QString::fromStdString(choice.backend->name()) : QString("CPU");
+            gpu::BackendChoice choice = gpu::make_step_backend(device, r.trainer->model());
+            if (choice.backend) r.device = QString::fromStdString(choice.backend->name());
             r.trainer->set_backend(std::move(choice.backend));
-        } catch (const std::exception& e) {
-            QString why = QString::fromUtf8(e.what());
-            why = why.left(why.indexOf(". Use --device") >= 0 ? why.indexOf(". Use --device") : why.size());
-            device_notice = QString("CUDA was chosen, but %1: both models train on the CPU.").arg(why);
-            r.device = "CPU";
+        } catch (const std::exception& e) {  // a GPU that is present but fails (out of memory, ...)
+            device_notice = QString("CUDA failed: %1: both models train on the CPU.").arg(QString::fromUtf8(e.what()));
         }
     }
 
