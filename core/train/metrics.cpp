@@ -1,5 +1,7 @@
 #include "core/train/metrics.h"
 
+#include "core/moe/routing_measures.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -31,6 +33,9 @@ LayerBalance balance_of(const RoutingStats& s) {
     for (int64_t x : s.load) var += (x - mean) * (x - mean);
     var /= static_cast<double>(s.load.size());
     b.imbalance = max / mean;
+    b.max_violation = max_violation(s.load);
+    const int top_k = s.tokens > 0 ? static_cast<int>(std::lround(sum / static_cast<double>(s.tokens))) : 0;
+    b.balance_statistic = balance_statistic(s.load, s.mean_prob, s.tokens, top_k);
     b.load_cv = std::sqrt(var) / mean;
     return b;
 }

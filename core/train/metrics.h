@@ -4,15 +4,20 @@
 #include "core/model/ffn_layer.h"
 
 #include <cstdint>
+#include <memory>
 #include <limits>
 #include <vector>
 
 namespace moe {
 
+struct Evaluation;  // core/train/evaluation.h
+
 // Load-balance summaries of one MoE layer's routing.
 struct LayerBalance {
     int layer = 0;
     double imbalance = 0.0;   // max load / mean load (1 = perfectly balanced)
+    double max_violation = 0.0;      // MaxVio_batch = imbalance - 1 (core/moe/routing_measures.h)
+    double balance_statistic = 0.0;  // N_r * sum_i f_i P_i, unweighted by alpha (1 when balanced)
     double load_cv = 0.0;     // coefficient of variation of the loads (std / mean)
     int dead_experts = 0;     // routed experts that received no token this step
     double entropy = 0.0;     // mean routing entropy per token (nats)
@@ -42,6 +47,8 @@ struct StepMetrics {
     double grad_norm = 0.0;
     double tokens_per_s = 0.0;  // wall-clock: the only field that differs between identical runs
     std::vector<LayerBalance> balance;
+    // The evaluation on the fixed validation set at evaluation steps (val_loss == eval->loss), else null.
+    std::shared_ptr<const Evaluation> eval;
     std::vector<RoutingStats> routing;  // filled every routing_interval steps (and the last), else empty; holds
                                         // each layer's [D][D] traffic matrix
 };

@@ -1,5 +1,7 @@
 #include "ui/session/model_history.h"
 
+#include "core/train/evaluation.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -19,6 +21,7 @@ void ModelHistory::reset(const ModelConfig& model) {
         s->clear();
     last_val_ = std::numeric_limits<double>::quiet_NaN();
     layers_.clear();
+    eval_.clear();
 }
 
 void ModelHistory::add_step(const StepMetrics& m) {
@@ -32,6 +35,7 @@ void ModelHistory::add_step(const StepMetrics& m) {
         val_loss_.add(x, m.val_loss);
         last_val_ = m.val_loss;
     }
+    if (m.eval) eval_.add(m.step, *m.eval);
     if (model_.devices > 1 && !m.balance.empty()) {
         double bytes = 0, remote = 0;
         for (const LayerBalance& b : m.balance) {
@@ -103,6 +107,7 @@ void ModelHistory::fill(ModelSnapshot& out) const {
     out.devices = model_.devices;
     out.dispatch_bytes = to_series(dispatch_bytes_);
     out.remote_devices = to_series(remote_devices_);
+    eval_.fill(out.eval);
     out.layers.clear();
     out.layers.reserve(layers_.size());
     for (const Layer& l : layers_) {

@@ -6,6 +6,7 @@
 
 #include "core/config.h"
 #include "core/train/metrics.h"
+#include "ui/session/eval_history.h"
 #include "ui/session/series.h"
 #include "ui/session/snapshot.h"
 
@@ -26,6 +27,9 @@ public:
     // Writes the curves, the layers and final_val_loss into `out` (other fields are left as they are).
     void fill(ModelSnapshot& out) const;
 
+    // The evaluations on the fixed validation set (filled by add_step from StepMetrics::eval, or by a run reader).
+    EvalHistory& eval() { return eval_; }
+
 private:
     struct Layer {
         LayerSnapshot latest;
@@ -37,6 +41,7 @@ private:
     DownsampledSeries loss_, val_loss_, aux_loss_, lr_, grad_norm_, accuracy_, dispatch_bytes_, remote_devices_;
     double last_val_;
     std::vector<Layer> layers_;  // ordered by layer index
+    EvalHistory eval_;
 };
 
 }  // namespace moe::ui

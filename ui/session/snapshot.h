@@ -55,6 +55,33 @@ struct PlaneSnapshot {
     int n_classes = 0;
 };
 
+// One MoE layer measured on the fixed validation set (core/train/evaluation.h), over the evaluation steps.
+struct LayerEvalSnapshot {
+    int layer = 0;
+    int n_routed = 0, top_k = 0;
+    Series max_violation;          // MaxVio_global: max load / mean load - 1 over the validation set
+    Series balance_statistic;      // N_r * sum_i f_i P_i over the validation set (1 = balanced)
+    Series domain_specialisation;  // I(domain; expert) / H(domain)
+    Series byte_specialisation;    // NaN on 2-D sets
+    Series saturation;             // share of each token's top-k unchanged since the previous evaluation
+    // The latest evaluation's tables.
+    std::vector<double> top_expert_relative_load;   // [domain]
+    std::vector<std::vector<double>> domain_load;   // [domain][expert] token-slots on the validation set
+    std::vector<double> coactivation;               // [N_r * N_r] N(i,j) / N(i)
+};
+
+// The model on the fixed validation set: the same held-out sequences for every model, seed and run.
+struct EvalSnapshot {
+    int last_step = 0;          // step of the latest evaluation (0: none yet)
+    int64_t tokens = 0;         // validation tokens (points) per evaluation
+    double loss = 0;            // latest validation loss (NaN before the first)
+    double accuracy = 0;        // latest validation accuracy
+    std::vector<double> domain_loss;  // latest, [domain]
+    Series accuracy_curve;
+    std::vector<Series> domain_loss_curves;  // [domain]
+    std::vector<LayerEvalSnapshot> layers;   // MoE layers
+};
+
 struct ModelSnapshot {
     QString label;
     QString device = "CPU";  // where it trains: "CPU", "CUDA (<GPU name>)", ...
@@ -72,6 +99,7 @@ struct ModelSnapshot {
     std::vector<ProbeLayer> probe;
     PlaneSnapshot plane;
     double final_val_loss = 0;  // latest validation loss (NaN before the first)
+    EvalSnapshot eval;
 };
 
 struct Snapshot {

@@ -120,7 +120,9 @@ void CurveView::rebuild() {
         drawn_.clear();
         for (const Want& w : wants) {
             // A curve of no single model (model < 0), e.g. a reference level A and B share, is drawn grey.
-            const QColor colour = w.curve->model < 0 ? QColor(90, 90, 90) : model_colour(w.curve->model);
+            const QColor colour = w.curve->colour.isValid() ? w.curve->colour
+                                  : w.curve->model < 0      ? QColor(90, 90, 90)
+                                                            : model_colour(w.curve->model);
             QCPGraph* g = p->addGraph();
             g->setName(w.curve->name);
             if (w.faint) {

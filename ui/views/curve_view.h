@@ -5,6 +5,8 @@
 
 #include "ui/views/plot_view.h"
 
+#include <QColor>
+
 #include <vector>
 
 class QCheckBox;
@@ -42,6 +44,7 @@ protected:
         const Series* series = nullptr;  // into snapshot_, or &own
         Series own;
         Kind kind = Kind::PerStep;
+        QColor colour = {};  // invalid: the model's colour (grey for model -1)
     };
     virtual std::vector<Curve> curves(const Snapshot& snapshot) const = 0;
     virtual QString yLabel() const = 0;

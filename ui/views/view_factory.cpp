@@ -2,10 +2,12 @@
 
 #include "ui/views/accounting_view.h"
 #include "ui/views/aux_loss_view.h"
+#include "ui/views/coactivation_view.h"
 #include "ui/views/domain_view.h"
 #include "ui/views/loss_view.h"
 #include "ui/views/plane_view.h"
 #include "ui/views/routing_view.h"
+#include "ui/views/specialisation_view.h"
 #include "ui/views/traffic_view.h"
 #include "ui/views/utilisation_time_view.h"
 #include "ui/views/utilisation_view.h"
@@ -15,7 +17,7 @@ namespace moe::ui {
 std::vector<View*> create_all_views(QWidget* parent) {
     return {
         new LossView(parent),    new AuxLossView(parent), new UtilisationView(parent), new UtilisationTimeView(parent),
-        new RoutingView(parent), new DomainView(parent),  new PlaneView(parent),       new TrafficView(parent),
+        new RoutingView(parent), new DomainView(parent),  new SpecialisationView(parent), new CoactivationView(parent), new PlaneView(parent),       new TrafficView(parent),
         new AccountingView(parent)};
 }
 

@@ -8,6 +8,7 @@
 #include "ui/window/controls_panel.h"
 #include "ui/window/export.h"
 #include "ui/window/lesson_panel.h"
+#include "ui/window/score_board.h"
 #include "ui/window/view_panel.h"
 
 #include <QAction>
@@ -143,6 +144,8 @@ void MainWindow::buildCentral() {
     banner_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     banner_->hide();
     layout->addWidget(banner_);
+    scores_ = new ScoreBoard;
+    layout->addWidget(scores_);
 
     tabs_ = new QTabWidget;
     tabs_->setDocumentMode(true);
@@ -565,6 +568,7 @@ void MainWindow::refreshViews() {
     const SnapshotPtr& shown = replay_ ? replay_snapshot_ : latest_;
     if (!shown) return;
     for (View* view : views_) view->setSnapshot(shown);
+    scores_->setSnapshot(shown);
     ++refreshes_;
     updateStepLabel();
     emit snapshotShown(shown);

@@ -126,6 +126,7 @@ private:
     std::vector<ViewPanel*> panels_;
     QTabWidget* tabs_ = nullptr;
     QLabel* banner_ = nullptr;
+    class ScoreBoard* scores_ = nullptr;
     QLabel* step_label_ = nullptr;
     QComboBox* speed_ = nullptr;
     QComboBox* compute_ = nullptr;  // CPU / CUDA / Auto: where both models train

@@ -1,0 +1,184 @@
+// The views of the fixed-validation-set evaluation, offscreen: the score board's A, B and B − A numbers, the loss
+// view's B − A mode (paired by step, per domain, with a zero line), the specialisation view (A and B on one axis,
+// the latest numbers beside the curves) and the co-activation view (one colour scale [0, 1] for both models).
+#include "core/moe/routing_measures.h"
+#include "ui/session/eval_history.h"
+#include "ui/views/coactivation_view.h"
+#include "ui/views/loss_view.h"
+#include "ui/views/specialisation_view.h"
+#include "ui/window/score_board.h"
+#include "tests/ui_test_app.h"
+
+#include <qcustomplot.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+
+namespace moe::ui {
+namespace {
+
+// Two models evaluated at steps 50 and 100 on three domains; model m's numbers are offset by m so that B − A is
+// known exactly.
+SnapshotPtr evaluated_snapshot() {
+    auto s = std::make_shared<Snapshot>();
+    s->step = 100;
+    const int n_routed[2] = {8, 4};
+    const int top_k[2] = {2, 2};
+    for (int m = 0; m < 2; ++m) {
+        ModelSnapshot& ms = s->models[std::size_t(m)];
+        ms.label = m == 0 ? "fine" : "coarse";
+        ms.config.train.eval_interval = 50;
+        ms.domain_names = {"prose", "code", "dna"};
+        for (int step = 1; step <= 100; ++step) {
+            ms.loss.x.push_back(step);
+            ms.loss.y.push_back(3.0 - 0.01 * step + 0.2 * m);
+        }
+        LayerSnapshot ls;
+        ls.layer = 0;
+        ls.n_routed = n_routed[m];
+        ls.top_k = top_k[m];
+        ms.layers.push_back(ls);
+        EvalHistory h;
+        for (int step : {50, 100}) {
+            Evaluation e;
+            e.tokens = 600;
+            e.loss = 2.0 - step / 100.0 + 0.1 * m;
+            e.accuracy = 0.3 + step / 1000.0 - 0.05 * m;
+            e.domain_loss = {e.loss - 0.2, e.loss, e.loss + 0.2 + 0.1 * m};
+            e.domain_tokens = {200, 200, 200};
+            LayerEvaluation le;
+            le.layer = 0;
+            le.load.assign(std::size_t(n_routed[m]), 150);
+            le.domain_specialisation = 0.1 * (2 - m) + step / 1000.0;
+            le.max_violation = 0.5 * m;
+            le.balance_statistic = 1.0 + m;
+            le.byte_specialisation = 0.4;
+            le.saturation = step == 50 ? NAN : 0.8;
+            // Co-activation of a router that always picks experts 2e and 2e + 1 together.
+            TokenRouting r;
+            r.n_routed = n_routed[m];
+            r.top_k = top_k[m];
+            for (int t = 0; t < 8; ++t) {
+                const int e0 = 2 * (t % (n_routed[m] / 2));
+                r.topk.push_back(e0);
+                r.topk.push_back(e0 + 1);
+                r.domain.push_back(int16_t(t % 3));
+                r.byte.push_back(65);
+            }
+            le.coactivation = coactivation(r);
+            e.layers.push_back(le);
+            e.routing.push_back(r);
+            h.add(step, e);
+            ms.val_loss.x.push_back(step);
+            ms.val_loss.y.push_back(e.loss);
+        }
+        h.fill(ms.eval);
+    }
+    return s;
+}
+
+TEST(ScoreBoard, ShowsEachModelsNumbersAndTheDifference) {
+    test::ensure_app();
+    ScoreBoard board;
+    board.setSnapshot(evaluated_snapshot());
+    // Validation at step 100: A 1.0, B 1.1; accuracy A 40 %, B 35 %.
+    EXPECT_EQ(board.cell(0, 1), "1.000");
+    EXPECT_EQ(board.cell(1, 1), "1.100");
+    EXPECT_EQ(board.cell(2, 1), "+0.100");
+    EXPECT_EQ(board.cell(0, 2), "40.0 %");
+    EXPECT_EQ(board.cell(2, 2), "−5.0 pt");
+    // Training loss: the mean of steps 51..100 of 3 - 0.01 step (+ 0.2 for B) = 2.245 and 2.445.
+    EXPECT_EQ(board.cell(0, 0), "2.245");
+    EXPECT_EQ(board.cell(2, 0), "+0.200");
+    EXPECT_TRUE(board.note().contains("step 100")) << board.note().toStdString();
+    EXPECT_TRUE(board.note().contains("600 tokens")) << board.note().toStdString();
+    EXPECT_TRUE(board.note().contains("no interval")) << board.note().toStdString();
+}
+
+TEST(ScoreBoard, SaysWhenNothingWasMeasuredYet) {
+    test::ensure_app();
+    auto s = std::make_shared<Snapshot>();
+    s->models[0].config.train.eval_interval = 50;
+    ScoreBoard board;
+    board.setSnapshot(s);
+    EXPECT_EQ(board.cell(0, 1), "–");
+    EXPECT_TRUE(board.note().contains("not yet measured")) << board.note().toStdString();
+}
+
+TEST(LossView, DifferenceModeDrawsPairedBMinusAPerDomainWithAZeroLine) {
+    test::ensure_app();
+    LossView view;
+    view.resize(900, 500);
+    view.setSnapshot(evaluated_snapshot());
+    view.setDifferenceMode(true);
+    const std::vector<double> total = view.shownValues("B − A, all domains");
+    ASSERT_EQ(total.size(), 2u);
+    EXPECT_NEAR(total[0], 0.1, 1e-12);
+    EXPECT_NEAR(total[1], 0.1, 1e-12);
+    const std::vector<double> dna = view.shownValues("B − A, dna");
+    ASSERT_EQ(dna.size(), 2u);
+    EXPECT_NEAR(dna[1], 0.2, 1e-12);  // 0.1 from the total, 0.1 more on dna for B
+    const std::vector<double> zero = view.shownValues("zero: no difference");
+    ASSERT_EQ(zero.size(), 2u);
+    EXPECT_EQ(zero[0], 0.0);
+    EXPECT_TRUE(view.csv().startsWith("step,series,b_minus_a_val_loss\n"));
+    EXPECT_TRUE(view.csv().contains("100,\"B − A, dna\",0.2")) << view.csv().toStdString();
+    view.setDifferenceMode(false);
+    EXPECT_EQ(view.shownValues("A validation").size(), 2u);
+}
+
+TEST(LossView, PairedDifferenceSkipsStepsOnlyOneModelHas) {
+    Series a{{10, 20, 30}, {1, 2, 3}};
+    Series b{{20, 30, 40}, {5, 5, 5}};
+    const Series d = LossView::paired_difference(a, b);
+    EXPECT_EQ(d.x, (std::vector<double>{20, 30}));
+    EXPECT_EQ(d.y, (std::vector<double>{3, 2}));
+}
+
+TEST(SpecialisationView, DrawsBothModelsOnOneAxisWithTheirLatestNumbers) {
+    test::ensure_app();
+    SpecialisationView view;
+    view.resize(900, 500);
+    view.setSnapshot(evaluated_snapshot());
+    const std::vector<double> a = view.shownValues("A domain specialisation");
+    const std::vector<double> b = view.shownValues("B domain specialisation");
+    ASSERT_EQ(a.size(), 2u);
+    EXPECT_NEAR(a[1], 0.3, 1e-12);
+    EXPECT_NEAR(b[1], 0.2, 1e-12);
+    const QString text = view.summaryText();
+    EXPECT_TRUE(text.contains("A 0.300")) << text.toStdString();
+    EXPECT_TRUE(text.contains("B 0.200")) << text.toStdString();
+    EXPECT_TRUE(text.contains("B − A = -0.100")) << text.toStdString();
+    // One axis for both: the curves' y range covers both models.
+    const QCPRange y = view.plot()->yAxis->range();
+    EXPECT_LE(y.lower, 0.0);  // the neutral level 0 of a domain-blind router is drawn too
+    EXPECT_GE(y.upper, 0.3);
+    view.setMeasure(SpecialisationView::Measure::Saturation);
+    // Saturation is NaN at the first evaluation (nothing to compare with): only the second point is drawn.
+    EXPECT_EQ(view.shownValues("A router saturation").size(), 1u);
+    view.setMeasure(SpecialisationView::Measure::Balance);
+    EXPECT_EQ(view.shownValues("neutral level"), (std::vector<double>{1.0, 1.0}));
+    EXPECT_TRUE(view.csv().contains("100,B,0,0.5,2,0.2,0.4,0.8")) << view.csv().toStdString();
+}
+
+TEST(CoactivationView, SharesOneColourScaleAndMeasuresPairingAgainstChance) {
+    test::ensure_app();
+    CoactivationView view;
+    view.resize(900, 500);
+    view.setSnapshot(evaluated_snapshot());
+    EXPECT_EQ(view.colourRange(0), view.colourRange(1));
+    EXPECT_EQ(view.colourRange(0), (std::pair<double, double>(0.0, 1.0)));
+    // Experts 0 and 1 always come together: N(0,1)/N(0) = 1, N(0,2)/N(0) = 0.
+    EXPECT_EQ(view.colourMap(0)->data()->cell(1, 0), 1.0);
+    EXPECT_EQ(view.colourMap(0)->data()->cell(2, 0), 0.0);
+    // A: 8 experts top-2, each used expert pairs with exactly 1 of 7 others: mean 1/7, random level 1/7 -> 1.
+    const SnapshotPtr s = evaluated_snapshot();
+    const LayerEvalSnapshot& la = s->models[0].eval.layers[0];
+    EXPECT_NEAR(CoactivationView::relative_coactivation(la), 1.0, 1e-12);
+    EXPECT_TRUE(view.csv().contains("A,0,0,1,1")) << view.csv().left(200).toStdString();
+}
+
+}  // namespace
+}  // namespace moe::ui
