@@ -1,7 +1,12 @@
 // The views of the fixed-validation-set evaluation, offscreen: the score board's A, B and B − A numbers, the loss
 // view's B − A mode (paired by step, per domain, with a zero line), the specialisation view (A and B on one axis,
 // the latest numbers beside the curves) and the co-activation view (one colour scale [0, 1] for both models).
+#include "core/config.h"
 #include "core/moe/routing_measures.h"
+#include "core/train/run_writer.h"
+#include "core/train/trainer.h"
+#include "ui/session/model_history.h"
+#include "ui/session/run_folder.h"
 #include "ui/session/eval_history.h"
 #include "ui/views/coactivation_view.h"
 #include "ui/views/loss_view.h"
@@ -12,6 +17,9 @@
 #include <qcustomplot.h>
 
 #include <gtest/gtest.h>
+
+#include <QDir>
+#include <QTemporaryDir>
 
 #include <cmath>
 #include <memory>
@@ -178,6 +186,51 @@ TEST(CoactivationView, SharesOneColourScaleAndMeasuresPairingAgainstChance) {
     const LayerEvalSnapshot& la = s->models[0].eval.layers[0];
     EXPECT_NEAR(CoactivationView::relative_coactivation(la), 1.0, 1e-12);
     EXPECT_TRUE(view.csv().contains("A,0,0,1,1")) << view.csv().left(200).toStdString();
+}
+
+TEST(EvalRunFolder, ASavedRunShowsTheSameEvaluationsAsTheLiveOne) {
+    const Config config = resolve_config("deepseek", "",
+                                         {"hidden_size=32", "num_attention_heads=2", "ffn_base_width=32", "seq_len=32",
+                                          "batch_size=4", "steps=6", "eval_interval=3", "eval_sequences=2",
+                                          "corpus_bytes_per_domain=6000", "routing_interval=3"});
+    QTemporaryDir tmp;
+    ASSERT_TRUE(tmp.isValid());
+    Trainer trainer(config);
+    RunWriter writer(tmp.path().toStdString(), config, trainer.dataset().domain_names());
+    ModelHistory live_history(config.model);
+    for (int s = 0; s < config.train.steps; ++s) {
+        const StepMetrics m = trainer.train_step();
+        writer.add(m);
+        live_history.add_step(m);
+    }
+    writer.flush();
+    ModelSnapshot live;
+    live_history.fill(live);
+    const ModelSnapshot& read = load_run_folder(tmp.path()).snapshot;
+    ASSERT_EQ(live.eval.last_step, 6);
+    EXPECT_EQ(read.eval.last_step, live.eval.last_step);
+    EXPECT_EQ(read.eval.loss, live.eval.loss);
+    EXPECT_EQ(read.eval.accuracy, live.eval.accuracy);
+    EXPECT_EQ(read.eval.domain_loss, live.eval.domain_loss);
+    ASSERT_EQ(read.eval.domain_loss_curves.size(), 5u);
+    EXPECT_EQ(read.eval.domain_loss_curves[2].y, live.eval.domain_loss_curves[2].y);
+    ASSERT_EQ(read.eval.layers.size(), live.eval.layers.size());
+    ASSERT_EQ(read.eval.layers.size(), 2u);
+    for (std::size_t l = 0; l < live.eval.layers.size(); ++l) {
+        const LayerEvalSnapshot& a = live.eval.layers[l];
+        const LayerEvalSnapshot& b = read.eval.layers[l];
+        EXPECT_EQ(b.domain_specialisation.x, (std::vector<double>{3, 6}));
+        EXPECT_EQ(b.domain_specialisation.y, a.domain_specialisation.y);
+        EXPECT_EQ(b.max_violation.y, a.max_violation.y);
+        EXPECT_EQ(b.byte_specialisation.y, a.byte_specialisation.y);
+        EXPECT_EQ(b.saturation.y, a.saturation.y);  // only step 6: the first evaluation has nothing to compare with
+        EXPECT_EQ(b.saturation.x, (std::vector<double>{6}));
+        EXPECT_EQ(b.domain_load, a.domain_load);
+        EXPECT_EQ(b.coactivation, a.coactivation);
+        EXPECT_EQ(b.top_expert_relative_load, a.top_expert_relative_load);
+        EXPECT_EQ(b.top_k, 7);
+        EXPECT_EQ(b.n_routed, 63);
+    }
 }
 
 }  // namespace

@@ -90,23 +90,26 @@ double domain_specialisation(const TokenRouting& r, int n_domains) {
     return std::clamp(mi / hd, 0.0, 1.0);
 }
 
-std::vector<double> top_expert_relative_load(const TokenRouting& r, int n_domains) {
-    const auto joint = domain_expert_load(r, n_domains);
-    std::vector<double> out(static_cast<size_t>(std::max(n_domains, 0)), kNaN);
-    // The share of the domain's *tokens* (not slots) that pick the expert, against the balanced k / N_r: with k > 1
-    // dividing by slots would put a balanced router at 1/k instead of 1 (relative_load's neutral level).
-    std::vector<int64_t> tokens(out.size(), 0);
-    for (int16_t d : r.domain)
-        if (d >= 0 && d < n_domains) ++tokens[static_cast<size_t>(d)];
-    for (int d = 0; d < n_domains; ++d) {
-        const auto& row = joint[static_cast<size_t>(d)];
-        const int64_t best = row.empty() ? 0 : *std::max_element(row.begin(), row.end());
-        const int64_t n = tokens[static_cast<size_t>(d)];
-        if (n == 0 || r.top_k <= 0 || r.n_routed <= 0) continue;
-        out[static_cast<size_t>(d)] =
-            (static_cast<double>(best) / static_cast<double>(n)) / (static_cast<double>(r.top_k) / r.n_routed);
+std::vector<double> top_expert_relative_load(const std::vector<std::vector<double>>& domain_load, int top_k) {
+    std::vector<double> out(domain_load.size(), kNaN);
+    for (size_t d = 0; d < domain_load.size(); ++d) {
+        const auto& row = domain_load[d];
+        double total = 0.0, best = 0.0;
+        for (double c : row) {
+            total += c;
+            best = std::max(best, c);
+        }
+        if (total <= 0.0 || top_k <= 0 || row.empty()) continue;
+        out[d] = (best / total) / (static_cast<double>(top_k) / static_cast<double>(row.size()));
     }
     return out;
+}
+
+std::vector<double> top_expert_relative_load(const TokenRouting& r, int n_domains) {
+    const auto joint = domain_expert_load(r, n_domains);
+    std::vector<std::vector<double>> table(joint.size());
+    for (size_t d = 0; d < joint.size(); ++d) table[d].assign(joint[d].begin(), joint[d].end());
+    return top_expert_relative_load(table, r.top_k);
 }
 
 std::vector<double> coactivation(const TokenRouting& r) {

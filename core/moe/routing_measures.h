@@ -47,6 +47,8 @@ double domain_specialisation(const TokenRouting& r, int n_domains);
 // Per domain: the relative load of its most-used expert, (slots of d on its top expert / slots of d) / (k / N_r).
 // NaN for a domain with no token.
 std::vector<double> top_expert_relative_load(const TokenRouting& r, int n_domains);
+// The same from a [domain][expert] table of token-slots (a run folder's val_routing.csv).
+std::vector<double> top_expert_relative_load(const std::vector<std::vector<double>>& domain_load, int top_k);
 // [N_r * N_r] row-major: entry (i, j) = N(i, j) / N(i), N(i, j) = tokens whose top-k holds both i and j (i != j),
 // N(i) = tokens whose top-k holds i; the diagonal is 1 for used experts; rows of unused experts are 0.
 std::vector<double> coactivation(const TokenRouting& r);

@@ -64,6 +64,16 @@ void EvalHistory::add(int step, const Evaluation& e) {
     }
 }
 
+void EvalHistory::set_tables(int index, int n_routed, int top_k, const std::vector<std::vector<double>>& domain_load,
+                             const std::vector<double>& coactivation) {
+    Layer& l = layer(index);
+    l.n_routed = n_routed;
+    l.top_k = top_k;
+    l.domain_load = domain_load;
+    l.coactivation = coactivation;
+    l.top_expert_relative_load = top_expert_relative_load(domain_load, top_k);
+}
+
 void EvalHistory::fill(EvalSnapshot& out) const {
     out.last_step = any_ ? last_step_ : 0;
     out.tokens = tokens_;

@@ -22,6 +22,10 @@ public:
                             double domain_specialisation, double byte_specialisation, double saturation);
     // The validation accuracy and per-domain losses at `step` (from a run folder).
     void add_scores(int step, double loss, double accuracy, const std::vector<double>& domain_loss);
+    // The latest evaluation's tables of one layer (from a run folder's val_routing.csv and coactivation.csv); the
+    // per-domain relative load of the top expert is derived from domain_load.
+    void set_tables(int layer, int n_routed, int top_k, const std::vector<std::vector<double>>& domain_load,
+                    const std::vector<double>& coactivation);
     void fill(EvalSnapshot& out) const;
 
 private:

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -190,6 +191,89 @@ std::map<int, LayerTraffic> read_traffic(const fs::path& file, int devices) {
     return latest;
 }
 
+// A whole number cell of a table file, checked (casting NaN or a huge value to an integer is undefined).
+int index_cell(const fs::path& file, int line, double v, const char* what) {
+    if (!std::isfinite(v) || v < 0 || v >= 1e6 || v != std::floor(v))
+        fail(file, "line " + std::to_string(line) + ": " + what + " must be a whole number from 0 to 999999");
+    return static_cast<int>(v);
+}
+
+// The latest evaluation's tables: val_routing.csv (step, layer, domain name, expert, load: the domain x expert load
+// on the fixed validation set at every evaluation; the latest step is kept) and coactivation.csv (the latest
+// evaluation's N(i,j)/N(i)). Either file may be missing (older run folders): then there is no table.
+void read_eval_tables(const fs::path& root, const Config& config, const std::vector<std::string>& domains,
+                      EvalHistory& eval) {
+    const int n = config.model.n_routed_experts, k = config.model.num_experts_per_tok;
+    if (n <= 0) return;
+    std::map<int, std::pair<int, std::vector<std::vector<double>>>> loads;  // layer -> (step, [domain][expert])
+    std::error_code ec;
+    const fs::path vr = root / "val_routing.csv";
+    if (fs::exists(vr, ec)) {
+        const std::string text = read_file(vr);
+        size_t pos = 0;
+        int line_no = 0;
+        while (pos < text.size()) {
+            size_t end = text.find('\n', pos);
+            if (end == std::string::npos) end = text.size();
+            std::string_view line(text.data() + pos, end - pos);
+            pos = end + 1;
+            if (++line_no == 1 || line.empty()) continue;  // the header: step,layer,domain,expert,load
+            const auto cells = split(line);
+            if (cells.size() != 5) fail(vr, "line " + std::to_string(line_no) + " has " +
+                                                std::to_string(cells.size()) + " cells, expected 5");
+            double v[5] = {};
+            for (int c : {0, 1, 3, 4}) {
+                const auto res = std::from_chars(cells[c].data(), cells[c].data() + cells[c].size(), v[c]);
+                if (res.ec != std::errc() || res.ptr != cells[c].data() + cells[c].size())
+                    fail(vr, "line " + std::to_string(line_no) + ": \"" + std::string(cells[c]) + "\" is not a number");
+            }
+            const int step = index_cell(vr, line_no, v[0], "step"), layer = index_cell(vr, line_no, v[1], "layer");
+            const int expert = index_cell(vr, line_no, v[3], "expert");
+            if (expert >= n) fail(vr, "line " + std::to_string(line_no) + ": expert " + std::to_string(expert) +
+                                          " does not exist: config.json has n_routed_experts = " + std::to_string(n));
+            const auto d = std::find(domains.begin(), domains.end(), std::string(cells[2]));
+            if (d == domains.end()) continue;  // a domain routing.csv does not name: nothing to place it in
+            auto& [at, table] = loads[layer];
+            if (step < at) continue;
+            if (step > at || table.empty()) {
+                at = step;
+                table.assign(domains.size(), std::vector<double>(static_cast<size_t>(n), 0.0));
+            }
+            table[static_cast<size_t>(d - domains.begin())][static_cast<size_t>(expert)] = std::isfinite(v[4]) ? v[4] : 0;
+        }
+    }
+    std::map<int, std::vector<double>> coact;  // layer -> [n * n]
+    const fs::path co = root / "coactivation.csv";
+    if (fs::exists(co, ec)) {
+        int c_layer = -1, c_i = -1, c_j = -1, c_v = -1;
+        read_csv(
+            co,
+            [&](const std::vector<std::string>& h) {
+                c_layer = require(co, h, "layer");
+                c_i = require(co, h, "expert_i");
+                c_j = require(co, h, "expert_j");
+                c_v = require(co, h, "value");
+            },
+            [&](int line, const std::vector<double>& row) {
+                const int layer = index_cell(co, line, row[c_layer], "layer");
+                const int i = index_cell(co, line, row[c_i], "expert_i"), j = index_cell(co, line, row[c_j], "expert_j");
+                if (i >= n || j >= n)
+                    fail(co, "line " + std::to_string(line) + ": expert index beyond n_routed_experts = " +
+                                 std::to_string(n));
+                auto& m = coact[layer];
+                m.resize(static_cast<size_t>(n) * n, 0.0);
+                m[static_cast<size_t>(i) * n + j] = std::isfinite(row[c_v]) ? row[c_v] : 0.0;
+            });
+    }
+    std::vector<int> layers;
+    for (const auto& [l, t] : loads) layers.push_back(l);
+    for (const auto& [l, m] : coact)
+        if (!loads.count(l)) layers.push_back(l);
+    for (int l : layers)
+        eval.set_tables(l, n, k, loads.count(l) ? loads[l].second : std::vector<std::vector<double>>{},
+                        coact.count(l) ? coact[l] : std::vector<double>{});
+}
+
 }  // namespace
 
 RunData load_run_folder(const QString& dir) {
@@ -207,8 +291,14 @@ RunData load_run_folder(const QString& dir) {
     // metrics.csv: the curves, and the layers' balance summaries of the routing steps (for routing.csv below; a
     // sample without one gets the summaries computed from its loads).
     const fs::path metrics = root / "metrics.csv";
-    int c_step = -1, c_loss = -1, c_aux = -1, c_val = -1, c_acc = -1, c_lr = -1, c_grad = -1;
+    int c_step = -1, c_loss = -1, c_aux = -1, c_val = -1, c_acc = -1, c_lr = -1, c_grad = -1, c_val_acc = -1;
+    std::vector<int> c_val_domain;  // val_loss_<domain>, in the domains' order
     std::vector<LayerColumns> layer_cols;
+    // Per MoE layer, the measures on the fixed validation set (absent in folders from before they were recorded).
+    struct LayerEvalColumns {
+        int layer = 0, max_violation = -1, balance = -1, domain = -1, byte = -1, saturation = -1;
+    };
+    std::vector<LayerEvalColumns> eval_cols;
     std::map<int, std::vector<LayerBalance>> balances;
     read_csv(
         metrics,
@@ -220,6 +310,9 @@ RunData load_run_folder(const QString& dir) {
             c_acc = column(h, "accuracy");
             c_lr = column(h, "lr");
             c_grad = column(h, "grad_norm");
+            c_val_acc = column(h, "val_accuracy");
+            for (size_t i = 0; i < h.size(); ++i)
+                if (h[i].rfind("val_loss_", 0) == 0) c_val_domain.push_back(static_cast<int>(i));
             for (size_t i = 0; i < h.size(); ++i) {
                 const std::string& name = h[i];
                 const std::string suffix = "_imbalance";
@@ -245,6 +338,10 @@ RunData load_run_folder(const QString& dir) {
                 lc.dev_aux = column(h, p + "dev_aux_loss");
                 lc.comm_aux = column(h, p + "comm_aux_loss");
                 layer_cols.push_back(lc);
+                LayerEvalColumns ec{lc.layer, column(h, p + "val_max_violation"), column(h, p + "val_balance_statistic"),
+                                    column(h, p + "domain_specialisation"), column(h, p + "byte_specialisation"),
+                                    column(h, p + "saturation")};
+                if (ec.max_violation >= 0) eval_cols.push_back(ec);
             }
         },
         [&](int line, const std::vector<double>& row) {
@@ -260,6 +357,16 @@ RunData load_run_folder(const QString& dir) {
             // Every step's balance: with devices > 1 the history sums its bytes and remote devices into curves.
             for (const LayerColumns& lc : layer_cols) m.balance.push_back(balance_from_row(lc, row, devices));
             history.add_step(m);
+            if (std::isfinite(m.val_loss)) {
+                constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+                std::vector<double> domain_loss;
+                for (int c : c_val_domain) domain_loss.push_back(row[c]);
+                history.eval().add_scores(m.step, m.val_loss, cell(row, c_val_acc, nan), domain_loss);
+                for (const LayerEvalColumns& ec : eval_cols)
+                    history.eval().add_layer_measures(m.step, ec.layer, cell(row, ec.max_violation, nan),
+                                                      cell(row, ec.balance, nan), cell(row, ec.domain, nan),
+                                                      cell(row, ec.byte, nan), cell(row, ec.saturation, nan));
+            }
             // Only the steps that carry a routing sample need their balance kept (the trainer's rule).
             const TrainConfig& t = config.train;
             if (m.step % t.routing_interval == 0 || m.step == 1 || m.step == t.steps)
@@ -341,6 +448,7 @@ RunData load_run_folder(const QString& dir) {
             }
         });
     flush();
+    read_eval_tables(root, config, run.domains, history.eval());
 
     ModelSnapshot& s = run.snapshot;
     s.label = QFileInfo(QDir::cleanPath(dir)).fileName();

@@ -130,12 +130,25 @@ void SpecialisationView::rebuild() {
             }
             const LayerEvalSnapshot& l = ms.eval.layers[std::size_t(li)];
             values[m] = last_of(measure_series(l, measure()));
-            parts << tr("%1 %2 (layer %3, %4 of %5 experts per token)")
-                         .arg(model_letter(m))
-                         .arg(values[m], 0, 'f', 3)
-                         .arg(l.layer)
-                         .arg(l.top_k)
-                         .arg(l.n_routed);
+            QString line = tr("%1 %2 (layer %3, %4 of %5 experts per token)")
+                               .arg(model_letter(m))
+                               .arg(values[m], 0, 'f', 3)
+                               .arg(l.layer)
+                               .arg(l.top_k)
+                               .arg(l.n_routed);
+            // Per domain, how far its favourite expert is above the balanced share (1 = no favourite).
+            if (measure() == Measure::Domain && !l.top_expert_relative_load.empty()) {
+                QStringList tops;
+                for (std::size_t d = 0; d < l.top_expert_relative_load.size(); ++d) {
+                    const double v = l.top_expert_relative_load[d];
+                    if (!std::isfinite(v)) continue;
+                    const QString name = d < ms.domain_names.size() ? QString::fromStdString(ms.domain_names[d])
+                                                                    : tr("domain %1").arg(d);
+                    tops << tr("%1 %2×").arg(name).arg(v, 0, 'f', 1);
+                }
+                if (!tops.isEmpty()) line += tr("\n   top expert per domain, relative load: ") + tops.join(", ");
+            }
+            parts << line;
         }
         text = parts.join(QStringLiteral("\n"));
         if (std::isfinite(values[0]) && std::isfinite(values[1]))

@@ -98,9 +98,12 @@ void ScoreBoard::setSnapshot(const SnapshotPtr& snapshot) {
                    .arg(snapshot->models[0].config.train.eval_interval);
     } else {
         text = a.last_step == b.last_step
-                   ? tr("Validation at step %1 on the fixed held-out set (%2 tokens, the same for A and B).")
-                         .arg(a.last_step)
-                         .arg(a.tokens)
+                   ? (a.tokens > 0 ? tr("Validation at step %1 on the fixed held-out set (%2 tokens, the same "
+                                        "for A and B).")
+                                         .arg(a.last_step)
+                                         .arg(a.tokens)
+                                   : tr("Validation at step %1 on the fixed held-out set (the same for A and B).")
+                                         .arg(a.last_step))
                    : tr("Validation: A at step %1, B at step %2 (fixed held-out set).").arg(a.last_step).arg(b.last_step);
         text += tr(" One run each: B − A has no interval; Training > Run seeds gives one.");
     }
