@@ -213,7 +213,9 @@ const std::vector<ConfigKey>& config_keys() {
         KEY_FLOAT(train, adam_eps, "AdamW epsilon"),
         KEY_FLOAT(train, grad_clip, "global gradient-norm clipping threshold (0 = off)"),
         KEY_INT(train, eval_interval, "validation loss every n steps"),
-        KEY_INT(train, eval_batches, "validation batches per evaluation"),
+        KEY_INT(train, eval_sequences,
+                "validation sequences per domain in the fixed validation set every evaluation scores (2-D sets: "
+                "every validation point)"),
         KEY_INT(train, routing_interval, "routing statistics (routing.csv) every n steps"),
         KEY_INT(train, threads, "CPU threads (0 = all cores); results do not depend on it"),
         // Data.
@@ -280,7 +282,11 @@ Config config_from_json(const nlohmann::json& j) {
     Config config;
     if (j.contains("preset") && j["preset"].is_string()) config.preset = j["preset"].get<std::string>();
     std::set<std::string> touched;
-    apply_json_object(config, j, touched, "the stored config");
+    // Run folders and checkpoints written before the fixed validation set have `eval_batches` (random validation
+    // batches per evaluation) instead of eval_sequences: it has no meaning now, so it is dropped, not refused.
+    json stored = j;
+    stored.erase("eval_batches");
+    apply_json_object(config, stored, touched, "the stored config");
     // A stored config is complete and already derived: keep its expert keys as they are.
     if (config.model.segmentation > 0) {
         ModelConfig check = config.model;
@@ -322,7 +328,9 @@ void validate_config(const Config& config) {
     positive("batch_size", t.batch_size);
     positive("seq_len", t.seq_len);
     positive("eval_interval", t.eval_interval);
-    positive("eval_batches", t.eval_batches);
+    if (t.eval_sequences < 1 || t.eval_sequences > kMaxEvalSequences)
+        throw ConfigError("eval_sequences = " + std::to_string(t.eval_sequences) + " is out of range: use 1 to " +
+                          std::to_string(kMaxEvalSequences) + " validation sequences per domain, e.g. 16");
     positive("routing_interval", t.routing_interval);
     if (t.steps < 0) throw ConfigError("steps = " + std::to_string(t.steps) + " must not be negative");
     if (m.hidden_size % m.num_attention_heads != 0)

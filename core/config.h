@@ -57,6 +57,9 @@ struct ModelConfig {
     double comm_aux_alpha = 0.0;              // L_CommBal coefficient (0 = off)
 };
 
+// Largest eval_sequences validate_config accepts (an evaluation of 4096 windows per domain is already minutes).
+inline constexpr int kMaxEvalSequences = 4096;
+
 struct TrainConfig {
     uint64_t seed = 1;
     int steps = 500;
@@ -70,8 +73,8 @@ struct TrainConfig {
     double adam_beta2 = 0.95;
     double adam_eps = 1e-8;
     double grad_clip = 1.0;  // global gradient-norm clip; 0 = off
-    int eval_interval = 50;  // validation loss every n steps (and at the last step)
-    int eval_batches = 4;
+    int eval_interval = 50;  // evaluation on the fixed validation set every n steps (and at the last step)
+    int eval_sequences = 16;  // validation windows per domain in the fixed validation set (2-D sets: every point)
     int routing_interval = 10;  // routing statistics (routing.csv) every n steps
     int threads = 0;  // 0 = all cores; results are identical for any value
 };

@@ -34,6 +34,7 @@ public:
     // Throw ConfigError for batch or seq < 1 and DataError when a domain's split has fewer than seq + 1 bytes.
     Batch train_batch(int64_t index, int batch, int seq) const override;
     Batch val_batch(int64_t index, int batch, int seq) const override;
+    std::vector<Batch> validation_set(int batch, int seq, int sequences_per_domain) const override;
     double unigram_entropy() const override { return unigram_entropy_; }
 
     int num_domains() const { return static_cast<int>(domains_.size()); }
@@ -43,8 +44,14 @@ public:
     std::string_view train_text(int d) const;
     std::string_view val_text(int d) const;
 
+    // Sequences per domain that validation_set(batch, seq, requested) gives: min(requested, the fewest whole
+    // windows of seq + 1 bytes any domain's validation text holds), at least 1.
+    int validation_sequences_per_domain(int seq, int requested) const;
+
 private:
     Batch make_batch(bool validation, int64_t index, int batch, int seq) const;
+    // Throws ConfigError for batch or seq < 1, DataError when a split of some domain is shorter than seq + 1 bytes.
+    void check_split_sizes(bool validation, int batch, int seq) const;
 
     std::string name_;
     std::vector<TextDomain> domains_;

@@ -1,6 +1,8 @@
 // Datasets: the bundled multi-domain byte corpus, a user's text file, and 2-D toy sets.
 // Batches are a pure function of (dataset seed, split, index): the same seed gives the same batches, whatever was
 // drawn before, so two models trained side by side see identical data and a run can be replayed exactly.
+// The validation set that evaluations score (validation_set) depends on the data alone, not on the seed: every
+// model, seed and run is scored on the same held-out sequences.
 #pragma once
 
 #include <cstdint>
@@ -39,8 +41,16 @@ public:
     virtual std::vector<std::string> domain_names() const = 0;
     // Deterministic: depends only on the dataset's seed and the index. seq is ignored by 2-D sets.
     virtual Batch train_batch(int64_t index, int batch, int seq) const = 0;
-    // The validation split, batch `index` of a fixed sequence of validation batches.
+    // The validation split, batch `index` of a sequence of validation batches drawn with the dataset's seed
+    // (sampled with replacement; for quick looks; evaluations use validation_set).
     virtual Batch val_batch(int64_t index, int batch, int seq) const = 0;
+    // The fixed validation set, packed in batches of `batch` sequences (the last one may be smaller), in a fixed
+    // order; a function of the data and of (batch, seq, sequences_per_domain) only, never of the seed.
+    // LM: per domain, sequences_per_domain non-overlapping windows of seq + 1 bytes evenly spaced over the domain's
+    // validation text, the same count for every domain (fewer when some domain's text holds fewer, at least one).
+    // 2-D: every validation point once (seq and sequences_per_domain are ignored).
+    // Throws ConfigError for batch, seq or sequences_per_domain < 1, DataError when a split is too short.
+    virtual std::vector<Batch> validation_set(int batch, int seq, int sequences_per_domain) const = 0;
     // LM: entropy of the training bytes' unigram distribution, in nats (the loss a model that ignores context
     // reaches). 2-D: log(num classes) of the class distribution.
     virtual double unigram_entropy() const = 0;

@@ -82,8 +82,10 @@ std::unique_ptr<Dataset> make_dataset(const DataConfig& config, uint64_t seed) {
     }
     if (config.dataset == "text") return make_text_dataset(config.data_file, config.val_fraction, seed);
     check_toy_config(config);
-    ToyPoints points = generate_toy_points(config.dataset, config.points, config.classes, config.noise, seed);
-    return std::make_unique<ToyDataset>(config.dataset, points, config.val_fraction, seed);
+    // Points and split from the fixed data seed, batches from the run's: the same held-out points for every run.
+    ToyPoints points =
+        generate_toy_points(config.dataset, config.points, config.classes, config.noise, kToyDataSeed);
+    return std::make_unique<ToyDataset>(config.dataset, points, config.val_fraction, seed, kToyDataSeed);
 }
 
 }  // namespace moe

@@ -10,7 +10,8 @@
 
 namespace moe {
 
-ToyDataset::ToyDataset(std::string name, const ToyPoints& points, double val_fraction, uint64_t seed)
+ToyDataset::ToyDataset(std::string name, const ToyPoints& points, double val_fraction, uint64_t seed,
+                       uint64_t split_seed)
     : name_(std::move(name)), classes_(points.classes), seed_(seed) {
     // Stratified: each class gives its last share to validation, so every class is in both splits even for
     // small sets. The points of a class are already in random order (their positions are random).
@@ -26,7 +27,7 @@ ToyDataset::ToyDataset(std::string name, const ToyPoints& points, double val_fra
         val.insert(val.end(), members.end() - held, members.end());
     }
     // Shuffled so that neither split is ordered by class (Fisher-Yates with the project's Rng).
-    Rng rng(data_detail::stream_seed(seed, data_detail::Stream::toy_split));
+    Rng rng(data_detail::stream_seed(split_seed, data_detail::Stream::toy_split));
     for (std::vector<int>* split : {&train, &val}) {
         for (size_t i = split->size(); i > 1; --i) std::swap((*split)[i - 1], (*split)[rng.below(i)]);
     }
@@ -56,6 +57,29 @@ std::vector<std::string> ToyDataset::domain_names() const {
 Batch ToyDataset::train_batch(int64_t index, int batch, int /*seq*/) const { return make_batch(false, index, batch); }
 
 Batch ToyDataset::val_batch(int64_t index, int batch, int /*seq*/) const { return make_batch(true, index, batch); }
+
+std::vector<Batch> ToyDataset::validation_set(int batch, int /*seq*/, int /*sequences_per_domain*/) const {
+    if (batch < 1) throw ConfigError("batch size must be at least 1 (got batch_size " + std::to_string(batch) + ")");
+    if (num_val() < 1) {
+        throw DataError("2-D dataset \"" + name_ + "\" has no validation points: raise points or val_fraction");
+    }
+    std::vector<Batch> out;
+    for (int first = num_train_; first < num_points(); first += batch) {
+        const int n = std::min(batch, num_points() - first);
+        Batch b;
+        b.batch = n;
+        b.seq = 1;
+        for (int i = first; i < first + n; ++i) {
+            const auto u = static_cast<size_t>(i);
+            b.points.push_back(points_[2 * u]);
+            b.points.push_back(points_[2 * u + 1]);
+            b.targets.push_back(labels_[u]);
+            b.domains.push_back(static_cast<int16_t>(labels_[u]));
+        }
+        out.push_back(std::move(b));
+    }
+    return out;
+}
 
 Batch ToyDataset::make_batch(bool validation, int64_t index, int batch) const {
     if (batch < 1) throw ConfigError("batch size must be at least 1 (got batch_size " + std::to_string(batch) + ")");

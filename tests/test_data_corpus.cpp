@@ -393,6 +393,81 @@ TEST(CorpusTest, SequenceTooLongForASplitIsADataError) {
     EXPECT_THROW(dataset->train_batch(0, 4, 0), ConfigError);
 }
 
+// The windows of domain d in a validation set, in order.
+std::vector<std::string> windows_of(const std::vector<Batch>& set, int d) {
+    std::vector<std::string> out;
+    for (const Batch& b : set)
+        for (int s = 0; s < b.batch; ++s) {
+            const size_t at = static_cast<size_t>(s) * static_cast<size_t>(b.seq);
+            if (b.domains[at] != d) continue;
+            std::string w;
+            for (int t = 0; t < b.seq; ++t) {
+                EXPECT_EQ(b.domains[at + static_cast<size_t>(t)], d);
+                w += static_cast<char>(b.inputs[at + static_cast<size_t>(t)]);
+            }
+            w += static_cast<char>(b.targets[at + static_cast<size_t>(b.seq) - 1]);
+            out.push_back(w);
+        }
+    return out;
+}
+
+TEST(CorpusValidationSet, EveryDomainGetsTheSameWindowsWhateverTheSeed) {
+    auto a = corpus_dataset(1), b = corpus_dataset(7);
+    const int B = 7, T = 64, per_domain = 24;
+    const std::vector<Batch> set = a->validation_set(B, T, per_domain);
+    const std::vector<Batch> other = b->validation_set(B, T, per_domain);
+    ASSERT_EQ(set.size(), other.size());
+    for (size_t i = 0; i < set.size(); ++i) EXPECT_TRUE(same_batch(set[i], other[i])) << "batch " << i;
+    // 5 domains x 24 windows in batches of 7: 17 full batches and one of 1.
+    ASSERT_EQ(set.size(), 18u);
+    for (size_t i = 0; i < set.size(); ++i) {
+        EXPECT_EQ(set[i].batch, i + 1 < set.size() ? B : 1);
+        EXPECT_EQ(set[i].seq, T);
+        EXPECT_EQ(set[i].inputs.size(), static_cast<size_t>(set[i].batch * T));
+        for (size_t j = 0; j + 1 < set[i].inputs.size(); ++j)
+            if ((j + 1) % T != 0) {
+                EXPECT_EQ(set[i].targets[j], set[i].inputs[j + 1]);
+            }
+    }
+    for (int d = 0; d < a->num_domains(); ++d) {
+        const std::vector<std::string> w = windows_of(set, d);
+        ASSERT_EQ(w.size(), static_cast<size_t>(per_domain)) << a->domain(d).name;
+        const std::string_view val = a->val_text(d);
+        // Evenly spread over the whole validation text: the first window opens it, the last one closes it.
+        EXPECT_EQ(w.front(), val.substr(0, T + 1));
+        EXPECT_EQ(w.back(), val.substr(val.size() - T - 1));
+        for (const std::string& x : w) EXPECT_NE(val.find(x), std::string_view::npos) << a->domain(d).name;
+        EXPECT_EQ(std::set<std::string>(w.begin(), w.end()).size(), w.size()) << a->domain(d).name;
+    }
+}
+
+TEST(CorpusValidationSet, AShortTailGivesEveryDomainAsManyWindowsAsFitThere) {
+    auto dataset = corpus_dataset(1, 4096);  // validation: 410 bytes per domain, six windows of 65 bytes
+    const std::vector<Batch> set = dataset->validation_set(4, 64, 24);
+    EXPECT_EQ(dataset->validation_sequences_per_domain(64, 24), 6);
+    for (int d = 0; d < dataset->num_domains(); ++d) {
+        const std::vector<std::string> w = windows_of(set, d);
+        ASSERT_EQ(w.size(), 6u);
+        // Six windows of 65 bytes in 410 bytes: none overlaps the next.
+        const std::string_view val = dataset->val_text(d);
+        std::vector<size_t> starts;
+        size_t from = 0;
+        for (const std::string& x : w) {
+            const size_t at = val.find(x, from);
+            ASSERT_NE(at, std::string_view::npos);
+            starts.push_back(at);
+            from = at + x.size();
+        }
+        EXPECT_EQ(starts.front(), 0u);
+        EXPECT_EQ(w.back(), val.substr(val.size() - 65));  // (a padded tail repeats it earlier: compare the bytes)
+    }
+    EXPECT_EQ(dataset->validation_set(4, 16, 3).size(), 4u);  // 15 windows: fewer asked than fit
+    EXPECT_EQ(windows_of(dataset->validation_set(2, 409, 24), 0).size(), 1u);
+    EXPECT_THROW(dataset->validation_set(2, 410, 24), DataError);
+    EXPECT_THROW(dataset->validation_set(2, 64, 0), ConfigError);
+    EXPECT_THROW(dataset->validation_set(0, 64, 4), ConfigError);
+}
+
 TEST(CorpusDataConfig, BadSettingsAreConfigErrors) {
     DataConfig config;
     config.corpus_bytes_per_domain = 100;

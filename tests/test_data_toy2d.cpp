@@ -116,11 +116,48 @@ TEST(Toy2dTest, NoiseMovesPointsButKeepsClasses) {
     }
 }
 
-TEST(Toy2dTest, SameSeedSamePointsOtherSeedOtherPoints) {
+TEST(Toy2dTest, PointsAreFixedByTheDataConfigNotTheRunSeed) {
     for (const std::string& name : toy_dataset_names()) {
-        EXPECT_EQ(toy(name, 0.1, 500, 3, 4)->all_points(), toy(name, 0.1, 500, 3, 4)->all_points()) << name;
-        EXPECT_NE(toy(name, 0.1, 500, 3, 4)->all_points(), toy(name, 0.1, 500, 3, 5)->all_points()) << name;
+        // The generator itself follows its seed...
+        EXPECT_EQ(generate_toy_points(name, 500, 3, 0.1, 4).xy, generate_toy_points(name, 500, 3, 0.1, 4).xy) << name;
+        EXPECT_NE(generate_toy_points(name, 500, 3, 0.1, 4).xy, generate_toy_points(name, 500, 3, 0.1, 5).xy) << name;
+        // ... but a dataset is made from the fixed data seed: every run seed sees the same points and split, and
+        // draws its own training batches from them.
+        auto a = toy(name, 0.1, 500, 3, 4), b = toy(name, 0.1, 500, 3, 5);
+        EXPECT_EQ(a->all_points(), b->all_points()) << name;
+        EXPECT_EQ(a->all_labels(), b->all_labels()) << name;
+        EXPECT_EQ(a->num_train(), b->num_train()) << name;
+        EXPECT_NE(a->train_batch(0, 32, 1).points, b->train_batch(0, 32, 1).points) << name;
     }
+}
+
+TEST(Toy2dTest, ValidationSetIsEveryValidationPointOnceInAFixedOrder) {
+    for (const std::string& name : toy_dataset_names()) {
+        auto d = toy(name, 0.1, 2000, 3, 1), other_seed = toy(name, 0.1, 2000, 3, 7);
+        const std::vector<Batch> set = d->validation_set(64, 99, 1);
+        const std::vector<Batch> again = other_seed->validation_set(64, 99, 1);
+        ASSERT_EQ(set.size(), static_cast<size_t>((d->num_val() + 63) / 64)) << name;
+        ASSERT_EQ(again.size(), set.size());
+        std::vector<float> points;
+        std::vector<int32_t> labels;
+        for (size_t i = 0; i < set.size(); ++i) {
+            const Batch& b = set[i];
+            EXPECT_EQ(b.batch, i + 1 < set.size() ? 64 : d->num_val() - 64 * static_cast<int>(i)) << name;
+            EXPECT_EQ(b.seq, 1);
+            EXPECT_TRUE(b.inputs.empty());
+            ASSERT_EQ(b.points.size(), 2 * static_cast<size_t>(b.batch));
+            ASSERT_EQ(b.targets.size(), static_cast<size_t>(b.batch));
+            for (int j = 0; j < b.batch; ++j) EXPECT_EQ(b.domains[static_cast<size_t>(j)], b.targets[static_cast<size_t>(j)]);
+            points.insert(points.end(), b.points.begin(), b.points.end());
+            labels.insert(labels.end(), b.targets.begin(), b.targets.end());
+            EXPECT_EQ(b.points, again[i].points) << name;
+            EXPECT_EQ(b.targets, again[i].targets) << name;
+        }
+        const auto first = static_cast<std::ptrdiff_t>(d->num_train());
+        EXPECT_EQ(points, std::vector<float>(d->all_points().begin() + 2 * first, d->all_points().end())) << name;
+        EXPECT_EQ(labels, std::vector<int32_t>(d->all_labels().begin() + first, d->all_labels().end())) << name;
+    }
+    EXPECT_THROW(toy("xor")->validation_set(0, 1, 1), ConfigError);
 }
 
 TEST(Toy2dTest, XorAndCheckerboardFollowTheirRulesWithoutNoise) {

@@ -14,7 +14,7 @@ namespace {
 
 Config tiny(const std::string& preset, std::vector<std::string> extra = {}) {
     std::vector<std::string> s = {"hidden_size=32", "num_attention_heads=2", "ffn_base_width=32", "seq_len=32",
-                                  "batch_size=4", "steps=40", "eval_interval=10", "eval_batches=2",
+                                  "batch_size=4", "steps=40", "eval_interval=10", "eval_sequences=2",
                                   "corpus_bytes_per_domain=8000", "routing_interval=5"};
     s.insert(s.end(), extra.begin(), extra.end());
     return resolve_config(preset, "", s);

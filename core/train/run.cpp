@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <memory>
 
 namespace moe {
 
@@ -35,6 +36,12 @@ RunOutcome train_run(const Config& config, const std::string& out, const RunHook
             writer.add(m);
             o.steps = m.step;
             if (!std::isnan(m.val_loss)) o.final_val_loss = m.val_loss;
+            if (m.eval) {
+                auto summary = std::make_shared<Evaluation>(*m.eval);
+                summary->routing.clear();
+                summary->routing.shrink_to_fit();
+                o.final_eval = std::move(summary);
+            }
             o.final_loss = m.loss;
             o.final_aux_loss = m.aux_loss;
             o.final_accuracy = m.accuracy;

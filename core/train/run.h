@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/config.h"
+#include "core/train/evaluation.h"
 #include "core/train/metrics.h"
 #include "core/train/step_backend.h"
 
@@ -19,6 +20,9 @@ struct RunOutcome {
     std::string device = "CPU";  // where it trained ("CPU", "CUDA (...)", ...)
     int steps = 0;               // steps taken (fewer than configured when stopped)
     double final_val_loss = 0;   // the last validation loss (NaN if none was taken)
+    // The last evaluation on the fixed validation set (null if none was taken), without its token-by-token
+    // routing (Evaluation::routing is empty) so that a sweep keeping many outcomes stays small.
+    std::shared_ptr<const Evaluation> final_eval;
     double final_loss = 0;       // training loss of the last step
     double final_aux_loss = 0;
     double final_accuracy = 0;

@@ -14,6 +14,8 @@ Trainer::Trainer(const Config& config) : config_(config), optimizer_(config.trai
     set_num_threads(config_.train.threads);
     dataset_ = make_dataset(config_.data, config_.train.seed);
     model_ = make_model(config_, dataset_->is_language(), dataset_->num_outputs());
+    validation_set_ = dataset_->validation_set(config_.train.batch_size, config_.train.seq_len,
+                                               config_.train.eval_sequences);
 }
 
 Model& Trainer::model() {
@@ -33,13 +35,12 @@ void Trainer::set_backend(std::unique_ptr<StepBackend> backend) {
     model_stale_ = false;
 }
 
-double Trainer::evaluate() {
-    double sum = 0.0;
-    for (int i = 0; i < config_.train.eval_batches; ++i) {
-        const Batch b = dataset_->val_batch(i, config_.train.batch_size, config_.train.seq_len);
-        sum += backend_ ? backend_->loss(b) : model_->forward(b).loss;
-    }
-    return sum / config_.train.eval_batches;
+std::shared_ptr<const Evaluation> Trainer::evaluate() {
+    const int n_domains = static_cast<int>(dataset_->domain_names().size());
+    auto e = std::make_shared<const Evaluation>(
+        evaluate_model(model(), validation_set_, n_domains, last_eval_ ? &last_eval_->routing : nullptr));
+    last_eval_ = e;
+    return e;
 }
 
 StepMetrics Trainer::train_step() {
@@ -95,7 +96,10 @@ StepMetrics Trainer::train_step() {
     // Speed of the training step itself; validation below is not counted.
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     m.tokens_per_s = seconds > 0 ? static_cast<double>(r.tokens) / seconds : 0.0;
-    if (step_ % t.eval_interval == 0 || step_ == t.steps) m.val_loss = evaluate();
+    if (step_ % t.eval_interval == 0 || step_ == t.steps) {
+        m.eval = evaluate();
+        m.val_loss = m.eval->loss;
+    }
     return m;
 }
 

@@ -7,10 +7,12 @@
 #include "core/model/model.h"
 #include "core/train/metrics.h"
 #include "core/train/optimizer.h"
+#include "core/train/evaluation.h"
 #include "core/train/step_backend.h"
 #include "datasets/dataset.h"
 
 #include <memory>
+#include <vector>
 
 namespace moe {
 
@@ -31,13 +33,20 @@ public:
     const Dataset& dataset() const { return *dataset_; }
     int steps_done() const { return step_; }
 
-    // One optimiser step on batch `steps_done()`. Evaluates on the validation split every eval_interval steps and
-    // at the last configured step. Throws TrainingError (naming the step, suggesting a lower learning rate) when
-    // the loss or the gradient is NaN or infinite; the parameters are then left as they were before the step.
+    // One optimiser step on batch `steps_done()`. Evaluates on the fixed validation set every eval_interval steps
+    // and at the last configured step (StepMetrics::eval, val_loss). Throws TrainingError (naming the step,
+    // suggesting a lower learning rate) when the loss or the gradient is NaN or infinite; the parameters are then
+    // left as they were before the step.
     StepMetrics train_step();
 
-    // Mean validation cross-entropy over eval_batches fixed validation batches.
-    double evaluate();
+    // The fixed validation set (Dataset::validation_set with batch_size, seq_len, eval_sequences), built once.
+    const std::vector<Batch>& validation_set() const { return validation_set_; }
+    // Evaluates the current weights on the validation set (forward only, on the CPU model: a backend's parameters
+    // are downloaded first). Router saturation compares with the previous evaluate() (NaN at the first), and this
+    // one becomes the reference for the next.
+    std::shared_ptr<const Evaluation> evaluate();
+    // The mean validation cross-entropy of evaluate().
+    double evaluate_loss() { return evaluate()->loss; }
 
 private:
     Config config_;
@@ -47,6 +56,8 @@ private:
     std::unique_ptr<StepBackend> backend_;
     mutable bool model_stale_ = false;  // the backend's parameters changed since the CPU model last got them
     int step_ = 0;
+    std::vector<Batch> validation_set_;
+    std::shared_ptr<const Evaluation> last_eval_;  // its routing is the saturation reference
 };
 
 }  // namespace moe
