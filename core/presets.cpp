@@ -8,6 +8,8 @@ const std::vector<PresetInfo>& presets() {
     static const std::vector<PresetInfo> list = {
         {"deepseek", "DeepSeekMoE, segmentation 4: 1 shared + top-7 of 63 routed experts of width F/4", true},
         {"gshard", "conventional MoE (paper fig. a): top-2 of 16 experts of width F", true},
+        {"gshard-x1.5", "GShard x1.5 (paper fig. 4 baseline): top-2 of 16 experts of width 1.5 F (1.5x the budget)",
+         false},
         {"shared", "1 shared + top-1 of 15 routed experts of width F (shared-expert isolation only)", true},
         {"fine2", "segmentation 2 (paper fig. b+c): 1 shared + top-3 of 31 routed experts of width F/2", true},
         {"seed-default", "the seed document's default: 2 shared + top-6 of 64 routed experts of width F/4", false},
@@ -40,6 +42,10 @@ void apply_preset(const std::string& name, Config& config) {
     };
     if (name == "gshard") {
         ladder(1, 0);
+    } else if (name == "gshard-x1.5") {
+        // DeepSeekMoE's redundancy comparison (Fig. 4): GShard with experts 1.5x wider, 1.5x the total and activated
+        // expert parameters of the ladder, which the paper found to match DeepSeekMoE's loss.
+        direct(16, 0, 2, 3 * F / 2, true);
     } else if (name == "shared") {
         ladder(1, 1);
     } else if (name == "fine2") {

@@ -1,9 +1,11 @@
 #include "core/model/ffn_layer.h"
 
+#include "core/error.h"
 #include "core/moe/device_routing.h"
 #include "core/moe/traffic.h"
 
 #include <cmath>
+#include <string>
 
 namespace moe {
 
@@ -61,6 +63,18 @@ MoEWeights<float> FfnLayer::weights() const {
     return w;
 }
 
+void FfnLayer::set_routing_probe(const RoutingProbe& probe) {
+    if (!moe_) {
+        if (probe.any())
+            throw ConfigError("layer " + std::to_string(layer_) + " is a dense FFN: it has no routing to probe");
+        return;
+    }
+    const ProbeCheck c = check_routing_probe(spec_, probe);
+    if (!c.ok) throw ConfigError(c.reason);
+    spec_.router.probe = probe;
+    probe_shortfall_ = 0;
+}
+
 double FfnLayer::forward(const Mat& x, int batch, int seq, Mat& y) {
     y.resize(x.rows(), x.cols());
     if (!moe_) {
@@ -70,6 +84,7 @@ double FfnLayer::forward(const Mat& x, int batch, int seq, Mat& y) {
     spec_.router.batch = batch;
     spec_.router.seq = seq;
     moe_forward<float>(spec_, weights(), x, path_, moe_cache_, y);
+    probe_shortfall_ += moe_cache_.router.probe_shortfall;
     return moe_cache_.router.aux_loss;
 }
 

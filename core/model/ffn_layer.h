@@ -57,6 +57,15 @@ public:
     const MoECache<float>& moe_cache() const { return moe_cache_; }
     const MoESpec& moe_spec() const { return spec_; }
 
+    // Evaluation probe (router.h): applied to every later forward pass until changed; the default probe restores
+    // the ordinary layer. Throws ConfigError (with check_routing_probe's reason) when this layer cannot run it, or
+    // on a dense layer for a probe that changes anything. Resets probe_shortfall(). backward() throws while set.
+    void set_routing_probe(const RoutingProbe& probe);
+    const RoutingProbe& routing_probe() const { return spec_.router.probe; }
+    // Tokens (summed over the forward passes since set_routing_probe) left with fewer than k candidates by a mask
+    // probe under the device limit (RouterCache::probe_shortfall).
+    int64_t probe_shortfall() const { return probe_shortfall_; }
+
 private:
     MoEWeights<float> weights() const;
 
@@ -69,6 +78,7 @@ private:
     Param *s_gate_ = nullptr, *s_up_ = nullptr, *s_down_ = nullptr;
     SwigluCache<float> dense_cache_;
     MoECache<float> moe_cache_;
+    int64_t probe_shortfall_ = 0;
 };
 
 }  // namespace moe

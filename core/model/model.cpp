@@ -51,6 +51,27 @@ void Model::zero_grad() {
     for (auto& p : params_) p.g.setZero();
 }
 
+void Model::set_routing_probe(const RoutingProbe& probe) {
+    bool any_moe = false;
+    for (const FfnLayer* f : ffn_ptrs_) {
+        if (!f->is_moe()) continue;
+        any_moe = true;
+        const ProbeCheck c = check_routing_probe(f->moe_spec(), probe);
+        if (!c.ok) throw ConfigError(c.reason);
+    }
+    if (!any_moe && probe.any())
+        throw ConfigError("the model has no MoE layer (a dense FFN in every layer): there is no routing to probe");
+    for (FfnLayer* f : ffn_ptrs_)
+        if (f->is_moe()) f->set_routing_probe(probe);
+    probe_ = probe;
+}
+
+int64_t Model::routing_probe_shortfall() const {
+    int64_t n = 0;
+    for (const FfnLayer* f : ffn_ptrs_) n += f->probe_shortfall();
+    return n;
+}
+
 std::vector<RoutingStats> Model::routing_stats(int n_domains) const {
     std::vector<RoutingStats> out;
     for (const FfnLayer* f : ffn_ptrs_)

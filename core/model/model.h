@@ -52,6 +52,17 @@ public:
 
     void zero_grad();
 
+    // Evaluation probes (DeepSeekMoE Figs. 4 and 5, core/moe/router.h; the runner is core/train/probes.h): set on
+    // every MoE layer for the forward passes that follow; RoutingProbe{} restores the ordinary model exactly.
+    // All or nothing: throws ConfigError, changing no layer, when a layer cannot run it (r > N_r - k, k' > k,
+    // shared_off with n_shared_experts = 0, or any probe on a model without MoE layers). Training (backward) throws
+    // while a probe is set.
+    void set_routing_probe(const RoutingProbe& probe);
+    const RoutingProbe& routing_probe() const { return probe_; }
+    // Summed over the MoE layers: tokens a mask probe under the device limit left with fewer than k candidates
+    // since set_routing_probe (0 when the point is valid for every token).
+    int64_t routing_probe_shortfall() const;
+
 protected:
     explicit Model(const Config& config) : config_(config) {}
     Param& add_param(const std::string& name, int rows, int cols, std::vector<int64_t> shape, bool decay);
@@ -65,6 +76,7 @@ protected:
     std::vector<const Mat*> moe_inputs_, moe_outputs_;  // per FFN layer: its input and output of the last forward
     const Batch* last_batch_ = nullptr;
     Batch batch_copy_;
+    RoutingProbe probe_;
 };
 
 // n_outputs: 256 for the byte LM, the class count for a 2-D set. Throws ConfigError on an unusable config.

@@ -61,11 +61,30 @@ void check_spec(const MoESpec& spec, int64_t x_cols) {
 
 }  // namespace
 
+ProbeCheck check_routing_probe(const MoESpec& spec, const RoutingProbe& probe) {
+    const int nr = spec.router.n_routed, k = spec.router.top_k;
+    ProbeCheck mask = check_mask_top_r(probe.mask_top_r, nr, k);
+    if (!mask.ok) return mask;
+    ProbeCheck active = check_active_k(probe.active_k, k);
+    if (!active.ok) return active;
+    if (probe.shared_off && spec.n_shared == 0)
+        return {false, "model has no shared expert (n_shared_experts = 0): nothing to switch off"};
+    std::string why;
+    if (probe.mask_top_r > 0) why = mask.reason;
+    if (probe.active_k > 0 && probe.active_k < k) why += (why.empty() ? "" : "; ") + active.reason;
+    if (probe.shared_off)
+        why += (why.empty() ? "" : "; ") + std::string("the ") + std::to_string(spec.n_shared) +
+               " shared expert(s) switched off";
+    return {true, why.empty() ? "no probe: the ordinary model" : why};
+}
+
 template <class T>
 void moe_forward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T>& x, MoEPath path, MoECache<T>& cache,
                  MatT<T>& y) {
     check_spec(spec, x.cols());
     check_params(spec, w);
+    if (spec.router.probe.shared_off && spec.n_shared == 0)
+        throw ConfigError("MoE layer: " + check_routing_probe(spec, spec.router.probe).reason);
     router_forward(spec.router, x, *w.gate, cache.router);
 
     const int nr = spec.router.n_routed;
@@ -78,7 +97,7 @@ void moe_forward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T>& x, 
         detail::moe_fast_forward(spec, w, x, cache);
 
     y = cache.routed_out;
-    if (spec.n_shared > 0) y += cache.shared_out;
+    if (spec.n_shared > 0 && !spec.router.probe.shared_off) y += cache.shared_out;
 }
 
 template <class T>
@@ -87,6 +106,9 @@ void moe_backward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T>& x,
     check_spec(spec, x.cols());
     check_params(spec, w);
     check_params(spec, grads);
+    if (spec.router.probe.active(spec.router.top_k))
+        throw ConfigError("MoE layer: a routing probe is set (" + check_routing_probe(spec, spec.router.probe).reason +
+                          "): probes measure a trained model, forward only; reset the probe before training");
     if (dy.rows() != x.rows() || dy.cols() != x.cols())
         throw ConfigError("MoE layer: output gradient is " + shape(dy.rows(), dy.cols()) + " but must be " +
                           shape(x.rows(), x.cols()));

@@ -12,6 +12,10 @@
 //
 // Shared experts are stored as one SwiGLU of width K_s * I (the reference concatenates them the same way), which is
 // exactly the sum of the K_s experts.
+//
+// Probes (RoutingProbe in spec.router.probe, router.h): the router applies mask_top_r and active_k; shared_off is
+// applied here: y = routed part only (cache.shared_out is still computed, so y_ordinary - shared_out can be
+// compared). Forward only: moe_backward throws while a probe is set.
 #pragma once
 
 #include "core/layers/swiglu.h"
@@ -77,6 +81,10 @@ struct MoECache {
     std::vector<MatT<T>> ref_x, ref_y;
     std::vector<SwigluCache<T>> ref_cache;
 };
+
+// Whether `probe` can run on a layer of this spec (the router's checks, and shared_off needs K_s > 0), with the
+// reason in words either way.
+ProbeCheck check_routing_probe(const MoESpec& spec, const RoutingProbe& probe);
 
 // x [N,d] -> y [N,d] (shared + routed, no residual). cache.router.aux_loss holds the balance loss.
 template <class T>

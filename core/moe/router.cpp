@@ -9,6 +9,9 @@
 #include "core/gemm.h"
 #include "core/parallel.h"
 
+#include <algorithm>
+#include <atomic>
+#include <limits>
 #include <string>
 
 namespace moe {
@@ -29,6 +32,10 @@ void check_spec(const RouterSpec& spec, int64_t n_tokens, int64_t x_cols, int64_
                           std::to_string(gate_cols) + "] but must be [n_routed=" + std::to_string(spec.n_routed) +
                           ", hidden=" + std::to_string(x_cols) + "]");
     check_device_spec(spec.device, spec.n_routed, spec.top_k);
+    if (const ProbeCheck c = check_mask_top_r(spec.probe.mask_top_r, spec.n_routed, spec.top_k); !c.ok)
+        throw ConfigError("router: " + c.reason);
+    if (const ProbeCheck c = check_active_k(spec.probe.active_k, spec.top_k); !c.ok)
+        throw ConfigError("router: " + c.reason);
     const bool any_aux = spec.aux_alpha > 0.0 || spec.device.has_balance_loss();
     if (any_aux && spec.seq_aux && int64_t(spec.batch) * spec.seq != n_tokens)
         throw ConfigError("router: the sequence-level balance loss needs batch*seq = " +
@@ -48,7 +55,41 @@ AuxGroups aux_groups(const RouterSpec& spec, int64_t n_tokens) {
     return {1, n_tokens};
 }
 
+// The probe's top-k' step on one token's ordered weights g [k]: the first k' keep their share of the full sum,
+// the rest become 0. k' = k leaves g untouched (the caller does not call it then), so the ordinary model is
+// reproduced exactly whether norm_topk_prob is on or off.
+template <class T>
+void keep_top_k_prime(T* g, int k, int k_prime) {
+    T full = 0, kept = 0;
+    for (int j = 0; j < k; ++j) full += g[j];
+    for (int j = 0; j < k_prime; ++j) kept += g[j];
+    // The weights are sorted in descending order, so kept == 0 means every weight is 0: nothing to rescale.
+    const T scale = kept > T(0) ? full / kept : T(0);
+    for (int j = 0; j < k_prime; ++j) g[j] *= scale;
+    for (int j = k_prime; j < k; ++j) g[j] = T(0);
+}
+
 }  // namespace
+
+ProbeCheck check_mask_top_r(int r, int n_routed, int top_k) {
+    const std::string R = std::to_string(r), nr = std::to_string(n_routed), k = std::to_string(top_k);
+    if (r < 0) return {false, "mask_top_r = " + R + " must be 0 (no masking) or more"};
+    if (r == 0) return {true, "no expert masked: the ordinary model"};
+    const int left = n_routed - r;
+    if (left < top_k)
+        return {false, "cannot mask r = " + R + " of " + nr + " experts: only " + std::to_string(std::max(left, 0)) +
+                           " left for top-" + k};
+    return {true, "masking " + R + " of " + nr + " experts leaves " + std::to_string(left) + " >= k = " + k +
+                      ": fine"};
+}
+
+ProbeCheck check_active_k(int active_k, int top_k) {
+    const std::string a = std::to_string(active_k), k = std::to_string(top_k);
+    if (active_k < 0 || active_k > top_k)
+        return {false, "active_k = " + a + " must be between 1 and the top-k = " + k + " (or 0 for all k)"};
+    if (active_k == 0 || active_k == top_k) return {true, "all k = " + k + " routed experts active: the ordinary model"};
+    return {true, "keeping the top " + a + " of k = " + k + " routed experts, their weights rescaled to the full sum"};
+}
 
 template <class T>
 void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gate, RouterCache<T>& cache) {
@@ -71,21 +112,61 @@ void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gat
     cache.chosen_devices.resize(limited ? static_cast<size_t>(n * m_dev) : 0);
 
     const bool renorm = spec.norm_topk_prob && k > 1;  // the reference renormalises only for k > 1
+    // Probes (router.h); both are skipped entirely when off, so the ordinary routing runs the same instructions.
+    const int mask_r = spec.probe.mask_top_r;
+    const int k_prime = (spec.probe.active_k > 0 && spec.probe.active_k < k) ? spec.probe.active_k : 0;
+    std::atomic<int64_t> shortfall{0};
     parallel_for(n, kTokenGrain, [&](int64_t begin, int64_t end) {
         // Per chunk: device scores, their sorted copy, and which devices the token may use.
         std::vector<T> dev_score(limited ? n_dev : 0), dev_second(limited ? n_dev : 0);
         std::vector<uint8_t> allowed(limited ? n_dev : 0);
+        // Probe scratch: the masked experts, their scores while picking them, and the scores the devices see.
+        std::vector<uint8_t> masked(mask_r > 0 ? nr : 0);
+        std::vector<int32_t> mask_idx(mask_r);
+        std::vector<T> mask_val(mask_r), dev_view(mask_r > 0 && limited ? nr : 0);
+        int64_t chunk_shortfall = 0;
         for (int64_t t = begin; t < end; ++t) {
             // Softmax with the row maximum subtracted (the same function, without overflow).
             auto s = cache.scores.row(t).array();
             s = (s - s.maxCoeff()).exp();
             s /= s.sum();
 
+            // Probe: the token's r best experts, by the same insertion rule as the top-k (ties to the lower index).
+            if (mask_r > 0) {
+                int filled_r = 0;
+                for (int i = 0; i < nr; ++i) {
+                    const T v = s(i);
+                    int pos;
+                    if (filled_r < mask_r)
+                        pos = filled_r++;
+                    else if (v > mask_val[mask_r - 1])
+                        pos = mask_r - 1;
+                    else
+                        continue;
+                    for (; pos > 0 && mask_val[pos - 1] < v; --pos) {
+                        mask_val[pos] = mask_val[pos - 1];
+                        mask_idx[pos] = mask_idx[pos - 1];
+                    }
+                    mask_val[pos] = v;
+                    mask_idx[pos] = i;
+                }
+                std::fill(masked.begin(), masked.end(), uint8_t(0));
+                for (int j = 0; j < mask_r; ++j) masked[mask_idx[j]] = 1;
+            }
+
             // Device limit: the M devices with the best device score (max, or top-2 sum, of s over their
-            // experts); only their experts may be chosen below. The scores s are left as they are.
-            if (limited)
-                choose_devices(dev, cache.expert_device.data(), cache.scores.row(t).data(), nr, dev_score.data(),
-                               dev_second.data(), cache.chosen_devices.data() + t * m_dev, allowed.data());
+            // experts); only their experts may be chosen below. The scores s are left as they are. Under a mask
+            // probe the devices are scored over the unmasked experts only (masked ones count as -inf).
+            if (limited) {
+                const T* view = cache.scores.row(t).data();
+                if (mask_r > 0) {
+                    for (int i = 0; i < nr; ++i)
+                        dev_view[i] = masked[i] ? -std::numeric_limits<T>::infinity() : s(i);
+                    view = dev_view.data();
+                }
+                choose_devices(dev, cache.expert_device.data(), view, nr, dev_score.data(), dev_second.data(),
+                               cache.chosen_devices.data() + t * m_dev, allowed.data());
+            }
 
             // Top-k by insertion into a sorted list of length k. An expert moves ahead of another only with a
             // strictly larger score, so among equal scores the lower index (seen first) stays first. Without a
@@ -96,6 +177,7 @@ void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gat
             int filled = 0;
             for (int i = 0; i < nr; ++i) {
                 if (limited && !allowed[cache.expert_device[i]]) continue;
+                if (mask_r > 0 && masked[i]) continue;
                 const T v = s(i);
                 int pos;
                 if (filled < k)
@@ -111,6 +193,15 @@ void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gat
                 g[pos] = v;
                 idx[pos] = i;
             }
+            // Only a mask probe under a device limit can leave fewer than k candidates: the token keeps the ones
+            // it has, its empty slots point at its best expert with weight 0, and it is counted.
+            if (filled < k) {
+                ++chunk_shortfall;
+                for (int j = filled; j < k; ++j) {
+                    idx[j] = filled > 0 ? idx[0] : 0;
+                    g[j] = T(0);
+                }
+            }
 
             if (renorm) {
                 T sum = 0;
@@ -118,8 +209,11 @@ void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gat
                 const T denom = sum + T(kNormEps);
                 for (int j = 0; j < k; ++j) g[j] /= denom;
             }
+            if (k_prime > 0) keep_top_k_prime(g, k, k_prime);
         }
+        if (chunk_shortfall > 0) shortfall += chunk_shortfall;
     });
+    cache.probe_shortfall = shortfall.load();
 
     // f_i * N_r per group: the share of the group's token-slots routed to expert i, times N_r. A count, so no
     // gradient flows through it.
@@ -157,6 +251,10 @@ void router_backward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& ga
     const int nr = spec.n_routed;
     const int k = spec.top_k;
     check_spec(spec, n, x.cols(), gate.rows(), gate.cols());
+    if (spec.probe.active(k))
+        throw ConfigError("router: a routing probe is set (mask_top_r = " + std::to_string(spec.probe.mask_top_r) +
+                          ", active_k = " + std::to_string(spec.probe.active_k) +
+                          "): probes measure a trained model, forward only; reset the probe before training");
     if (dtopk_weight.rows() != n || dtopk_weight.cols() != k || dx.rows() != n || dx.cols() != x.cols() ||
         dgate.rows() != gate.rows() || dgate.cols() != gate.cols())
         throw ConfigError("router_backward: gradient shapes do not match the forward pass");

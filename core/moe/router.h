@@ -12,15 +12,50 @@
 // experts on the token's M best devices (the scores stay the softmax over all N_r experts), and the device-level
 // and communication balance losses of DeepSeek-V2 are added to aux beside the expert-level one:
 //   aux = L_ExpBal + L_DevBal + L_CommBal      (each 0 when its coefficient is 0)
+//
+// Evaluation probes (DeepSeekMoE §4.5, Figs. 4 and 5), forward only, off by default (RoutingProbe):
+//   mask top-r  each token's r routed experts with the highest s_i are excluded, and the top-k is re-picked from
+//               the other N_r - r (the scores stay the softmax over all N_r; the weights are the re-picked s_i,
+//               renormalised over them when norm_topk_prob). With a device limit the masked experts are removed
+//               first: the device scores are taken over the unmasked experts only, then the top-k among the
+//               unmasked experts on the chosen devices. A token left with fewer than k candidates that way keeps
+//               the ones it has (the empty slots get weight 0) and is counted in RouterCache::probe_shortfall.
+//   active k'   only the first k' of the (ordered) top-k keep a weight, rescaled so that they sum to what all k
+//               weights summed to; the other k - k' slots stay in topk_idx with weight 0.
+// With the probe off (or r = 0 and k' = k) the routing is the ordinary one, bit for bit.
 #pragma once
 
 #include "core/moe/device_routing.h"
 #include "core/tensor.h"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace moe {
+
+// What an evaluation probe changes in the MoE layers. Every field at its default = the ordinary model. A probe is
+// for measuring a trained model: the backward pass refuses to run while one is set.
+struct RoutingProbe {
+    int mask_top_r = 0;       // exclude each token's r best routed experts, re-pick the top-k from the rest (0 = off)
+    int active_k = 0;         // keep only the top-k' of the top-k, weights rescaled to the same sum (0 = all k)
+    bool shared_off = false;  // the shared experts' output is zero (applied by the MoE layer, moe_layer.h)
+
+    // True when the probe changes anything on a router with top-k = top_k (active_k = top_k changes nothing).
+    bool active(int top_k) const { return mask_top_r > 0 || (active_k > 0 && active_k < top_k) || shared_off; }
+    bool any() const { return mask_top_r != 0 || active_k != 0 || shared_off; }
+};
+
+// Whether a probe setting can run, with the reason in words for a person either way, e.g.
+// "masking 4 of 16 experts leaves 12 >= k = 2: fine" or "cannot mask r = 15 of 16 experts: only 1 left for top-2".
+struct ProbeCheck {
+    bool ok = true;
+    std::string reason;
+};
+// r in [0, N_r - k]: after the r best are excluded at least k experts must remain to re-pick a top-k from.
+ProbeCheck check_mask_top_r(int r, int n_routed, int top_k);
+// k' in [1, k], or 0 for all k.
+ProbeCheck check_active_k(int active_k, int top_k);
 
 struct RouterSpec {
     int n_routed = 1;
@@ -31,6 +66,7 @@ struct RouterSpec {
     int batch = 1;  // rows are ordered b*seq + t; seq_aux groups them per sequence
     int seq = 1;
     DeviceSpec device;  // D devices, placement, device limit M, the two device-level balance losses
+    RoutingProbe probe;  // evaluation probes (off by default); router_forward applies mask_top_r and active_k
 };
 
 template <class T>
@@ -46,13 +82,18 @@ struct RouterCache {
     std::vector<int32_t> expert_device;   // [N_r] the device of each routed expert (all 0 when D = 1)
     std::vector<int32_t> chosen_devices;  // [N*M] each token's M devices, best first (empty when no limit)
     DeviceBalance<T> device_balance;      // f'_i and f''_i per group [S, D] (zero when both alphas are 0)
+    // Probes only: tokens that kept fewer than k candidates after masking under the device limit (their empty
+    // slots hold their best expert with weight 0). Always 0 without a probe. A probe's zero-weight slots (these,
+    // and the slots beyond k') still appear in topk_idx, aux_f and the expert loads.
+    int64_t probe_shortfall = 0;
 };
 
 // x [N,d], gate [N_r,d]. Fills cache.
 template <class T>
 void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gate, RouterCache<T>& cache);
 
-// dtopk_weight [N,k]: gradient of the loss w.r.t. the combine weights. The balance loss's own gradient (weight 1 in
+// dtopk_weight [N,k]: gradient of the loss w.r.t. the combine weights. Throws ConfigError while a probe is set
+// (spec.probe): probes are forward-only measurements. The balance loss's own gradient (weight 1 in
 // the total loss, as AddAuxiliaryLoss does) is added inside. dx is accumulated into (+=), dgate accumulated.
 template <class T>
 void router_backward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gate, const RouterCache<T>& cache,
