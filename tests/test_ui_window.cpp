@@ -55,7 +55,7 @@ nlohmann::json tiny_json(nlohmann::json extra_shared = nlohmann::json::object(),
                         {"model_b", {{"preset", "gshard"}}},
                         {"shared",
                          {{"hidden_size", 32}, {"seq_len", 32}, {"batch_size", 4}, {"corpus_bytes_per_domain", 8000},
-                          {"eval_interval", 2}, {"eval_batches", 1}, {"routing_interval", 1}}},
+                          {"eval_interval", 2}, {"eval_sequences", 2}, {"routing_interval", 1}}},
                         {"probe_text", "Hello, experts! 1+1=2"},
                         {"steps", steps}};
     for (const auto& [k, v] : extra_shared.items()) j["shared"][k] = v;
@@ -131,6 +131,7 @@ TEST_F(Window, TrainingChangesEveryView) {
     EXPECT_TRUE(w.stepText().startsWith("step 6 / 400")) << w.stepText().toStdString();
     for (const auto& [id, text] : later) {
         if (id == "plane") continue;  // 2-D tasks only: below
+        if (id == "probes") continue;  // runs on request only (Run probes): test_ui_probes
         EXPECT_NE(text, empty.at(id)) << id.toStdString() << " shows nothing after training";
         if (id == "accounting") continue;  // parameter counts do not change with training
         EXPECT_NE(text, early.at(id)) << id.toStdString() << " did not change between step 2 and step 6";
@@ -475,7 +476,7 @@ TEST_F(Window, PresentationModeShowsEveryPlotAndTheInspectorLegendWhole) {
         EXPECT_TRUE(qobject_cast<QScrollArea*>(plot->parentWidget()->parentWidget())) << "does not scroll";
         ++checked;
     }
-    EXPECT_EQ(checked, 8);
+    EXPECT_EQ(checked, 11);
 
     QCustomPlot* inspector = w.inspector()->plot();
     inspector->replot(QCustomPlot::rpImmediateRefresh);

@@ -135,6 +135,7 @@ TrainingSession::TrainingSession(QObject* parent) : QObject(parent), d_(std::mak
     qRegisterMetaType<moe::ui::SnapshotPtr>();
     qRegisterMetaType<moe::ui::Lesson>();
     qRegisterMetaType<moe::ui::PointInspection>();
+    qRegisterMetaType<moe::ui::ModelCopiesPtr>();
     // A child, so moveToThread() takes it along: it fires in the worker thread.
     d_->timer = new QTimer(this);
     d_->timer->setSingleShot(true);
@@ -276,6 +277,24 @@ void TrainingSession::saveRun(const QString& dir) {
         return;
     }
     emit runSaved(dir);
+}
+
+void TrainingSession::requestModelCopies() {
+    if (!d_->configured || d_->failed) {
+        emit modelCopiesReady(nullptr, d_->configured ? tr("Training stopped after an error: press Reset first.")
+                                                      : tr("No lesson is loaded yet: choose a lesson first."));
+        return;
+    }
+    try {
+        auto copies = std::make_shared<ModelCopies>();
+        copies->step = stepsDone();
+        for (int m = 0; m < 2; ++m)  // a GPU backend's weights come back first
+            copies->models[std::size_t(m)] = copy_trainer(*d_->runs[std::size_t(m)].trainer,
+                                                          m == 0 ? d_->lesson.label_a : d_->lesson.label_b);
+        emit modelCopiesReady(std::move(copies), QString());
+    } catch (const std::exception& e) {
+        emit modelCopiesReady(nullptr, QString::fromUtf8(e.what()));
+    }
 }
 
 void TrainingSession::stopRunning() {

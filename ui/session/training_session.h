@@ -18,6 +18,7 @@
 #pragma once
 
 #include "ui/session/lesson.h"
+#include "ui/session/probe_runner.h"
 #include "ui/session/series.h"
 #include "ui/session/snapshot.h"
 
@@ -68,6 +69,9 @@ public slots:
     // Writes dir/A and dir/B as run folders (config.json, metrics.csv, routing.csv, model.safetensors) and answers
     // with runSaved(dir), or error().
     void saveRun(const QString& dir);
+    // Copies both models as they are now (between two steps; training goes on) with their validation set, for the
+    // probes (probe_runner.h), and answers with modelCopiesReady().
+    void requestModelCopies();
 
 signals:
     void snapshotReady(moe::ui::SnapshotPtr snapshot);
@@ -75,6 +79,8 @@ signals:
     void runningChanged(bool running);
     void pointInspected(const moe::ui::PointInspection& inspection);
     void runSaved(const QString& dir);
+    // `copies` is null when there is nothing to copy, and `why_not` then says why.
+    void modelCopiesReady(moe::ui::ModelCopiesPtr copies, const QString& why_not);
 
 private:
     void tick();

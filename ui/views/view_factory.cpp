@@ -6,6 +6,7 @@
 #include "ui/views/domain_view.h"
 #include "ui/views/loss_view.h"
 #include "ui/views/plane_view.h"
+#include "ui/views/probes_view.h"
 #include "ui/views/routing_view.h"
 #include "ui/views/specialisation_view.h"
 #include "ui/views/traffic_view.h"
@@ -18,6 +19,7 @@ std::vector<View*> create_all_views(QWidget* parent) {
     return {
         new LossView(parent),    new AuxLossView(parent), new UtilisationView(parent), new UtilisationTimeView(parent),
         new RoutingView(parent), new DomainView(parent),  new SpecialisationView(parent), new CoactivationView(parent), new PlaneView(parent),       new TrafficView(parent),
+        new ProbesView(parent),
         new AccountingView(parent)};
 }
 

@@ -2,6 +2,7 @@
 
 #include "ui/session/run_folder.h"
 #include "ui/session/training_session.h"
+#include "ui/views/probes_view.h"
 #include "ui/views/token_inspector.h"
 #include "ui/views/view.h"
 #include "ui/views/view_factory.h"
@@ -167,6 +168,14 @@ void MainWindow::buildCentral() {
             QMetaObject::invokeMethod(session_, [s = session_, model, x, y] { s->inspectPoint(model, x, y); },
                                       Qt::QueuedConnection);
         });
+        // The probes run on copies of the live models, made by the session between two steps.
+        if (auto* probes = qobject_cast<ProbesView*>(view)) {
+            connect(probes, &ProbesView::modelCopiesRequested, this, [this] {
+                QMetaObject::invokeMethod(session_, [s = session_] { s->requestModelCopies(); }, Qt::QueuedConnection);
+            });
+            connect(session_, &TrainingSession::modelCopiesReady, probes, &ProbesView::runOnCopies,
+                    Qt::QueuedConnection);
+        }
     }
     // A newly shown tab must show the newest data even if it was hidden while snapshots arrived.
     connect(tabs_, &QTabWidget::currentChanged, this, [this] { refreshViews(); });
