@@ -21,7 +21,8 @@ struct TrainOptions {
 int run_train(const TrainOptions& options);
 
 // A grid of runs for an ablation: every preset x every combination of the --vary values x every seed, each written
-// as a run folder, plus runs.csv, summary.csv (mean, standard deviation, min, max over the seeds) and summary.json.
+// as a run folder, plus runs.csv, summary.csv (mean, standard deviation, 95 % interval, min, max over the seeds, and
+// the paired difference against the baseline configuration) and summary.json.
 struct SweepOptions {
     std::vector<std::string> presets;   // default: deepseek
     std::string config_file;
@@ -31,6 +32,7 @@ struct SweepOptions {
     int steps = -1;
     std::string out_dir = "runs/sweep";
     std::string device = "cpu";
+    std::string baseline;  // label or 0-based index of the configuration compared with; empty: the first
     bool quiet = false;
 };
 int run_sweep(const SweepOptions& options);
@@ -50,6 +52,17 @@ struct ParamsOptions {
     bool json = false;
 };
 int run_params(const ParamsOptions& options);
+
+// DeepSeekMoE's probes (core/train/probes.h) on trained checkpoints over the fixed validation set: mask top-r,
+// shared experts off, activated routed experts k'. Writes DIR/probes.csv and DIR/probes.json and prints the tables.
+struct ProbeCommandOptions {
+    std::vector<std::string> checkpoints;  // model.safetensors files, one model each
+    std::string out_dir;
+    int r_max = 4;          // mask top-r for r = 0..r_max
+    std::string data_file;  // evaluate on this text file instead of the checkpoint's own dataset
+    bool quiet = false;
+};
+int run_probe(const ProbeCommandOptions& options);
 
 
 }  // namespace moe::cli

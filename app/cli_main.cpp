@@ -1,4 +1,4 @@
-// moelab-cli: train, inspect and account MoE models from the command line (the GUI drives the same engine).
+// moelab-cli: train, inspect, probe and account MoE models from the command line (the GUI drives the same engine).
 #include "app/cli_commands.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
     w->add_option("--steps", sweep.steps, "training steps of every run");
     w->add_option("--out", sweep.out_dir, "folder for the run folders and the tables (default: runs/sweep)");
     w->add_option("--device", sweep.device, "cpu (default), cuda, auto or emulated, as for train");
+    w->add_option("--baseline", sweep.baseline,
+                  "the configuration the others are compared with, seed by seed: its label or 0-based index "
+                  "(default: the first)");
     w->add_flag("--quiet", sweep.quiet, "no progress lines (the final table is still printed)");
     w->footer(keys_help());
 
@@ -74,6 +77,17 @@ int main(int argc, char** argv) {
     p->add_flag("--json", params.json, "machine-readable output");
     p->footer(keys_help());
 
+    moe::cli::ProbeCommandOptions probe;
+    auto* pr = app.add_subcommand("probe", "DeepSeekMoE's probes on checkpoints: mask top-r experts, shared experts "
+                                           "off, fewer activated experts k' (loss on the validation set)");
+    pr->add_option("--checkpoint", probe.checkpoints, "model.safetensors of a run, repeatable (one model each)")
+        ->required()
+        ->allow_extra_args(false);
+    pr->add_option("--out", probe.out_dir, "folder for probes.csv and probes.json")->required();
+    pr->add_option("--r-max", probe.r_max, "mask top-r for r = 0..R (default 4)");
+    pr->add_option("--data", probe.data_file, "evaluate on this text file instead of the checkpoint's dataset");
+    pr->add_flag("--quiet", probe.quiet, "no progress lines (the tables are still printed)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -84,6 +98,7 @@ int main(int argc, char** argv) {
         if (*w) return moe::cli::run_sweep(sweep);
         if (*i) return moe::cli::run_inspect(inspect);
         if (*p) return moe::cli::run_params(params);
+        if (*pr) return moe::cli::run_probe(probe);
     } catch (const moe::ConfigError& e) {
         std::cerr << "moelab-cli: configuration error: " << e.what() << "\n";
         return 2;

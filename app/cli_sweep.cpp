@@ -1,7 +1,7 @@
 // moelab-cli sweep: the ablation grid of the design notes ("change one knob, run several seeds, compare the final
 // table") as one command: every preset x every combination of the --vary values x every seed (core/train/sweep.h).
-// Every configuration is resolved before the first step, so a typo or an impossible value fails at once and
-// writes nothing.
+// Every configuration is resolved before the first step, so a typo or an impossible value (or an unknown --baseline)
+// fails at once and writes nothing. The final table compares every configuration with the baseline seed by seed.
 #include "app/cli_commands.h"
 #include "app/cli_config.h"
 #include "app/cli_hooks.h"
@@ -71,7 +71,54 @@ SweepPlan plan_of(const SweepOptions& o) {
             if (i == axes.size()) break;
         }
     }
+    if (!o.baseline.empty()) plan.baseline = sweep_config_index(plan, o.baseline);
     return plan;
+}
+
+// "2.1234 +- 0.0123", or the mean alone with one run.
+std::string mean_sd_text(const SweepStats& s) {
+    char buf[64];
+    if (std::isfinite(s.sd))
+        std::snprintf(buf, sizeof buf, "%.4f +- %.4f", s.mean, s.sd);
+    else
+        std::snprintf(buf, sizeof buf, "%.4f", s.mean);
+    return buf;
+}
+
+// "[2.0012, 2.2345]", or "-" when there is no interval (fewer than two runs).
+std::string interval_text(double low, double high, bool sign = false) {
+    if (!std::isfinite(low) || !std::isfinite(high)) return "-";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, sign ? "[%+.4f, %+.4f]" : "[%.4f, %.4f]", low, high);
+    return buf;
+}
+
+// The final table, as summary.csv has it: per configuration the final validation loss's mean +- sd, the 95 %
+// interval of the mean, min, max and the paired difference against the baseline; then each comparison in words.
+void print_final_table(const SweepPlan& plan, const std::vector<SweepRun>& runs) {
+    std::printf("%-48s %4s  %-20s %-20s %8s %8s  %-10s %-22s %s\n", "configuration", "runs", "val loss mean +- sd",
+                "95% CI of mean", "min", "max", "- baseline", "95% CI of difference", "lower/higher");
+    for (size_t i = 0; i < plan.configs.size(); ++i) {
+        const SweepStats s = final_val_stats(runs, i);
+        std::string diff = "baseline", diff_ci, wins;
+        if (i != plan.baseline) {
+            const PairedComparison p = paired_vs_baseline(plan, runs, i);
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%+.4f", p.mean_diff);
+            diff = p.n ? buf : "-";
+            diff_ci = interval_text(p.ci_low, p.ci_high, true);
+            wins = std::to_string(p.wins_b) + "/" + std::to_string(p.wins_a) + " of " + std::to_string(p.n);
+        }
+        std::printf("%-48s %4d  %-20s %-20s %8.4f %8.4f  %-10s %-22s %s\n", plan.configs[i].label.c_str(), s.n,
+                    mean_sd_text(s).c_str(), interval_text(s.ci_low, s.ci_high).c_str(), s.min, s.max, diff.c_str(),
+                    diff_ci.c_str(), wins.c_str());
+    }
+    if (plan.configs.size() < 2) return;
+    const std::string& base = plan.configs[plan.baseline].label;
+    std::printf("\nfinal validation loss paired by seed against the baseline \"%s\":\n", base.c_str());
+    for (size_t i = 0; i < plan.configs.size(); ++i)
+        if (i != plan.baseline)
+            std::printf("  %s\n", describe_paired(paired_vs_baseline(plan, runs, i), base, plan.configs[i].label).c_str());
 }
 
 }  // namespace
@@ -97,17 +144,7 @@ int run_sweep(const SweepOptions& o) {
     };
     const std::vector<SweepRun> runs = moe::run_sweep(plan, o.out_dir, hooks);
 
-    // The final table, as summary.csv has it.
-    std::printf("%-48s %4s  %-20s %8s %8s\n", "configuration", "runs", "val loss mean +- sd", "min", "max");
-    for (size_t i = 0; i < plan.configs.size(); ++i) {
-        const SweepStats s = final_val_stats(runs, i);
-        char ms[48];
-        if (std::isfinite(s.sd))
-            std::snprintf(ms, sizeof ms, "%.4f +- %.4f", s.mean, s.sd);
-        else
-            std::snprintf(ms, sizeof ms, "%.4f", s.mean);
-        std::printf("%-48s %4d  %-20s %8.4f %8.4f\n", plan.configs[i].label.c_str(), s.n, ms, s.min, s.max);
-    }
+    print_final_table(plan, runs);
     if (!o.quiet)
         std::fprintf(stderr, "wrote %s/{runs.csv,summary.csv,summary.json} and one run folder per run\n",
                      o.out_dir.c_str());

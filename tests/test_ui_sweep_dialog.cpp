@@ -1,5 +1,5 @@
 // Training > Run seeds...: the dialog trains A and B of a lesson once per seed in a worker thread, its table is
-// summary.json's numbers, Stop and closing end the sweep early and cleanly, bad input is refused next to its field,
+// summary.json's numbers (the paired "B − A" row included), Stop and closing end the sweep early and cleanly, bad input is refused next to its field,
 // a run that fails (NaN) is shown as failed while the sweep goes on, and CUDA without a GPU falls back to the CPU.
 #include "gpu/device_probe.h"
 #include "ui/session/lesson.h"
@@ -45,7 +45,7 @@ Lesson sweep_lesson(int steps, const nlohmann::json& b = nlohmann::json::object(
                         {"model_b", {{"preset", "gshard"}}},
                         {"shared",
                          {{"hidden_size", 32}, {"seq_len", 16}, {"batch_size", 4}, {"corpus_bytes_per_domain", 6000},
-                          {"eval_interval", 5}, {"eval_batches", 1}, {"routing_interval", 5}}},
+                          {"eval_interval", 5}, {"eval_sequences", 2}, {"routing_interval", 5}}},
                         {"steps", steps}};
     for (const auto& [k, v] : b.items()) j["model_b"][k] = v;
     return lesson_from_json(QByteArray::fromStdString(j.dump()), "sweep_test.json");
@@ -106,7 +106,7 @@ TEST_F(SweepDialogTest, RunsToCompletionAndTheTableIsSummaryJson) {
     ASSERT_EQ(summary["configs"].size(), 2u);
     ASSERT_EQ(summary["runs"].size(), 4u);
     const QTableWidget* t = d.table();
-    ASSERT_EQ(t->rowCount(), 2);
+    ASSERT_EQ(t->rowCount(), 3);  // A, B and "B − A (paired)"
     EXPECT_EQ(t->columnCount(), kSweepFirstSeed + 2);
     for (int row = 0; row < 2; ++row) {
         const nlohmann::json& c = summary["configs"][row];
@@ -116,6 +116,8 @@ TEST_F(SweepDialogTest, RunsToCompletionAndTheTableIsSummaryJson) {
         EXPECT_NEAR(cell_value(t, row, kSweepMean), c["val_loss_mean"].get<double>(), 1e-9);
         EXPECT_NEAR(cell_value(t, row, kSweepMin), c["val_loss_min"].get<double>(), 1e-9);
         EXPECT_NEAR(cell_value(t, row, kSweepMax), c["val_loss_max"].get<double>(), 1e-9);
+        EXPECT_NEAR(cell_value(t, row, kSweepCI), c["ci_low"].get<double>(), 1e-9);
+        EXPECT_NEAR(t->item(row, kSweepCI)->data(kSweepHighRole).toDouble(), c["ci_high"].get<double>(), 1e-9);
         EXPECT_TRUE(t->item(row, kSweepMean)->text().contains(QString::fromUtf8("\u00b1")));  // two seeds: an sd
         for (int s = 0; s < 2; ++s)  // runs are in configuration-major, seed-minor order
             EXPECT_NEAR(cell_value(t, row, kSweepFirstSeed + s),
@@ -123,6 +125,28 @@ TEST_F(SweepDialogTest, RunsToCompletionAndTheTableIsSummaryJson) {
     }
     EXPECT_EQ(t->item(0, kSweepLabel)->text(), "DeepSeek");
     EXPECT_EQ(t->item(1, kSweepLabel)->text(), "GShard");
+    // The paired row is summary.json's comparison of B (GShard) with the baseline A (DeepSeek).
+    EXPECT_EQ(summary["baseline"], "DeepSeek");
+    const nlohmann::json& b = summary["configs"][1];
+    EXPECT_EQ(t->item(2, kSweepLabel)->text(), QString::fromUtf8("GShard \u2212 DeepSeek (paired)"));
+    EXPECT_EQ(b["n_pairs"].get<int>(), 2);
+    EXPECT_NEAR(cell_value(t, 2, kSweepRuns), 2, 0);
+    EXPECT_NEAR(cell_value(t, 2, kSweepMean), b["diff_mean"].get<double>(), 1e-9);
+    EXPECT_NEAR(cell_value(t, 2, kSweepCI), b["diff_ci_low"].get<double>(), 1e-9);
+    EXPECT_NEAR(t->item(2, kSweepCI)->data(kSweepHighRole).toDouble(), b["diff_ci_high"].get<double>(), 1e-9);
+    EXPECT_EQ(static_cast<int>(cell_value(t, 2, kSweepVerdict)), b["wins"].get<int>());
+    const QString verdict = t->item(2, kSweepVerdict)->text();
+    const int wins = b["wins"].get<int>(), losses = b["losses"].get<int>();
+    const QString lower = losses > wins ? QString("DeepSeek lower in %1 of 2").arg(losses)
+                                        : QString("GShard lower in %1 of 2").arg(wins);
+    EXPECT_TRUE(verdict.startsWith(lower)) << verdict.toStdString();
+    const bool holds_zero = b["diff_ci_low"].get<double>() <= 0 && b["diff_ci_high"].get<double>() >= 0;
+    EXPECT_EQ(verdict.contains("within noise"), holds_zero) << verdict.toStdString();
+    for (int s = 0; s < 2; ++s)  // each seed's own difference, B - A
+        EXPECT_NEAR(cell_value(t, 2, kSweepFirstSeed + s),
+                    summary["runs"][2 + s]["final_val_loss"].get<double>() -
+                        summary["runs"][s]["final_val_loss"].get<double>(),
+                    1e-9);
     EXPECT_TRUE(d.findChild<QPushButton*>("openFolder")->isEnabled());
     EXPECT_TRUE(d.findChild<QPushButton*>("start")->isEnabled());  // ready for another sweep
     // A folder the user chose stays (only the default is replaced by a fresh one after a sweep).
@@ -215,7 +239,7 @@ TEST_F(SweepDialogTest, AFailedRunIsShownAndTheSweepGoesOn) {
     EXPECT_EQ(d.runs()[2].status.rfind("failed", 0), 0u) << d.runs()[2].status;
     EXPECT_EQ(d.runs()[3].status.rfind("failed", 0), 0u) << d.runs()[3].status;
     const QTableWidget* t = d.table();
-    ASSERT_EQ(t->rowCount(), 2);
+    ASSERT_EQ(t->rowCount(), 2);  // no paired row: no seed where both finished
     EXPECT_EQ(t->item(0, kSweepRuns)->text(), "2");
     EXPECT_EQ(t->item(1, kSweepRuns)->text(), "0 of 2");
     EXPECT_EQ(t->item(1, kSweepFirstSeed)->text(), "failed");
@@ -272,6 +296,57 @@ TEST_F(SweepDialogTest, TheMenuOpensItForTheLessonAndTheWindowClosesMidSweep) {
     EXPECT_EQ(summary["runs"][0]["status"], "stopped");
 }
 
+// The table alone, on runs made up here: a clear difference, one within noise, and one seed only.
+TEST(SweepTable, PairedRowSaysWhoIsLowerAndWhetherItIsNoise) {
+    ensure_app();
+    SweepPlan plan;
+    plan.seeds = {1, 2, 3};
+    plan.configs.resize(3);
+    plan.configs[0].label = "A";
+    plan.configs[1].label = "B";
+    plan.configs[2].label = "C";
+    std::vector<SweepRun> runs;
+    auto add = [&](size_t config, uint64_t seed, double val) {
+        SweepRun r;
+        r.config = config, r.seed = seed, r.outcome.final_val_loss = val;
+        runs.push_back(r);
+    };
+    // B - A = {-0.04, -0.05, -0.06}: -0.05 -/+ 4.302653 * 0.01 / sqrt(3) = -0.0748 ... -0.0252, B lower in 3 of 3.
+    // C - A = {+0.01, -0.02, +0.02}: the interval holds 0.
+    const double a[] = {2.00, 2.10, 1.90};
+    for (uint64_t s = 1; s <= 3; ++s) add(0, s, a[s - 1]);
+    for (uint64_t s = 1; s <= 3; ++s) add(1, s, a[s - 1] - 0.03 - 0.01 * s);
+    const double c_diff[] = {0.01, -0.02, 0.02};
+    for (uint64_t s = 1; s <= 3; ++s) add(2, s, a[s - 1] + c_diff[s - 1]);
+    QTableWidget t;
+    fill_sweep_table(&t, plan, runs);
+    ASSERT_EQ(t.rowCount(), 5);
+    EXPECT_EQ(t.item(3, kSweepLabel)->text(), QString::fromUtf8("B \u2212 A (paired)"));
+    EXPECT_NEAR(cell_value(&t, 3, kSweepMean), -0.05, 1e-12);
+    EXPECT_EQ(t.item(3, kSweepMean)->text(), QString::fromUtf8("\u22120.0500"));
+    const double half = 4.302653 * 0.01 / std::sqrt(3.0);
+    EXPECT_NEAR(cell_value(&t, 3, kSweepCI), -0.05 - half, 1e-6);
+    EXPECT_NEAR(t.item(3, kSweepCI)->data(kSweepHighRole).toDouble(), -0.05 + half, 1e-6);
+    EXPECT_EQ(t.item(3, kSweepCI)->text(), QString::fromUtf8("\u22120.0748 \u2026 \u22120.0252"));
+    EXPECT_EQ(t.item(3, kSweepVerdict)->text(), "B lower in 3 of 3");
+    EXPECT_NEAR(cell_value(&t, 3, kSweepFirstSeed + 2), -0.06, 1e-12);
+    EXPECT_TRUE(t.item(3, kSweepLabel)->toolTip().contains("95 % CI")) << t.item(3, kSweepLabel)->toolTip().toStdString();
+    EXPECT_EQ(t.item(4, kSweepLabel)->text(), QString::fromUtf8("C \u2212 A (paired)"));
+    EXPECT_EQ(t.item(4, kSweepVerdict)->text(), "A lower in 2 of 3: within noise");  // C higher in 2 seeds
+    EXPECT_EQ(static_cast<int>(cell_value(&t, 4, kSweepVerdict)), 1);                 // C lower in 1
+    // The configurations' own rows carry the 95 % interval of their mean: A = {2.0, 2.1, 1.9}, sd 0.1.
+    EXPECT_NEAR(cell_value(&t, 0, kSweepCI), 2.0 - 4.302653 * 0.1 / std::sqrt(3.0), 1e-6);
+
+    // One seed of B so far: a difference, but no interval.
+    std::vector<SweepRun> early(runs.begin(), runs.begin() + 4);
+    fill_sweep_table(&t, plan, early);
+    ASSERT_EQ(t.rowCount(), 3);
+    EXPECT_TRUE(t.item(2, kSweepVerdict)->text().contains("no interval")) << t.item(2, kSweepVerdict)->text().toStdString();
+    EXPECT_EQ(t.item(2, kSweepCI)->text(), QString::fromUtf8("\u2014"));
+    EXPECT_EQ(t.item(2, kSweepFirstSeed + 1), nullptr);  // seed 2 of B has not run: no difference
+    EXPECT_EQ(t.columnSpan(2, kSweepVerdict), kSweepMax - kSweepMin + 1);
+}
+
 TEST(SeedSweep, PlanAndDefaultFolder) {
     const Lesson lesson = sweep_lesson(50);
     const SweepPlan plan = lesson_sweep_plan(lesson, {7, 8}, 12);
@@ -280,6 +355,7 @@ TEST(SeedSweep, PlanAndDefaultFolder) {
     EXPECT_TRUE(plan.axes.empty());
     EXPECT_EQ(plan.configs[0].config.train.steps, 12);
     EXPECT_EQ(plan.configs[1].config.preset, "gshard");
+    EXPECT_EQ(plan.baseline, 0u);  // B is compared with A
     // The same configuration twice (a replayed single-model run) is swept once; equal labels are told apart.
     Lesson same = lesson;
     same.model_b = same.model_a;

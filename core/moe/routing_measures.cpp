@@ -100,7 +100,10 @@ std::vector<double> top_expert_relative_load(const std::vector<std::vector<doubl
             best = std::max(best, c);
         }
         if (total <= 0.0 || top_k <= 0 || row.empty()) continue;
-        out[d] = (best / total) / (static_cast<double>(top_k) / static_cast<double>(row.size()));
+        // Against the balanced share of the domain's *tokens*, k / N_r: the domain has total / k tokens (each gives k
+        // slots), so (best / (total / k)) / (k / N_r) = (best / total) * N_r. Dividing the share of *slots* by k / N_r
+        // would put a balanced router at 1/k instead of relative_load's neutral 1.
+        out[d] = (best / total) * static_cast<double>(row.size());
     }
     return out;
 }

@@ -44,7 +44,8 @@ std::vector<int64_t> expert_load(const TokenRouting& r);
 std::vector<std::vector<int64_t>> domain_expert_load(const TokenRouting& r, int n_domains);
 // I(domain; expert) / H(domain), over token-slots; 0 when H(domain) = 0 (a single domain).
 double domain_specialisation(const TokenRouting& r, int n_domains);
-// Per domain: the relative load of its most-used expert, (slots of d on its top expert / slots of d) / (k / N_r).
+// Per domain: the relative load of its most-used expert, (slots of d on its top expert / slots of d) * N_r, i.e.
+// the share of d's tokens that pick it over the balanced share k / N_r (1 = no favourite).
 // NaN for a domain with no token.
 std::vector<double> top_expert_relative_load(const TokenRouting& r, int n_domains);
 // The same from a [domain][expert] table of token-slots (a run folder's val_routing.csv).

@@ -19,7 +19,7 @@ namespace moe::ui {
 std::optional<std::vector<uint64_t>> parse_seeds(const QString& text, QString* why = nullptr);
 
 // Models A and B of `lesson` (B left out when it is the same configuration, as in a replayed single-model run),
-// each trained for `steps` steps with every seed; no axes.
+// each trained for `steps` steps with every seed; no axes. A is the baseline: the table's paired row is B − A.
 SweepPlan lesson_sweep_plan(const Lesson& lesson, const std::vector<uint64_t>& seeds, int steps);
 
 // <Documents or home>/moelab-sweeps/<title>-<yyyyMMdd-HHmmss>, the title reduced to characters safe in a folder name.

@@ -1,6 +1,7 @@
 // Training > Run seeds...: the ablation a student ends with. Models A and B of the current lesson are trained from
-// fresh weights once per seed, in the background, and the final validation losses are tabulated (mean ± sd, min,
-// max and each seed's value), which is what tells a real A vs B difference from seed noise. Every run is a run
+// fresh weights once per seed, in the background, and the final validation losses are tabulated (mean ± sd, 95 %
+// interval, min, max and each seed's value, and B − A paired by seed with its interval and wins), which is what
+// tells a real A vs B difference from seed noise. Every run is a run
 // folder, and runs.csv, summary.csv and summary.json (the table) are rewritten after each run (core/train/sweep.h).
 //
 // Non-modal: the main window's live training goes on (both compete for the CPU). Closing the dialog mid-sweep
