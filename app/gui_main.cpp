@@ -75,6 +75,8 @@ int main(int argc, char** argv) {
                    "report memory along the way")->check(CLI::PositiveNumber);
     cli.add_option("--screenshot", screenshot, "train --steps steps, then save the window as PNG")->group("");
     cli.add_option("--view", view, "with --screenshot: the view to show (loss, routing, ...)")->group("");
+    std::string window_size = "1400x900";
+    cli.add_option("--size", window_size, "with --screenshot: the window size, WxH (e.g. 1366x768)")->group("");
     std::string device = "cpu";
     cli.add_option("--device", device, "where both models train: cpu, cuda (the CPU, with a message, when no GPU is "
                                        "usable) or auto")
@@ -91,9 +93,16 @@ int main(int argc, char** argv) {
     const QString lesson_path = QString::fromStdString(lesson.empty() ? positional : lesson);
 
     if (!export_dir.empty()) return moe::ui::run_export(lesson_path, steps, QString::fromStdString(export_dir));
-    if (!screenshot.empty())
+    if (!screenshot.empty()) {
+        const QSize size = moe::ui::parse_window_size(QString::fromStdString(window_size));
+        if (!size.isValid()) {
+            std::fprintf(stderr, "moelab: --size \"%s\" is not WxH with sides from 320 to 8192 (e.g. 1366x768)\n",
+                         window_size.c_str());
+            return 2;
+        }
         return moe::ui::run_screenshot(lesson_path, steps > 0 ? steps : 200, QString::fromStdString(screenshot),
-                                       QString::fromStdString(view), presentation);
+                                       QString::fromStdString(view), presentation, size);
+    }
     if (benchmark > 0) return moe::ui::run_gui_benchmark(benchmark, lesson_path);
     if (benchmark_steps > 0) return moe::ui::run_gui_benchmark_steps(benchmark_steps, lesson_path);
 

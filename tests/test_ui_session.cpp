@@ -59,7 +59,7 @@ Lesson tiny_lesson(nlohmann::json extra_shared = nlohmann::json::object(), int s
         {"model_b", {{"preset", "gshard"}}},
         {"shared",
          {{"hidden_size", 32}, {"num_attention_heads", 2}, {"ffn_base_width", 32}, {"seq_len", 32}, {"batch_size", 4},
-          {"corpus_bytes_per_domain", 8000}, {"eval_interval", 10}, {"eval_batches", 2}, {"routing_interval", 5}}},
+          {"corpus_bytes_per_domain", 8000}, {"eval_interval", 10}, {"eval_sequences", 2}, {"routing_interval", 5}}},
         {"probe_text", "Hello, experts! 1+1=2"},
         {"steps", steps}};
     for (const auto& [k, v] : extra_shared.items()) j["shared"][k] = v;

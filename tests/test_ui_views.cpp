@@ -248,6 +248,10 @@ protected:
     void SetUp() override { app(); }
 };
 
+// The views of the fixed validation set and of the probes (tests/test_ui_eval_views.cpp, test_ui_probes.cpp): the
+// hand-made snapshots here have no evaluation or probe results, so those views show only their header.
+bool needs_evaluation(const QString& id) { return id == "specialisation" || id == "coactivation" || id == "probes"; }
+
 View* find_view(const std::vector<View*>& views, const QString& id) {
     for (View* v : views)
         if (v->id() == id) return v;
@@ -287,7 +291,7 @@ TEST_F(ViewsTest, FactoryCreatesEveryViewInOrder) {
         EXPECT_EQ(v->parent(), &parent);
     }
     EXPECT_EQ(ids, (QStringList{"loss", "aux_loss", "utilisation", "utilisation_over_time", "routing", "domains",
-                                "plane", "traffic", "accounting"}));
+                                "specialisation", "coactivation", "plane", "traffic", "probes", "accounting"}));
 }
 
 TEST_F(ViewsTest, ExportWritesValidFilesAndNoTemporaries) {
@@ -331,7 +335,8 @@ TEST_F(ViewsTest, ExportWritesValidFilesAndNoTemporaries) {
             // Figures are ordinary files, as readable as the CSV (not owner-only like a temporary).
             EXPECT_EQ(QFileInfo(base + ".png").permissions(), QFileInfo(base + ".csv").permissions());
             EXPECT_EQ(QFileInfo(base + ".pdf").permissions(), QFileInfo(base + ".csv").permissions());
-            const bool no_data = (plane && v->id() == "routing") || (!plane && v->id() == "plane");
+            const bool no_data = (plane && v->id() == "routing") || (!plane && v->id() == "plane") ||
+                                 needs_evaluation(v->id());
             EXPECT_EQ(csv.count('\n') > 1, !no_data) << "header, and rows when the task has such data";
         }
     }
@@ -390,7 +395,7 @@ TEST_F(ViewsTest, EmptyDenseAndMismatchedSnapshotsAreShownAndExported) {
     }
     UtilisationView util;
     util.setSnapshot(dense);
-    EXPECT_TRUE(util.panelTitle(0).contains("max/mean"));
+    EXPECT_TRUE(util.panelTitle(0).contains("MaxVio")) << util.panelTitle(0).toStdString();
     RoutingView routing;
     routing.setLayerIndex(1);
     routing.setSnapshot(fewer);
@@ -406,7 +411,7 @@ TEST_F(ViewsTest, UtilisationCsvHasTheSnapshotNumbers) {
     const SnapshotPtr snap = make_snapshot(1, 11);
     view.setSnapshot(snap);
     const auto rows = parse_csv(view.csv());
-    ASSERT_EQ(rows[0], (QStringList{"model", "layer", "expert", "load_fraction", "mean_prob", "dead"}));
+    ASSERT_EQ(rows[0], (QStringList{"model", "layer", "expert", "load_fraction", "relative_load", "mean_prob", "dead"}));
     std::size_t r = 1;
     for (int m = 0; m < 2; ++m)
         for (const LayerSnapshot& l : snap->models[std::size_t(m)].layers)
@@ -416,12 +421,16 @@ TEST_F(ViewsTest, UtilisationCsvHasTheSnapshotNumbers) {
                 EXPECT_EQ(rows[r][1].toInt(), l.layer);
                 EXPECT_EQ(rows[r][2].toInt(), e);
                 EXPECT_EQ(rows[r][3].toDouble(), l.load_fraction[std::size_t(e)]);  // exact: shortest round-trip
-                EXPECT_EQ(rows[r][4].toDouble(), l.mean_prob[std::size_t(e)]);
-                EXPECT_EQ(rows[r][5], l.dead[std::size_t(e)] ? "1" : "0");
+                EXPECT_EQ(rows[r][4].toDouble(), l.load_fraction[std::size_t(e)] * l.n_routed);  // load / balanced load
+                EXPECT_EQ(rows[r][5].toDouble(), l.mean_prob[std::size_t(e)]);
+                EXPECT_EQ(rows[r][6], l.dead[std::size_t(e)] ? "1" : "0");
             }
     EXPECT_EQ(r, rows.size());
-    EXPECT_TRUE(view.panelTitle(0).contains("max/mean")) << view.panelTitle(0).toStdString();
-    EXPECT_TRUE(view.panelTitle(0).contains("1 dead of 8")) << view.panelTitle(0).toStdString();
+    // MaxVio of the relative loads f_i N_r: max_i f_i N_r - 1.
+    const auto& l0 = snap->models[0].layers[0].load_fraction;
+    const double vio = *std::max_element(l0.begin(), l0.end()) * 8 - 1;
+    EXPECT_TRUE(view.panelTitle(0).contains(QString("MaxVio %1 · 1 dead of 8").arg(vio, 0, 'f', 2)))
+        << view.panelTitle(0).toStdString();
 }
 
 TEST_F(ViewsTest, RoutingCsvHasEveryTokenExpertPairAndTheChosenFlags) {
@@ -430,7 +439,7 @@ TEST_F(ViewsTest, RoutingCsvHasEveryTokenExpertPairAndTheChosenFlags) {
     const SnapshotPtr snap = make_snapshot(1, 5);
     view.setSnapshot(snap);
     const auto rows = parse_csv(view.csv());
-    ASSERT_EQ(rows[0], (QStringList{"model", "layer", "token", "char", "expert", "score", "chosen"}));
+    ASSERT_EQ(rows[0], (QStringList{"model", "layer", "token", "char", "expert", "score", "relative_score", "chosen"}));
     std::size_t r = 1;
     for (int m = 0; m < 2; ++m) {
         const ModelSnapshot& ms = snap->models[std::size_t(m)];
@@ -445,8 +454,9 @@ TEST_F(ViewsTest, RoutingCsvHasEveryTokenExpertPairAndTheChosenFlags) {
                     EXPECT_EQ(row[2].toUInt(), t);
                     EXPECT_EQ(row[4].toUInt(), e);
                     EXPECT_EQ(row[5].toFloat(), pl.scores[t][e]);
+                    EXPECT_EQ(row[6].toDouble(), double(pl.scores[t][e]) * double(N)) << "s_i N_r";
                     const bool chosen = std::count(pl.topk_idx[t].begin(), pl.topk_idx[t].end(), int(e)) > 0;
-                    EXPECT_EQ(row[6], chosen ? "1" : "0");
+                    EXPECT_EQ(row[7], chosen ? "1" : "0");
                 }
         }
     }
@@ -472,7 +482,8 @@ TEST_F(ViewsTest, ANewSnapshotChangesEveryCsvAndTheSameSerialIsSkipped) {
         for (View* v : views) v->setSnapshot(make_snapshot(11, 2, plane));
         for (std::size_t i = 0; i < views.size(); ++i) {
             const QString id = views[i]->id();
-            if ((plane && (id == "routing" || id == "domains")) || (!plane && id == "plane")) continue;  // no data
+            if ((plane && (id == "routing" || id == "domains")) || (!plane && id == "plane") || needs_evaluation(id))
+                continue;  // no data
             EXPECT_NE(views[i]->csv(), before[i]) << id.toStdString();
         }
     }
@@ -507,6 +518,8 @@ TEST_F(ViewsTest, ClickingARoutingCellEmitsTheToken) {
     EXPECT_EQ(got_model, -1);
 }
 
+// A and B always share one colour range: the selected layer's over both models, or (global normalisation) every
+// layer's of both. The relative maps (load over time, domains, routing) centre it on 1; the traffic counts start at 0.
 TEST_F(ViewsTest, GlobalNormalisationSharesOneColourRange) {
     QWidget parent;
     const std::vector<View*> views = create_all_views(&parent);
@@ -519,25 +532,46 @@ TEST_F(ViewsTest, GlobalNormalisationSharesOneColourRange) {
         v->setLayerIndex(1);
         v->setGlobalNormalisation(false);
         const auto a = v->colourRange(0), b = v->colourRange(1);
-        EXPECT_NE(a.second, b.second) << "per layer: each map its own maximum";
+        EXPECT_EQ(a, b) << "per layer: one range for A and B";
         v->setGlobalNormalisation(true);
         const auto ga = v->colourRange(0), gb = v->colourRange(1);
         EXPECT_EQ(ga, gb);
-        EXPECT_GE(ga.second, std::max(a.second, b.second));
-        EXPECT_EQ(ga.first, 0.0);
+        EXPECT_GE(ga.second, a.second);
+        if (id == "routing")
+            EXPECT_DOUBLE_EQ(ga.first * ga.second, 1.0) << "a log scale centred at 1";
+        else
+            EXPECT_EQ(ga.first, 0.0);
     }
-    // The routing map's own maximum is the largest score of that layer.
+    // Traffic counts: the largest cell of layer 1 over both models, then of every layer.
+    auto* traffic = dynamic_cast<HeatmapView*>(find_view(views, "traffic"));
+    traffic->setGlobalNormalisation(false);
+    double layer1 = 0, every = 0;
+    for (const ModelSnapshot& ms : snap->models)
+        for (const LayerSnapshot& l : ms.layers)
+            for (const auto& row : l.traffic)
+                for (double c : row) {
+                    every = std::max(every, c);
+                    if (l.layer == 1) layer1 = std::max(layer1, c);
+                }
+    EXPECT_EQ(traffic->colourRange(1).second, layer1);
+    traffic->setGlobalNormalisation(true);
+    EXPECT_EQ(traffic->colourRange(0).second, every);
+    // The routing map holds s_i N_r; on the linear scale its top is the largest over A and B, rounded up.
     auto* routing = dynamic_cast<RoutingView*>(find_view(views, "routing"));
     routing->setGlobalNormalisation(false);
     routing->setLayerIndex(0);
-    float own = 0;
-    for (const auto& row : snap->models[1].probe[0].scores)
-        own = std::max(own, *std::max_element(row.begin(), row.end()));
-    EXPECT_DOUBLE_EQ(routing->colourRange(1).second, own);
+    routing->setColourScale(HeatmapView::ColourScale::Linear);
+    double largest = 0;
+    for (const ModelSnapshot& ms : snap->models)
+        for (const auto& row : ms.probe[0].scores)
+            for (float sc : row) largest = std::max(largest, double(sc) * double(row.size()));
+    EXPECT_EQ(routing->colourRange(0), routing->colourRange(1));
+    EXPECT_GE(routing->colourRange(1).second, largest);
+    EXPECT_LT(routing->colourRange(1).second, 1.3 * largest);
     QCPColorMapData* data = routing->colourMap(1)->data();
     EXPECT_EQ(data->keySize(), 4);
     EXPECT_EQ(data->valueSize(), 7);
-    EXPECT_FLOAT_EQ(float(data->cell(2, 5)), snap->models[1].probe[0].scores[5][2]);
+    EXPECT_DOUBLE_EQ(data->cell(2, 5), double(snap->models[1].probe[0].scores[5][2]) * 4);
 }
 
 TEST_F(ViewsTest, PlaneShowsANoteForLanguageModelsAndFillsTheMapFor2D) {
@@ -1056,7 +1090,7 @@ TEST_F(ViewsTest, PlotTextFollowsTheWindowFont) {
             any_title = any_title || name.startsWith("title \"A · ");
             any_legend = any_legend || name.startsWith("legend item");
             any_note = any_note || name.contains("shared expert");
-            any_scale = any_scale || name.contains("share of token-slots f_i");  // a colour scale's label
+            any_scale = any_scale || name.contains("relative load f_i · N_r");  // a colour scale's label
         }
     EXPECT_TRUE(any_title && any_legend && any_note && any_scale);
 

@@ -17,7 +17,8 @@ ModelHistory::ModelHistory(const ModelConfig& model) { reset(model); }
 
 void ModelHistory::reset(const ModelConfig& model) {
     model_ = model;
-    for (DownsampledSeries* s : {&loss_, &val_loss_, &aux_loss_, &lr_, &grad_norm_, &accuracy_, &dispatch_bytes_, &remote_devices_})
+    for (DownsampledSeries* s : {&loss_, &val_loss_, &aux_loss_, &lr_, &grad_norm_, &accuracy_, &dispatch_bytes_, &remote_devices_,
+                               &balance_statistic_, &max_violation_})
         s->clear();
     last_val_ = std::numeric_limits<double>::quiet_NaN();
     layers_.clear();
@@ -36,6 +37,20 @@ void ModelHistory::add_step(const StepMetrics& m) {
         last_val_ = m.val_loss;
     }
     if (m.eval) eval_.add(m.step, *m.eval);
+    // The balance of the step, whatever alpha is: a collapsed router must show as collapsed when alpha = 0 too.
+    // A layer without the number (no token, or an old run folder: NaN) does not count toward the mean.
+    const auto add_mean = [&](DownsampledSeries& series, double LayerBalance::*field) {
+        double sum = 0;
+        int n = 0;
+        for (const LayerBalance& b : m.balance)
+            if (std::isfinite(b.*field)) {
+                sum += b.*field;
+                ++n;
+            }
+        if (n > 0) series.add(x, sum / n);
+    };
+    add_mean(balance_statistic_, &LayerBalance::balance_statistic);
+    add_mean(max_violation_, &LayerBalance::max_violation);
     if (model_.devices > 1 && !m.balance.empty()) {
         double bytes = 0, remote = 0;
         for (const LayerBalance& b : m.balance) {
@@ -103,6 +118,8 @@ void ModelHistory::fill(ModelSnapshot& out) const {
     out.lr = to_series(lr_);
     out.grad_norm = to_series(grad_norm_);
     out.accuracy = to_series(accuracy_);
+    out.balance_statistic = to_series(balance_statistic_);
+    out.max_violation = to_series(max_violation_);
     out.final_val_loss = last_val_;
     out.devices = model_.devices;
     out.dispatch_bytes = to_series(dispatch_bytes_);

@@ -39,6 +39,7 @@ private:
 
     ModelConfig model_;
     DownsampledSeries loss_, val_loss_, aux_loss_, lr_, grad_norm_, accuracy_, dispatch_bytes_, remote_devices_;
+    DownsampledSeries balance_statistic_, max_violation_;  // means over the MoE layers (snapshot.h)
     double last_val_;
     std::vector<Layer> layers_;  // ordered by layer index
     EvalHistory eval_;

@@ -122,6 +122,8 @@ struct LayerColumns {
     // Simulated expert parallelism (devices > 1 only; -1 when the run has no such columns).
     int dispatch_bytes = -1, combine_bytes = -1, remote_mean = -1, remote_max = -1, device_imbalance = -1,
         dev_aux = -1, comm_aux = -1;
+    // The training batch's MaxVio and N_r * sum_i f_i P_i (-1 in folders from before they were recorded).
+    int max_violation = -1, balance_statistic = -1;
 };
 
 // A count cell as an integer (an empty cell, read as NaN, counts 0: casting NaN to an integer is undefined).
@@ -143,6 +145,11 @@ LayerBalance balance_from_row(const LayerColumns& lc, const std::vector<double>&
     b.device_imbalance = cell(row, lc.device_imbalance);
     b.dev_aux_loss = cell(row, lc.dev_aux);
     b.comm_aux_loss = cell(row, lc.comm_aux);
+    // An older folder has no such columns: MaxVio is max/mean - 1 by definition, the statistic cannot be recovered
+    // (NaN: the balance view then has no curve rather than a false one at 0).
+    constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+    b.max_violation = lc.max_violation >= 0 ? row[lc.max_violation] : b.imbalance > 0 ? b.imbalance - 1.0 : nan;
+    b.balance_statistic = cell(row, lc.balance_statistic, nan);
     return b;
 }
 
@@ -337,6 +344,8 @@ RunData load_run_folder(const QString& dir) {
                 lc.device_imbalance = column(h, p + "device_imbalance");
                 lc.dev_aux = column(h, p + "dev_aux_loss");
                 lc.comm_aux = column(h, p + "comm_aux_loss");
+                lc.max_violation = column(h, p + "max_violation");
+                lc.balance_statistic = column(h, p + "balance_statistic");
                 layer_cols.push_back(lc);
                 LayerEvalColumns ec{lc.layer, column(h, p + "val_max_violation"), column(h, p + "val_balance_statistic"),
                                     column(h, p + "domain_specialisation"), column(h, p + "byte_specialisation"),

@@ -90,6 +90,10 @@ struct ModelSnapshot {
     bool language = true;
     std::vector<std::string> domain_names;
     Series loss, val_loss, aux_loss, lr, grad_norm, accuracy;
+    // Per step, the mean over the MoE layers of LayerBalance::balance_statistic (N_r * sum_i f_i P_i, unweighted by
+    // alpha: 1 when balanced) and of LayerBalance::max_violation (MaxVio_batch = max load / mean load - 1: 0 when
+    // balanced). The mean keeps the neutral levels of one layer; empty for a dense model or an old run folder.
+    Series balance_statistic, max_violation;
     // Simulated expert parallelism, per step (devices > 1 only): bytes sent on dispatch summed over the MoE layers
     // (combine sends the same back), and distinct remote devices a token visits (mean over tokens and layers).
     int devices = 1;

@@ -2,6 +2,7 @@
 
 #include <qcustomplot.h>
 
+#include <algorithm>
 #include <array>
 
 namespace moe::ui {
@@ -13,6 +14,26 @@ QCPColorGradient sequential_gradient() {
         QColor(0x1f, 0xa1, 0x87), QColor(0x4a, 0xc1, 0x6d), QColor(0x9f, 0xda, 0x3a), QColor(0xfd, 0xe7, 0x25)};
     QMap<double, QColor> stops;
     for (std::size_t i = 0; i < viridis.size(); ++i) stops[double(i) / double(viridis.size() - 1)] = viridis[i];
+    QCPColorGradient g;
+    g.setColorStops(stops);
+    g.setColorInterpolation(QCPColorGradient::ciRGB);
+    g.setLevelCount(256);
+    g.setNanHandling(QCPColorGradient::nhTransparent);
+    return g;
+}
+
+QCPColorGradient diverging_gradient(double centre) {
+    // ColorBrewer's RdBu (7 classes), blue for low: three shades each side of the white middle, which sits at `centre`
+    // so a range [0, 4] with the neutral level 1 keeps 1 white.
+    static const std::array<QColor, 3> low = {QColor(0x21, 0x66, 0xac), QColor(0x67, 0xa9, 0xcf),
+                                              QColor(0xd1, 0xe5, 0xf0)};
+    static const std::array<QColor, 3> high = {QColor(0xfd, 0xdb, 0xc7), QColor(0xef, 0x8a, 0x62),
+                                               QColor(0xb2, 0x18, 0x2b)};
+    const double c = std::clamp(centre, 0.0, 1.0);
+    QMap<double, QColor> stops;
+    for (std::size_t i = 0; i < low.size(); ++i) stops[c * double(i) / double(low.size())] = low[i];
+    stops[c] = QColor(0xf7, 0xf7, 0xf7);
+    for (std::size_t i = 0; i < high.size(); ++i) stops[c + (1 - c) * double(i + 1) / double(high.size())] = high[i];
     QCPColorGradient g;
     g.setColorStops(stops);
     g.setColorInterpolation(QCPColorGradient::ciRGB);

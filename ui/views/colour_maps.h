@@ -11,6 +11,11 @@ namespace moe::ui {
 // Viridis-like: perceptually even, readable by colour-blind viewers, and dark-to-bright so it prints in grey.
 QCPColorGradient sequential_gradient();
 
+// Diverging, for values against a neutral level (relative load, relative score): blue below, white at `centre` (the
+// neutral level's position in [0, 1] along the colour range), red above. Blue against red stays distinct under the
+// usual colour-vision deficiencies, and the white middle reads as "nothing to see" in print.
+QCPColorGradient diverging_gradient(double centre = 0.5);
+
 // n discrete colours, one per category 0..n-1 (for a colour map whose data range is [0, n-1]).
 QCPColorGradient categorical_gradient(int n);
 

@@ -11,6 +11,7 @@
 #include <QSlider>
 #include <QToolTip>
 
+#include <algorithm>
 #include <cmath>
 
 namespace moe::ui {
@@ -61,6 +62,7 @@ CurveView::CurveView(QWidget* parent) : PlotView(parent) {
     p->legend->setBrush(QColor(255, 255, 255, 220));
     p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    rects_.push_back(p->axisRect());
     tracer_ = new QCPItemTracer(p);
     tracer_->setStyle(QCPItemTracer::tsCircle);
     tracer_->setSize(9);
@@ -75,6 +77,44 @@ CurveView::CurveView(QWidget* parent) : PlotView(parent) {
         rescale();
         plot()->replot(QCustomPlot::rpQueuedReplot);
     });
+}
+
+int CurveView::addPanel(const QString& y_label, double stretch) {
+    QCustomPlot* p = plot();
+    QCPAxisRect* first = rects_.front();
+    if (rects_.size() == 1) {
+        // The panels' left and right edges line up, so a step is at the same x in all of them.
+        auto* align = new QCPMarginGroup(p);
+        first->setMarginGroup(QCP::msLeft | QCP::msRight, align);
+    }
+    auto* rect = new QCPAxisRect(p, true);
+    for (QCPAxis* axis : rect->axes()) axis->setLayer("axes");
+    p->plotLayout()->addElement(p->plotLayout()->rowCount(), 0, rect);
+    p->plotLayout()->setRowStretchFactor(p->plotLayout()->rowCount() - 1, stretch);
+    rect->setMarginGroup(QCP::msLeft | QCP::msRight, first->marginGroup(QCP::msLeft));
+    rect->axis(QCPAxis::atLeft)->setLabel(y_label);
+    use_integer_ticks(rect->axis(QCPAxis::atBottom));
+    // The step label once, under the lowest panel.
+    rects_.back()->axis(QCPAxis::atBottom)->setLabel(QString());
+    rect->axis(QCPAxis::atBottom)->setLabel(tr("step"));
+    QCPAxis* x0 = first->axis(QCPAxis::atBottom);
+    QCPAxis* x = rect->axis(QCPAxis::atBottom);
+    connect(x0, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), x, qOverload<const QCPRange&>(&QCPAxis::setRange));
+    connect(x, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), x0, qOverload<const QCPRange&>(&QCPAxis::setRange));
+    rects_.push_back(rect);
+    return int(rects_.size()) - 1;
+}
+
+std::pair<double, double> CurveView::yRange(int panel) const {
+    refresh();
+    const QCPRange r = rects_[std::size_t(panel)]->axis(QCPAxis::atLeft)->range();
+    return {r.lower, r.upper};
+}
+
+QString CurveView::heading(const Snapshot& snapshot) const {
+    QStringList names;
+    for (int m = 0; m < 2; ++m) names << model_name(snapshot, m);
+    return names.join(QStringLiteral("      "));
 }
 
 void CurveView::setSmoothing(double factor) {
@@ -123,8 +163,10 @@ void CurveView::rebuild() {
             const QColor colour = w.curve->colour.isValid() ? w.curve->colour
                                   : w.curve->model < 0      ? QColor(90, 90, 90)
                                                             : model_colour(w.curve->model);
-            QCPGraph* g = p->addGraph();
-            g->setName(w.curve->name);
+            QCPAxisRect* rect = rects_[std::size_t(std::clamp(w.curve->panel, 0, int(rects_.size()) - 1))];
+            QCPGraph* g = p->addGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+            g->setName(w.curve->legend_name.isEmpty() ? w.curve->name : w.curve->legend_name);
+            if (!w.curve->in_legend) g->removeFromLegend();
             if (w.faint) {
                 QColor c = colour;
                 c.setAlpha(60);
@@ -152,10 +194,7 @@ void CurveView::rebuild() {
                                  QVector<double>(y.begin(), y.end()), true);
     }
 
-    QStringList names;
-    if (snapshot_)
-        for (int m = 0; m < 2; ++m) names << model_name(*snapshot_, m);
-    heading_->setText(names.join(QStringLiteral("      ")));
+    heading_->setText(snapshot_ ? heading(*snapshot_) : QString());
     heading_->setTextColor(Qt::black);
     p->yAxis->setLabel(yLabel());
     if (follow_) rescale();
@@ -167,18 +206,49 @@ void CurveView::rescale() {
     for (const Drawn& d : drawn_) any = any || !d.graph->data()->isEmpty();
     if (!any) {
         p->xAxis->setRange(0, 1);
-        p->yAxis->setRange(logScale() ? QCPRange(0.1, 10) : QCPRange(0, 1));
+        for (QCPAxisRect* rect : rects_)
+            rect->axis(QCPAxis::atLeft)->setRange(logScale() && rect == rects_.front() ? QCPRange(0.1, 10)
+                                                                                      : QCPRange(0, 1));
         return;
     }
-    p->rescaleAxes(true);
-    const QCPRange x = p->xAxis->range();
+    // The steps of every curve in every panel (the panels' x axes follow the first one's).
+    bool found_x = false;
+    QCPRange x;
+    for (const Drawn& d : drawn_) {
+        bool ok = false;
+        const QCPRange r = d.graph->getKeyRange(ok);
+        if (!ok) continue;
+        x = found_x ? QCPRange(std::min(x.lower, r.lower), std::max(x.upper, r.upper)) : r;
+        found_x = true;
+    }
+    if (x.size() <= 0) x = QCPRange(x.lower - 0.5, x.upper + 0.5);
     p->xAxis->setRange(x.lower - 0.01 * x.size(), x.upper + 0.01 * x.size());  // end markers not cut in half
-    // A little air above and below, so the curves do not run along the frame.
-    const QCPRange r = p->yAxis->range();
-    if (logScale())
-        p->yAxis->setRange(r.lower / 1.15, r.upper * 1.15);
-    else
-        p->yAxis->setRange(r.lower - 0.05 * r.size(), r.upper + 0.05 * r.size());
+    for (QCPAxisRect* rect : rects_) {
+        QCPAxis* y = rect->axis(QCPAxis::atLeft);
+        const bool log = y->scaleType() == QCPAxis::stLogarithmic;
+        bool found = false;
+        QCPRange r;
+        for (const Drawn& d : drawn_) {
+            if (d.graph->valueAxis() != y) continue;
+            bool ok = false;
+            const QCPRange g = d.graph->getValueRange(ok, QCP::sdBoth, QCPRange());
+            if (!ok || (log && g.upper <= 0)) continue;
+            const QCPRange shown = log ? d.graph->getValueRange(ok, QCP::sdPositive, QCPRange()) : g;
+            if (!ok) continue;
+            r = found ? QCPRange(std::min(r.lower, shown.lower), std::max(r.upper, shown.upper)) : shown;
+            found = true;
+        }
+        if (!found) {
+            y->setRange(log ? QCPRange(0.1, 10) : QCPRange(0, 1));
+            continue;
+        }
+        if (r.size() <= 0) r = log ? QCPRange(r.lower / 2, r.upper * 2) : QCPRange(r.lower - 0.5, r.upper + 0.5);
+        // A little air above and below, so the curves do not run along the frame.
+        if (log)
+            y->setRange(r.lower / 1.15, r.upper * 1.15);
+        else
+            y->setRange(r.lower - 0.05 * r.size(), r.upper + 0.05 * r.size());
+    }
 }
 
 int CurveView::nearest(const QPointF& pixel, int* index) const {

@@ -1,15 +1,17 @@
 // Curves over training steps for A and B (loss, balance loss): an EMA smoothing slider (display only: the raw
 // numbers are kept and exported), a log-y toggle, zoom/pan with the mouse (double-click to follow the data again)
-// and a hover read-out of the nearest point.
+// and a hover read-out of the nearest point. A view may stack several panels over the same steps (addPanel).
 #pragma once
 
 #include "ui/views/plot_view.h"
 
 #include <QColor>
 
+#include <utility>
 #include <vector>
 
 class QCheckBox;
+class QCPAxisRect;
 class QCPGraph;
 class QCPItemTracer;
 class QCPTextElement;
@@ -35,6 +37,9 @@ public:
 
     // The y values drawn for curve `name` (e.g. "A train"), after smoothing; for tests.
     std::vector<double> shownValues(const QString& name) const;
+    // The stacked panels (1 unless the view added some), and the y range of panel `panel` as drawn; for tests.
+    int panelCount() const { return int(rects_.size()); }
+    std::pair<double, double> yRange(int panel) const;
 
 protected:
     enum class Kind { PerStep, Sparse, Reference };
@@ -45,9 +50,20 @@ protected:
         Series own;
         Kind kind = Kind::PerStep;
         QColor colour = {};  // invalid: the model's colour (grey for model -1)
+        int panel = 0;       // which of the stacked panels (addPanel) it is drawn in
+        bool in_legend = true;
+        QString legend_name = {};  // the legend's text, when not `name` (curves are found by `name`)
     };
     virtual std::vector<Curve> curves(const Snapshot& snapshot) const = 0;
+    // The y-axis label of the first panel.
     virtual QString yLabel() const = 0;
+    // The line over the plot: both models' labels by default.
+    virtual QString heading(const Snapshot& snapshot) const;
+
+    // Another panel under the others, sharing their steps (x zoom and pan move all panels together): its y-axis label
+    // and its height relative to the first panel's (1). Returns its index for Curve::panel. The log-scale toggle acts
+    // on the first panel only. Call from the constructor.
+    int addPanel(const QString& y_label, double stretch);
 
     void rebuild() override;
 
@@ -68,6 +84,7 @@ private:
     QCheckBox* log_ = nullptr;
     QCPTextElement* heading_ = nullptr;
     QCPItemTracer* tracer_ = nullptr;
+    std::vector<QCPAxisRect*> rects_;  // the stacked panels, top first; rects_[0] is the plot's own
     std::vector<Drawn> drawn_;
     bool follow_ = true;  // rescale to the data on every snapshot until the user zooms or pans
 };

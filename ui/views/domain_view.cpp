@@ -10,14 +10,9 @@ namespace moe::ui {
 
 namespace {
 
-// Row d of the domain x expert loads as shares of that domain's token-slots (all zero for an unseen domain).
-std::vector<double> row_shares(const std::vector<double>& loads) {
-    const double total = std::accumulate(loads.begin(), loads.end(), 0.0);
-    std::vector<double> shares(loads.size(), 0.0);
-    if (total > 0)
-        for (std::size_t e = 0; e < loads.size(); ++e) shares[e] = loads[e] / total;
-    return shares;
-}
+// Row d of the domain x expert loads against that domain's balanced load: load_di / (sum_i load_di / N_r), so 1 =
+// the domain spreads its token-slots evenly (all zero for a domain not seen yet).
+std::vector<double> row_relative(const std::vector<double>& loads) { return relative_to_mean(loads); }
 
 QString domain_name(const ModelSnapshot& ms, std::size_t d) {
     return d < ms.domain_names.size() ? QString::fromStdString(ms.domain_names[d]) : QStringLiteral("domain %1").arg(d);
@@ -27,12 +22,13 @@ QString domain_name(const ModelSnapshot& ms, std::size_t d) {
 
 DomainView::DomainView(QWidget* parent) : HeatmapView(parent) {
     addLayerSelector(false);
+    addColourScaleChoice(ColourScale::Linear, tr("balanced"));
     for (int m = 0; m < 2; ++m) {
         ModelPanel& p = panels_[std::size_t(m)];
         p.rect->axis(QCPAxis::atBottom)->setLabel(tr("routed expert"));
         use_integer_ticks(p.rect->axis(QCPAxis::atBottom));
         p.rect->axis(QCPAxis::atLeft)->setRangeReversed(true);  // first domain on top, like a table
-        p.scale->axis()->setLabel(tr("share of the domain's token-slots"));
+        p.scale->axis()->setLabel(tr("relative load in the domain\n(1 = balanced)"));
         // Each domain's favourite expert, so a reader can compare rows without judging colours.
         QCPGraph* g = plot()->addGraph(p.rect->axis(QCPAxis::atBottom), p.rect->axis(QCPAxis::atLeft));
         g->setLineStyle(QCPGraph::lsNone);
@@ -43,26 +39,30 @@ DomainView::DomainView(QWidget* parent) : HeatmapView(parent) {
 
 QString DomainView::explanation() const {
     return tr(
-        "Which experts each kind of text uses, in the selected MoE layer. Rows are the corpus domains "
-        "(prose, code, arithmetic, ...), columns the routed experts, and the colour is the share of that "
-        "domain's token-slots (each token picks its top-k experts) that went to the expert: every row sums "
-        "to 1. Counted since the last reset. The white diamond marks each domain's most used expert. "
-        "Specialised experts show as a few bright cells per row, in different places for different domains; "
-        "a router that ignores the kind of text gives the same pattern in every row. The paper's claim: "
-        "fine-grained experts with shared experts (DeepSeekMoE) specialise more sharply.");
+        "Which experts each kind of text uses, in the selected MoE layer, against an even spread (DeepSeek-V3, Fig. 9). "
+        "Rows are the corpus domains (prose, code, arithmetic, ...), columns the routed experts, and the colour is "
+        "the relative load load_di / (sum_i load_di / N_r): the token-slots of domain d that went to expert i (each "
+        "token picks its top-k), over what every expert would get if the domain's tokens were spread evenly over the "
+        "N_r experts. White = 1 = balanced, red = the domain favours the expert (4 = four times its share), blue = "
+        "the domain avoids it. Counted since the last reset. The white diamond marks each domain's most used expert. "
+        "Specialised experts show as a few red cells per row, in different places for different domains; a router "
+        "that ignores the kind of text gives the same pattern in every row. A and B share one colour scale, so 63 "
+        "fine-grained experts and 16 coarse ones compare directly. Title: the largest relative load and where it "
+        "is. The paper's claim: fine-grained experts with shared experts (DeepSeekMoE) specialise more sharply.");
 }
 
 void DomainView::rebuild() {
     std::size_t n_layers = 0;
-    double global_max = 0;
     if (snapshot_)
-        for (const ModelSnapshot& ms : snapshot_->models) {
-            n_layers = std::max(n_layers, ms.layers.size());
-            for (const LayerSnapshot& l : ms.layers)
-                for (const auto& row : l.domain_load)
-                    for (double v : row_shares(row)) global_max = std::max(global_max, v);
-        }
+        for (const ModelSnapshot& ms : snapshot_->models) n_layers = std::max(n_layers, ms.layers.size());
     const int li = clampedLayer(n_layers);
+    RelativeExtremes extremes;  // one colour range for A and B (over every layer when global)
+    if (snapshot_)
+        for (const ModelSnapshot& ms : snapshot_->models)
+            for (std::size_t i = 0; i < ms.layers.size(); ++i)
+                if (globalNormalisation() || int(i) == li)
+                    for (const auto& row : ms.layers[i].domain_load) extremes.add(row_relative(row));
+    applyRelativeRange(extremes);
     for (int m = 0; m < 2; ++m) {
         ModelPanel& p = panels_[std::size_t(m)];
         const ModelSnapshot* ms = snapshot_ ? &snapshot_->models[std::size_t(m)] : nullptr;
@@ -85,34 +85,46 @@ void DomainView::rebuild() {
             continue;
         }
         setNote(m, QString());
-        p.title->setText(QStringLiteral("%1\nlayer %2 · %3 domains x %4 routed experts")
-                             .arg(model_name(*snapshot_, m))
-                             .arg(l->layer)
-                             .arg(D)
-                             .arg(N));
         QCPColorMapData* data = p.map->data();
         if (data->keySize() != N || data->valueSize() != D) data->setSize(N, D);
         data->setRange(QCPRange(0, N - 1), QCPRange(0, D - 1));
-        double own_max = 0;
         QVector<double> top_keys, top_values;
         QStringList labels;
+        double best_value = 0;
+        int best_domain = -1, best_expert = -1;
+        std::vector<double> expert_total(std::size_t(N), 0.0);  // over all domains: an expert no domain uses is dead
         for (int d = 0; d < D; ++d) {
-            const std::vector<double> shares = row_shares(l->domain_load[std::size_t(d)]);
+            const std::vector<double>& loads = l->domain_load[std::size_t(d)];
+            const std::vector<double> rel = row_relative(loads);
             int best = -1;
             for (int e = 0; e < N; ++e) {
-                const double v = std::size_t(e) < shares.size() ? shares[std::size_t(e)] : 0.0;
-                data->setCell(e, d, v);
-                own_max = std::max(own_max, v);
-                if (v > 0 && (best < 0 || v > shares[std::size_t(best)])) best = e;
+                const double v = std::size_t(e) < rel.size() ? rel[std::size_t(e)] : 0.0;
+                if (std::size_t(e) < loads.size()) expert_total[std::size_t(e)] += loads[std::size_t(e)];
+                data->setCell(e, d, cellValue(v));
+                if (v > 0 && (best < 0 || v > rel[std::size_t(best)])) best = e;
             }
             if (best >= 0) {
                 top_keys << best;
                 top_values << d;
+                if (rel[std::size_t(best)] > best_value) {
+                    best_value = rel[std::size_t(best)];
+                    best_domain = d;
+                    best_expert = best;
+                }
             }
             labels << domain_name(*ms, std::size_t(d));
         }
+        p.title->setText(QStringLiteral("%1\nlayer %2 · %3 domains x %4 experts · max %5× (%6, expert %7) · "
+                                        "%8 unused by every domain")
+                             .arg(model_name(*snapshot_, m))
+                             .arg(l->layer)
+                             .arg(D)
+                             .arg(N)
+                             .arg(best_value, 0, 'f', 1)
+                             .arg(best_domain >= 0 ? domain_name(*ms, std::size_t(best_domain)) : QString("-"))
+                             .arg(best_expert)
+                             .arg(zero_count(expert_total)));
         top_[std::size_t(m)]->setData(top_keys, top_values);
-        applyRange(m, own_max, global_max);
         setTextTicks(p.rect->axis(QCPAxis::atLeft), labels);
         p.rect->axis(QCPAxis::atLeft)->setRange(-0.5, D - 0.5);
         p.rect->axis(QCPAxis::atBottom)->setRange(-0.5, N - 0.5);
@@ -120,17 +132,18 @@ void DomainView::rebuild() {
 }
 
 QString DomainView::csv() const {
-    QString out = csv_row({"model", "layer", "domain", "expert", "load", "share"});
+    QString out = csv_row({"model", "layer", "domain", "expert", "load", "share", "relative_load"});
     if (!snapshot_) return out;
     for (int m = 0; m < 2; ++m) {
         const ModelSnapshot& ms = snapshot_->models[std::size_t(m)];
         for (const LayerSnapshot& l : ms.layers)
             for (std::size_t d = 0; d < l.domain_load.size(); ++d) {
-                const std::vector<double> shares = row_shares(l.domain_load[d]);
+                const std::vector<double> rel = row_relative(l.domain_load[d]);
                 const QString name = csv_field(domain_name(ms, d));
-                for (std::size_t e = 0; e < shares.size(); ++e)
+                for (std::size_t e = 0; e < rel.size(); ++e)
                     out += csv_row({model_letter(m), QString::number(l.layer), name, QString::number(e),
-                                    csv_number(l.domain_load[d][e]), csv_number(shares[e])});
+                                    csv_number(l.domain_load[d][e]), csv_number(rel[e] / double(rel.size())),
+                                    csv_number(rel[e])});
             }
     }
     return out;

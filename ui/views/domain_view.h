@@ -1,5 +1,5 @@
-// Expert specialisation: data domain (rows) x routed expert (columns), each row the share of that domain's
-// token-slots per expert, for the selected layer; A and B side by side.
+// Expert specialisation: data domain (rows) x routed expert (columns), each row that domain's load per expert over its
+// balanced load (1 = even spread), for the selected layer; A and B side by side on one colour scale.
 #pragma once
 
 #include "ui/views/heatmap_view.h"

@@ -1,6 +1,15 @@
 #include "ui/views/heatmap_view.h"
 
+#include "ui/views/colour_maps.h"
+
 #include <qcustomplot.h>
+
+#include <QComboBox>
+#include <QLabel>
+#include <QSignalBlocker>
+
+#include <algorithm>
+#include <cmath>
 
 namespace moe::ui {
 
@@ -32,10 +41,105 @@ QString HeatmapView::note(int model) const {
 
 int HeatmapView::modelAt(const QPointF& pixel) const { return panel_at(panels_, pixel); }
 
-void HeatmapView::applyRange(int model, double own_max, double global_max) {
-    double upper = globalNormalisation() ? global_max : own_max;
-    if (!(upper > 0)) upper = 1;  // an empty or all-zero map still needs a valid range
-    panels_[std::size_t(model)].map->setDataRange(QCPRange(0, upper));
+void HeatmapView::addColourScaleChoice(ColourScale initial, const QString& neutral) {
+    auto* label = new QLabel(tr("Colour:"), this);
+    scale_box_ = new QComboBox(this);
+    scale_box_->addItem(tr("linear (white = 1 = %1)").arg(neutral));
+    scale_box_->addItem(tr("log (white = 1 = %1)").arg(neutral));
+    scale_box_->setToolTip(tr("Linear: colour proportional to the value. Log: halves and doubles of the %1 level "
+                              "look alike, so starved experts show as clearly as busy ones.")
+                               .arg(neutral));
+    label->setBuddy(scale_box_);
+    addControl(label);
+    addControl(scale_box_);
+    setColourScale(initial);
+    connect(scale_box_, &QComboBox::currentIndexChanged, this,
+            [this](int index) { setColourScale(index == 1 ? ColourScale::Log : ColourScale::Linear); });
+}
+
+void HeatmapView::setColourScale(ColourScale scale) {
+    if (scale_box_) {
+        const QSignalBlocker block(scale_box_);
+        scale_box_->setCurrentIndex(scale == ColourScale::Log ? 1 : 0);
+    }
+    if (scale_ == scale) return;
+    scale_ = scale;
+    requestRebuild();
+}
+
+QStringList HeatmapView::colourTicks(int model) const {
+    refresh();
+    QCPAxis* axis = panels_[std::size_t(model)].scale->axis();
+    QStringList out;
+    if (auto text = qSharedPointerDynamicCast<QCPAxisTickerText>(axis->ticker())) {
+        for (auto it = text->ticks().constBegin(); it != text->ticks().constEnd(); ++it)
+            if (axis->range().contains(it.key())) out << it.value();
+        return out;
+    }
+    QVector<double> ticks;
+    QVector<QString> labels;
+    axis->ticker()->generate(axis->range(), axis->parentPlot()->locale(), axis->numberFormat().at(0),
+                             axis->numberPrecision(), ticks, nullptr, &labels);
+    for (const QString& l : labels) out << l;
+    return out;
+}
+
+void HeatmapView::setRange(double lower, double upper, bool log, double white_at, bool clipped_low, bool clipped_high) {
+    lower_ = lower;
+    upper_ = upper;
+    for (ModelPanel& p : panels_) {
+        p.map->setGradient(diverging_gradient(white_at));
+        // The scale type first: a log scale cannot hold the linear range's 0.
+        p.scale->setDataScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+        p.map->setDataRange(QCPRange(lower, upper));
+        QCPAxis* axis = p.scale->axis();
+        const bool has_text = !qSharedPointerDynamicCast<QCPAxisTickerText>(axis->ticker()).isNull();
+        if (log) {
+            // Powers of two as fractions ("1/4", "1", "4"); an end that holds the values beyond it says so ("≥ 8").
+            QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+            ticker->setSubTickCount(0);
+            const int top = int(std::lround(std::log2(upper)));
+            for (int e = -top; e <= top; ++e) {
+                const QString n = QString::number(1 << std::abs(e));
+                QString label = e < 0 ? QStringLiteral("1/") + n : n;
+                if (e == top && clipped_high) label = QStringLiteral("≥ ") + label;
+                if (e == -top && clipped_low) label = QStringLiteral("≤ ") + label;
+                ticker->addTick(std::ldexp(1.0, e), label);
+            }
+            axis->setTicker(ticker);
+        } else if (has_text) {
+            axis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+        }
+    }
+}
+
+void HeatmapView::applyRelativeRange(const RelativeExtremes& extremes) {
+    if (scale_ == ColourScale::Log) {
+        // At most 8 times either way: past that the cells keep the end colours (a softmax gives some experts almost
+        // nothing, and a range spanning that would leave the 2x and 1/2x cells that matter nearly white).
+        const double reach =
+            std::max(extremes.largest, extremes.smallest_positive > 0 ? 1 / extremes.smallest_positive : 1);
+        int e = 1;
+        while (e < 3 && std::ldexp(1.0, e) < reach * (1 - 1e-12)) ++e;
+        const double r = std::ldexp(1.0, e);
+        setRange(1 / r, r, true, 0.5, extremes.smallest_positive < 1 / r * (1 - 1e-12) || extremes.largest <= 0,
+                 extremes.largest > r * (1 + 1e-12));
+    } else {
+        const double upper = std::max(2.0, nice_ceiling(extremes.largest));
+        setRange(0, upper, false, 1 / upper);
+    }
+}
+
+double HeatmapView::cellValue(double v) const {
+    if (scale_ != ColourScale::Log || !std::isfinite(v)) return v;
+    return std::clamp(v, lower_, upper_);
+}
+
+void HeatmapView::applySharedRange(double largest) {
+    const double upper = largest > 0 ? largest : 1;  // an empty or all-zero map still needs a valid range
+    lower_ = 0;
+    upper_ = upper;
+    for (ModelPanel& p : panels_) p.map->setDataRange(QCPRange(0, upper));
 }
 
 void HeatmapView::setNote(int model, const QString& text) {

@@ -6,6 +6,8 @@
 
 #include <QToolTip>
 
+#include <algorithm>
+
 namespace moe::ui {
 
 namespace {
@@ -14,6 +16,8 @@ constexpr int row_height = 14;  // pixels per token row: one readable character 
 
 RoutingView::RoutingView(QWidget* parent) : HeatmapView(parent) {
     addLayerSelector(true);
+    // Log by default: a fine-grained router's scores spread over halves and multiples of the uniform 1/N_r both ways.
+    addColourScaleChoice(ColourScale::Log, tr("uniform"));
     for (int m = 0; m < 2; ++m) {
         ModelPanel& p = panels_[std::size_t(m)];
         QCPAxis* x = p.rect->axis(QCPAxis::atBottom);
@@ -32,7 +36,7 @@ RoutingView::RoutingView(QWidget* parent) : HeatmapView(parent) {
         use_integer_ticks(top);
         connect(x, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), top,
                 qOverload<const QCPRange&>(&QCPAxis::setRange));
-        p.scale->axis()->setLabel(tr("gate probability s_i"));
+        p.scale->axis()->setLabel(tr("gate score s_i · N_r\n(1 = uniform)"));
 
         // The chosen top-k: white dots with a dark rim, visible on both ends of the colour map.
         QCPGraph* g = plot()->addGraph(x, y);
@@ -50,23 +54,35 @@ QString RoutingView::explanation() const {
     return tr(
         "The probe text, one byte per row, through the selected MoE layer. Each token's gate scores every "
         "routed expert: s_i = softmax_i(u^T e_i), where u is the token's hidden state and e_i expert i's "
-        "centroid. Colour: s_i for each routed expert (columns). White dots: the top-k experts the token is "
-        "sent to; their combine weights g_i are their s_i, renormalised to sum to 1 when norm_topk_prob is on. "
+        "centroid. The scores sum to 1, so a router with no preference gives every expert 1/N_r: 1/63 for 63 "
+        "fine-grained experts, 1/16 for 16. The colour is the score against that uniform level, s_i · N_r: white "
+        "= 1 = no preference, red = preferred (4 = four times the uniform score), blue = avoided. A and B share one "
+        "colour scale, on a log scale by default (halves and doubles look alike; switch to linear above the plot). "
+        "White dots: the top-k experts the token is sent to; their combine weights g_i are their s_i, renormalised "
+        "to sum to 1 when norm_topk_prob is on. Title: the top-1 score s_max · N_r, as the median over the tokens. "
         "Shared experts are not drawn: every token goes through all of them with weight 1. "
         "Click a cell to inspect that token.");
 }
 
+double RoutingView::shownValue(int model, int token, int expert) const {
+    refresh();
+    return panels_[std::size_t(model)].map->data()->cell(expert, token);
+}
+
 void RoutingView::rebuild() {
     std::size_t n_layers = 0;
-    float global_max = 0;
     if (snapshot_)
-        for (const ModelSnapshot& ms : snapshot_->models) {
-            n_layers = std::max(n_layers, ms.probe.size());
-            for (const ProbeLayer& pl : ms.probe)
-                for (const auto& row : pl.scores)
-                    for (float s : row) global_max = std::max(global_max, s);
-        }
+        for (const ModelSnapshot& ms : snapshot_->models) n_layers = std::max(n_layers, ms.probe.size());
     const int li = clampedLayer(n_layers);
+    // One colour range for A and B: the relative scores s_i · N_r of the selected layer (every layer when global).
+    RelativeExtremes extremes;
+    if (snapshot_)
+        for (const ModelSnapshot& ms : snapshot_->models)
+            for (std::size_t i = 0; i < ms.probe.size(); ++i)
+                if (globalNormalisation() || int(i) == li)
+                    for (const auto& row : ms.probe[i].scores)
+                        for (float v : row) extremes.add(double(v) * double(row.size()));
+    applyRelativeRange(extremes);
     int max_tokens = 0;
     for (int m = 0; m < 2; ++m) {
         ModelPanel& p = panels_[std::size_t(m)];
@@ -89,22 +105,26 @@ void RoutingView::rebuild() {
         }
         setNote(m, QString());
         max_tokens = std::max(max_tokens, T);
-        p.title->setText(QStringLiteral("%1\nlayer %2 · top-%3 of %4 routed experts")
-                             .arg(model_name(*snapshot_, m))
-                             .arg(pl->layer)
-                             .arg(pl->topk_idx.empty() ? 0 : int(pl->topk_idx[0].size()))
-                             .arg(N));
         QCPColorMapData* data = p.map->data();
         if (data->keySize() != N || data->valueSize() != T) data->setSize(N, T);
         data->setRange(QCPRange(0, N - 1), QCPRange(0, T - 1));
-        float own_max = 0;
-        for (int t = 0; t < T; ++t)
+        std::vector<double> top1;  // each token's largest s_i · N_r
+        for (int t = 0; t < T; ++t) {
+            double best = 0;
             for (int e = 0; e < N && std::size_t(e) < pl->scores[std::size_t(t)].size(); ++e) {
-                const float s = pl->scores[std::size_t(t)][std::size_t(e)];
-                data->setCell(e, t, s);
-                own_max = std::max(own_max, s);
+                const double v = double(pl->scores[std::size_t(t)][std::size_t(e)]) * N;
+                data->setCell(e, t, cellValue(v));
+                best = std::max(best, v);
             }
-        applyRange(m, own_max, global_max);
+            top1.push_back(best);
+        }
+        std::nth_element(top1.begin(), top1.begin() + std::ptrdiff_t(top1.size() / 2), top1.end());
+        p.title->setText(QStringLiteral("%1\nlayer %2 · top-%3 of %4 routed experts · median top-1 s·N_r %5")
+                             .arg(model_name(*snapshot_, m))
+                             .arg(pl->layer)
+                             .arg(pl->topk_idx.empty() ? 0 : int(pl->topk_idx[0].size()))
+                             .arg(N)
+                             .arg(top1[top1.size() / 2], 0, 'f', 1));
 
         QVector<double> keys, values;
         for (int t = 0; t < T && std::size_t(t) < pl->topk_idx.size(); ++t)
@@ -164,12 +184,15 @@ void RoutingView::onMouseMove(QMouseEvent* event) {
     }
     const ModelSnapshot& ms = snapshot_->models[std::size_t(cell->model)];
     const ProbeLayer& pl = ms.probe[std::size_t(cell->layer)];
-    QString text = tr("%1, token %2 '%3', expert %4\ns = %5")
+    const double score = pl.scores[std::size_t(cell->token)][std::size_t(cell->expert)];
+    QString text = tr("%1, token %2 '%3', expert %4\ns = %5 = %6 x uniform (1/%7)")
                        .arg(model_letter(cell->model))
                        .arg(cell->token)
                        .arg(token_label(ms.probe_text, cell->token))
                        .arg(cell->expert)
-                       .arg(pl.scores[std::size_t(cell->token)][std::size_t(cell->expert)], 0, 'f', 4);
+                       .arg(score, 0, 'f', 4)
+                       .arg(score * double(pl.scores[std::size_t(cell->token)].size()), 0, 'f', 2)
+                       .arg(pl.scores[std::size_t(cell->token)].size());
     const auto& idx = pl.topk_idx[std::size_t(cell->token)];
     for (std::size_t j = 0; j < idx.size(); ++j)
         if (idx[j] == cell->expert && j < pl.topk_weight[std::size_t(cell->token)].size())
@@ -178,7 +201,7 @@ void RoutingView::onMouseMove(QMouseEvent* event) {
 }
 
 QString RoutingView::csv() const {
-    QString out = csv_row({"model", "layer", "token", "char", "expert", "score", "chosen"});
+    QString out = csv_row({"model", "layer", "token", "char", "expert", "score", "relative_score", "chosen"});
     if (!snapshot_) return out;
     for (int m = 0; m < 2; ++m) {
         const ModelSnapshot& ms = snapshot_->models[std::size_t(m)];
@@ -190,7 +213,9 @@ QString RoutingView::csv() const {
                     if (t < pl.topk_idx.size())
                         for (int k : pl.topk_idx[t]) chosen = chosen || k == int(e);
                     out += csv_row({model_letter(m), QString::number(pl.layer), QString::number(t), ch,
-                                    QString::number(e), csv_number(pl.scores[t][e]), chosen ? "1" : "0"});
+                                    QString::number(e), csv_number(pl.scores[t][e]),
+                                    csv_number(double(pl.scores[t][e]) * double(pl.scores[t].size())),
+                                    chosen ? "1" : "0"});
                 }
             }
     }

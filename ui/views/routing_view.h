@@ -1,5 +1,6 @@
-// The probe text through the selected MoE layer: tokens (rows) x routed experts (columns), colour = gate
-// probability, the chosen top-k marked; A and B side by side. Clicking a cell asks to inspect that token.
+// The probe text through the selected MoE layer: tokens (rows) x routed experts (columns), colour = gate score over
+// the uniform score, s_i · N_r (1 = no preference), on one log scale for A and B; the chosen top-k marked. Clicking a
+// cell asks to inspect that token.
 #pragma once
 
 #include "ui/views/heatmap_view.h"
@@ -31,6 +32,8 @@ public:
     std::optional<Cell> cellAt(const QPointF& pixel) const;
     // The centre of a cell in plot() pixels (for tests and for pointing at a token).
     QPointF cellCentre(int model, int token, int expert) const;
+    // The value the map holds for a cell (s_i · N_r, clamped into the range on the log scale); for tests.
+    double shownValue(int model, int token, int expert) const;
 
 protected:
     void rebuild() override;

@@ -1,6 +1,7 @@
 #include "ui/views/traffic_view.h"
 
 #include "ui/views/plot_text.h"
+#include "ui/views/relative_load.h"
 #include "ui/views/view_text.h"
 
 #include <qcustomplot.h>
@@ -184,7 +185,7 @@ void TrafficView::buildPanels() {
         QCPAxis* x = rect->axis(QCPAxis::atBottom);
         QCPAxis* y = rect->axis(QCPAxis::atLeft);
         x->setLabel(tr("device"));
-        y->setLabel(tr("token-expert\npairs"));
+        y->setLabel(tr("device load\n/ mean"));
         x->grid()->setVisible(false);
         use_integer_ticks(x);
         y->ticker()->setTickCount(3);  // a short axis: 0, 200, 400 reads better than 0, 50, 100 ... 400
@@ -192,7 +193,7 @@ void TrafficView::buildPanels() {
         load_bars_[std::size_t(m)] = add_model_bars(x, y, m);
         QCPGraph* balanced = p->addGraph(x, y);
         balanced->setPen(QPen(QColor(60, 60, 60), 1.5, Qt::DashLine));
-        balanced->setName(tr("balanced load"));
+        balanced->setName(tr("balanced device load (1)"));
         balanced_[std::size_t(m)] = balanced;
     }
 }
@@ -228,8 +229,11 @@ QString TrafficView::explanation() const {
         "Device-limited routing (DeepSeek-V2) with limit M: each token first keeps the M devices whose best "
         "expert affinity max_{j on device} s_j is highest, then takes its top-k among their experts, so it "
         "reaches at most M devices. Matrix: the selected layer's dispatch in the latest routing sample, row = "
-        "home device, column = receiving device; the diagonal stays home and sends nothing. Bars: "
-        "token-expert pairs computed on each device, dashed = balanced (mean), title: max/mean. Curves: dispatch "
+        "home device, column = receiving device; the diagonal stays home and sends nothing. A and B share one "
+        "colour scale (the largest cell of either), so the same colour is the same number of copies and a model "
+        "that sends less looks paler. Bars: the token-expert pairs computed on each device over the mean per "
+        "device (1 = balanced, the dashed line; one y-axis for A and B), title: device MaxVio = max/mean − 1. "
+        "Curves: dispatch "
         "bytes per step summed over the MoE layers (the all-to-all moves twice that with combine) and the "
         "distinct remote devices a token visits (mean over tokens and layers). Top line: Δ val loss = "
         "L_val(B) − L_val(A) at the latest evaluation (above 0: B is worse), and B's dispatch bytes per step "
@@ -254,24 +258,41 @@ std::vector<double> TrafficView::shownLoads(int model) const {
     return out;
 }
 
+double TrafficView::loadAxisTop(int model) const {
+    refresh();
+    return load_rect_[std::size_t(model)]->axis(QCPAxis::atLeft)->range().upper;
+}
+
 QString TrafficView::curvesNote() const {
     refresh();
     return curves_note_->realVisibility() ? curves_note_->text() : QString();
 }
 
 void TrafficView::rebuild() {
-    double global_max = 0;  // the largest cell of every layer of both models (global colour normalisation)
+    // One colour range for both matrices: the largest cell of the selected layer over A and B (of every layer with
+    // global normalisation), so the same colour is the same number of token-copies in both. One y-axis for both
+    // models' device loads, too: the tallest bar of either, at least the balanced level 1 (and some room above).
+    double largest = 0, tallest = 1;
     if (snapshot_)
-        for (const ModelSnapshot& ms : snapshot_->models)
-            for (const LayerSnapshot& l : ms.layers)
+        for (int m = 0; m < 2; ++m) {
+            const ModelSnapshot& ms = snapshot_->models[std::size_t(m)];
+            const LayerSnapshot* selected = selectedLayer(m);
+            if (ms.devices <= 1) continue;
+            for (const LayerSnapshot& l : ms.layers) {
+                if (!globalNormalisation() && &l != selected) continue;
                 for (const auto& row : l.traffic)
-                    for (double v : row) global_max = std::max(global_max, v);
-    for (int m = 0; m < 2; ++m) rebuildPanel(m, global_max);
+                    for (double v : row) largest = std::max(largest, v);
+            }
+            if (selected)
+                for (double v : relative_to_mean(selected->device_load)) tallest = std::max(tallest, v);
+        }
+    applySharedRange(largest);
+    for (int m = 0; m < 2; ++m) rebuildPanel(m, nice_ceiling(tallest * 1.1));
     rebuildCurves();
     summary_->setText(snapshot_ ? summary_text(*snapshot_) : tr("no data yet"));
 }
 
-void TrafficView::rebuildPanel(int m, double global_max) {
+void TrafficView::rebuildPanel(int m, double load_top) {
     const std::size_t mi = std::size_t(m);
     ModelPanel& panel = panels_[mi];
     const ModelSnapshot* ms = snapshot_ ? &snapshot_->models[mi] : nullptr;
@@ -296,37 +317,30 @@ void TrafficView::rebuildPanel(int m, double global_max) {
     QCPColorMapData* data = panel.map->data();
     if (data->keySize() != D || data->valueSize() != D) data->setSize(D, D);
     data->setRange(QCPRange(0, D - 1), QCPRange(0, D - 1));
-    double own_max = 0;
     QVector<double> diagonal(D);
     for (int src = 0; src < D; ++src) {
         const std::vector<double>& row = l->traffic[std::size_t(src)];
-        for (int dst = 0; dst < D; ++dst) {
-            const double v = std::size_t(dst) < row.size() ? row[std::size_t(dst)] : 0.0;
-            data->setCell(dst, src, v);
-            own_max = std::max(own_max, v);
-        }
+        for (int dst = 0; dst < D; ++dst)
+            data->setCell(dst, src, std::size_t(dst) < row.size() ? row[std::size_t(dst)] : 0.0);
         diagonal[src] = src;
     }
-    applyRange(m, own_max, global_max);
     local_[mi]->setData(diagonal, diagonal, true);
     for (QCPAxis* axis : {panel.rect->axis(QCPAxis::atBottom), panel.rect->axis(QCPAxis::atTop),
                           panel.rect->axis(QCPAxis::atLeft), load_rect_[mi]->axis(QCPAxis::atBottom)})
         axis->setRange(-0.5, D - 0.5);
 
-    // The work on each device, against the balanced level.
-    const std::vector<double>& load = l->device_load;
+    // The work on each device over the mean work per device: 1 = balanced, the same for any D and batch.
+    const std::vector<double> load = relative_to_mean(l->device_load);
     const int n = int(load.size());
-    const double total = std::accumulate(load.begin(), load.end(), 0.0);
-    const double mean = n > 0 ? total / n : 0.0;
-    const double top = n > 0 ? *std::max_element(load.begin(), load.end()) : 0.0;
     QVector<double> keys(n);
     std::iota(keys.begin(), keys.end(), 0.0);
     load_bars_[mi]->setData(keys, QVector<double>(load.begin(), load.end()), true);
-    balanced_[mi]->setData(QVector<double>{-0.5, D - 0.5}, QVector<double>{mean, mean}, true);
-    load_rect_[mi]->axis(QCPAxis::atLeft)->setRange(0, nice_ceiling(top * 1.1));
+    balanced_[mi]->setData(QVector<double>{-0.5, D - 0.5}, QVector<double>{1.0, 1.0}, true);
+    load_rect_[mi]->axis(QCPAxis::atLeft)->setRange(0, load_top);
 
     QString line = tr("layer %1 · %2 devices, %3").arg(l->layer).arg(D).arg(limit_text(*ms));
-    if (mean > 0) line += tr(" · max/mean %1").arg(top / mean, 0, 'f', 2);
+    if (n > 0 && std::accumulate(load.begin(), load.end(), 0.0) > 0)
+        line += tr(" · device MaxVio %1").arg(max_violation_of(load), 0, 'f', 2);
     panel.title->setText(model_name(*snapshot_, m) + QLatin1Char('\n') + line);
 }
 

@@ -1,6 +1,7 @@
 // Simulated expert parallelism, A and B side by side: the selected MoE layer's D x D dispatch matrix (token-copies
-// from a token's home device to its experts' devices), the work on each device (bars), and over the steps the bytes
-// sent and the remote devices a token visits; on top, B − A: the loss difference next to the bytes saved.
+// from a token's home device to its experts' devices; one colour scale for A and B), the work on each device over the
+// mean (bars, 1 = balanced, one y-axis for A and B), and over the steps the bytes sent and the remote devices a token
+// visits; on top, B − A: the loss difference next to the bytes saved.
 #pragma once
 
 #include "ui/views/heatmap_view.h"
@@ -27,10 +28,12 @@ public:
     QString csv() const override;
 
     // The line over the panels (B − A: loss difference, bytes saved), model m's panel title, its device loads as
-    // drawn, and the note shown where the curves would be (empty when none is drawn); for tests.
+    // drawn (each over the mean), the top of their y-axis, and the note shown where the curves would be (empty when
+    // none is drawn); for tests.
     QString summary() const;
     QString panelTitle(int model) const;
     std::vector<double> shownLoads(int model) const;
+    double loadAxisTop(int model) const;
     QString curvesNote() const;
 
 protected:
@@ -39,7 +42,7 @@ protected:
 private:
     void buildPanels();
     void buildCurves(QCPLayoutGrid* grid);
-    void rebuildPanel(int model, double global_max);
+    void rebuildPanel(int model, double load_top);
     void rebuildCurves();
 
     QCPTextElement* summary_ = nullptr;

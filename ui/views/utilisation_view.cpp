@@ -1,5 +1,6 @@
 #include "ui/views/utilisation_view.h"
 
+#include "ui/views/relative_load.h"
 #include "ui/views/view_text.h"
 
 #include <qcustomplot.h>
@@ -17,22 +18,22 @@ UtilisationView::UtilisationView(QWidget* parent) : PlotView(parent) {
         QCPAxis* x = panel.rect->axis(QCPAxis::atBottom);
         QCPAxis* y = panel.rect->axis(QCPAxis::atLeft);
         x->setLabel(tr("routed expert i"));
-        y->setLabel(tr("share of token-slots"));
+        y->setLabel(tr("relative load f_i · N_r\n(1 = balanced)"));
         x->grid()->setVisible(false);
         use_integer_ticks(x);
 
         bars_[std::size_t(m)] = add_model_bars(x, y, m);
-        bars_[std::size_t(m)]->setName(tr("%1: f_i, share of token-slots").arg(model_letter(m)));
+        bars_[std::size_t(m)]->setName(tr("%1: relative load f_i · N_r").arg(model_letter(m)));
 
         QCPGraph* probs = p->addGraph(x, y);
         probs->setLineStyle(QCPGraph::lsNone);
         probs->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(Qt::black, 1.2), Qt::white, 5));
-        probs->setName(tr("P_i, mean gate probability"));
+        probs->setName(tr("P_i · N_r, mean gate probability"));
         probs_[std::size_t(m)] = probs;
 
         QCPGraph* balanced = p->addGraph(x, y);
         balanced->setPen(QPen(QColor(60, 60, 60), 1.5, Qt::DashLine));
-        balanced->setName(tr("balanced level 1/N_r"));
+        balanced->setName(tr("balanced: k·T/N_r token-slots (1)"));
         balanced_[std::size_t(m)] = balanced;
 
         QCPGraph* dead = p->addGraph(x, y);
@@ -52,13 +53,16 @@ UtilisationView::UtilisationView(QWidget* parent) : PlotView(parent) {
 
 QString UtilisationView::explanation() const {
     return tr(
-        "How the selected MoE layer shares the work, in the latest routing sample. For every token the gate "
-        "computes s_i = softmax_i(u^T e_i) over the N_r routed experts and keeps the top-k. A bar is f_i, the "
-        "share of those token-slots that went to expert i (the bars sum to 1); a dot is P_i, the mean gate "
-        "probability. The dashed line is the balanced level 1/N_r. A red cross marks a dead expert: no token "
-        "this time. Shared experts are not routed: every token goes through all K_s of them with weight 1, "
-        "so they are noted apart. Title: max/mean of the loads (1 = perfectly balanced) and CV = std/mean. "
-        "The balance loss L_bal = alpha * N_r * sum_i f_i P_i is smallest when bars and dots are level.");
+        "How the selected MoE layer shares the work, in the latest routing sample, against the balanced load. Each "
+        "of the T tokens picks its top-k of the N_r routed experts, so a perfectly balanced router gives every "
+        "expert k·T/N_r token-slots. A bar is expert i's relative load, load_i / (k·T/N_r) = f_i · N_r (f_i: its "
+        "share of the token-slots): 1 = balanced, 2 = twice its share, 0 = dead (a red cross: no token this time). "
+        "A dot is the mean gate probability against the uniform one, P_i · N_r. The dashed line at 1 is the "
+        "balanced level, the same for 63 fine-grained experts as for 16 coarse ones, and A and B share one y-axis, "
+        "so the bars compare directly. Title: MaxVio = max_i f_i·N_r − 1 (0 = balanced; a router that sends every "
+        "token to the same k experts has MaxVio = N_r/k − 1), CV = std/mean of the loads, and the dead experts. "
+        "Shared experts are not routed: every token goes through all K_s of them with weight 1, so they are noted "
+        "apart. The balance loss L_bal = alpha · N_r · sum_i f_i P_i is smallest when bars and dots are level at 1.");
 }
 
 QString UtilisationView::panelTitle(int model) const {
@@ -66,82 +70,101 @@ QString UtilisationView::panelTitle(int model) const {
     return panels_[std::size_t(model)].title->text();
 }
 
+std::vector<double> UtilisationView::shownLoads(int model) const {
+    refresh();
+    std::vector<double> out;
+    const QCPBars* bars = bars_[std::size_t(model)];
+    for (auto it = bars->data()->constBegin(); it != bars->data()->constEnd(); ++it) out.push_back(it->value);
+    return out;
+}
+
+std::pair<double, double> UtilisationView::yRange(int model) const {
+    refresh();
+    const QCPRange r = panels_[std::size_t(model)].rect->axis(QCPAxis::atLeft)->range();
+    return {r.lower, r.upper};
+}
+
 void UtilisationView::rebuild() {
     std::size_t n_layers = 0;
     if (snapshot_)
         for (const ModelSnapshot& ms : snapshot_->models) n_layers = std::max(n_layers, ms.layers.size());
     const int li = clampedLayer(n_layers);
+    std::array<const LayerSnapshot*, 2> layers{};
+    std::array<std::vector<double>, 2> loads, probs;
+    double top = 1.0;  // one y-axis for A and B: the tallest bar or dot of either, and at least the balanced level
+    for (int m = 0; m < 2; ++m) {
+        const ModelSnapshot* ms = snapshot_ ? &snapshot_->models[std::size_t(m)] : nullptr;
+        const LayerSnapshot* l =
+            (ms && li >= 0 && std::size_t(li) < ms->layers.size()) ? &ms->layers[std::size_t(li)] : nullptr;
+        if (!l || l->load_fraction.empty() || l->n_routed <= 0) continue;
+        layers[std::size_t(m)] = l;
+        loads[std::size_t(m)] = relative_loads(*l);
+        const std::size_t N = loads[std::size_t(m)].size();
+        for (std::size_t e = 0; e < N && e < l->mean_prob.size(); ++e)
+            probs[std::size_t(m)].push_back(l->mean_prob[e] * double(N));
+        for (const auto* v : {&loads[std::size_t(m)], &probs[std::size_t(m)]})
+            for (double x : *v) top = std::max(top, x);
+    }
+    // Room above the tallest bar for the shared-experts note; a rounded top keeps the axis still from one snapshot
+    // to the next (readable, and the tick labels are not redrawn 30 times a second).
+    const double y_top = nice_ceiling(top * 1.22);
     for (int m = 0; m < 2; ++m) {
         const std::size_t mi = std::size_t(m);
         ModelPanel& panel = panels_[mi];
         const ModelSnapshot* ms = snapshot_ ? &snapshot_->models[mi] : nullptr;
-        const LayerSnapshot* l =
-            (ms && li >= 0 && std::size_t(li) < ms->layers.size()) ? &ms->layers[std::size_t(li)] : nullptr;
-        const int N = l ? int(std::min(l->load_fraction.size(), std::size_t(l->n_routed))) : 0;
+        const LayerSnapshot* l = layers[mi];
+        const int N = int(loads[mi].size());
         // Nothing to show: a bare panel with the note, not empty axes with made-up ranges.
-        panel.rect->axis(QCPAxis::atBottom)->setVisible(l && N > 0);
-        panel.rect->axis(QCPAxis::atLeft)->setVisible(l && N > 0);
-        if (!l || N == 0) {
+        panel.rect->axis(QCPAxis::atBottom)->setVisible(l != nullptr);
+        panel.rect->axis(QCPAxis::atLeft)->setVisible(l != nullptr);
+        if (!l) {
+            const bool has_layer = ms && li >= 0 && std::size_t(li) < ms->layers.size();
             panel.title->setText(ms ? model_name(*snapshot_, m) : model_letter(m));
             for (QCPGraph* g : {probs_[mi], balanced_[mi], dead_[mi]}) g->data()->clear();
             bars_[mi]->data()->clear();
             shared_note_[mi]->setText(QString());
-            empty_note_[mi]->setText(!ms  ? tr("no data yet")
-                                     : !l ? no_layer_note(*ms)
-                                          : tr("no routing sample yet"));
+            empty_note_[mi]->setText(!ms          ? tr("no data yet")
+                                     : !has_layer ? no_layer_note(*ms)
+                                                  : tr("no routing sample yet"));
             continue;
         }
         empty_note_[mi]->setText(QString());
-        const LayerBalance& b = l->balance;
-        int dead_count = 0;
-        QVector<double> keys(N), loads(N), probs, prob_keys, dead_keys, dead_values;
-        double top = 1.0 / N;
+        QVector<double> keys(N), prob_keys, dead_keys, dead_values;
         for (int e = 0; e < N; ++e) {
             keys[e] = e;
-            loads[e] = l->load_fraction[std::size_t(e)];
-            top = std::max(top, loads[e]);
-            if (std::size_t(e) < l->mean_prob.size()) {
-                prob_keys << e;
-                probs << l->mean_prob[std::size_t(e)];
-                top = std::max(top, probs.back());
-            }
-            if (std::size_t(e) < l->dead.size() && l->dead[std::size_t(e)]) {
-                ++dead_count;
+            if (e < int(probs[mi].size())) prob_keys << e;
+            if (loads[mi][std::size_t(e)] == 0) {
                 dead_keys << e;
+                dead_values << 0.04 * y_top;  // just above the axis, where the bar would be
             }
         }
-        for (int k = 0; k < dead_keys.size(); ++k)
-            dead_values << 0.04 * top;  // just above the axis, where the bar would be
-        panel.title->setText(QStringLiteral("%1\nlayer %2 · max/mean %3 · CV %4 · %5 dead of %6")
+        panel.title->setText(QStringLiteral("%1\nlayer %2 · top-%3 · %4 · CV %5")
                                  .arg(model_name(*snapshot_, m))
                                  .arg(l->layer)
-                                 .arg(b.imbalance, 0, 'f', 2)
-                                 .arg(b.load_cv, 0, 'f', 2)
-                                 .arg(dead_count)
-                                 .arg(N));
-        bars_[mi]->setData(keys, loads, true);
-        probs_[mi]->setData(prob_keys, probs, true);
+                                 .arg(l->top_k)
+                                 .arg(balance_numbers(loads[mi]))
+                                 .arg(l->balance.load_cv, 0, 'f', 2));
+        bars_[mi]->setData(keys, QVector<double>(loads[mi].begin(), loads[mi].end()), true);
+        probs_[mi]->setData(prob_keys, QVector<double>(probs[mi].begin(), probs[mi].end()), true);
         dead_[mi]->setData(dead_keys, dead_values, true);
-        balanced_[mi]->setData(QVector<double>{-0.5, N - 0.5}, QVector<double>{1.0 / N, 1.0 / N}, true);
+        balanced_[mi]->setData(QVector<double>{-0.5, N - 0.5}, QVector<double>{1.0, 1.0}, true);
         shared_note_[mi]->setText(l->n_shared == 0 ? tr("no shared experts")
                                   : l->n_shared == 1
                                       ? tr("+ 1 shared expert: always on (every token, weight 1)")
                                       : tr("+ %1 shared experts: always on (every token, weight 1)").arg(l->n_shared));
         panel.rect->axis(QCPAxis::atBottom)->setRange(-0.7, N - 0.3);
-        // Room above the tallest bar for the shared-experts note; a rounded top keeps the axis still from one
-        // snapshot to the next (readable, and the tick labels are not redrawn 30 times a second).
-        panel.rect->axis(QCPAxis::atLeft)->setRange(0, nice_ceiling(top * 1.22));
+        panel.rect->axis(QCPAxis::atLeft)->setRange(0, y_top);
     }
 }
 
 QString UtilisationView::csv() const {
-    QString out = csv_row({"model", "layer", "expert", "load_fraction", "mean_prob", "dead"});
+    QString out = csv_row({"model", "layer", "expert", "load_fraction", "relative_load", "mean_prob", "dead"});
     if (!snapshot_) return out;
     for (int m = 0; m < 2; ++m)
         for (const LayerSnapshot& l : snapshot_->models[std::size_t(m)].layers)
             for (std::size_t e = 0; e < l.load_fraction.size(); ++e)
                 out += csv_row({model_letter(m), QString::number(l.layer), QString::number(e),
-                                csv_number(l.load_fraction[e]),
+                                csv_number(l.load_fraction[e]), csv_number(l.load_fraction[e] * double(l.load_fraction.size())),
                                 e < l.mean_prob.size() ? csv_number(l.mean_prob[e]) : QString(),
                                 e < l.dead.size() && l.dead[e] ? "1" : "0"});
     return out;

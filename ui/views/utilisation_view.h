@@ -1,9 +1,13 @@
-// How the selected MoE layer shares the work: per routed expert the share of token-slots (bars) and the mean gate
-// probability (dots), the balanced level 1/N_r, dead experts flagged, shared experts noted apart; A and B.
+// How the selected MoE layer shares the work: per routed expert its load relative to the balanced load k·T/N_r (bars)
+// and its mean gate probability relative to the uniform 1/N_r (dots), the balanced level 1, dead experts flagged,
+// shared experts noted apart; A and B on one y-axis, MaxVio in each title.
 #pragma once
 
 #include "ui/views/model_panels.h"
 #include "ui/views/plot_view.h"
+
+#include <utility>
+#include <vector>
 
 class QCPBars;
 class QCPGraph;
@@ -21,8 +25,11 @@ public:
     QString explanation() const override;
     QString csv() const override;
 
-    // The panel title of model m as drawn (model, layer, max/mean, CV, dead count); for tests.
+    // The panel title of model m as drawn (model, layer, MaxVio, dead count, CV), its bars (relative loads) and its
+    // y-axis range; for tests.
     QString panelTitle(int model) const;
+    std::vector<double> shownLoads(int model) const;
+    std::pair<double, double> yRange(int model) const;
 
 protected:
     void rebuild() override;

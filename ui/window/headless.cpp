@@ -102,8 +102,17 @@ int run_export(const QString& lesson_path, int steps, const QString& dir) {
     return 0;
 }
 
+QSize parse_window_size(const QString& text) {
+    const QStringList parts = text.trimmed().toLower().split('x');
+    if (parts.size() != 2) return {};
+    bool ok_w = false, ok_h = false;
+    const int w = parts[0].toInt(&ok_w), h = parts[1].toInt(&ok_h);
+    if (!ok_w || !ok_h || w < 320 || h < 320 || w > 8192 || h > 8192) return {};
+    return {w, h};
+}
+
 int run_screenshot(const QString& lesson_path, int steps, const QString& png, const QString& view_id,
-                   bool presentation) {
+                   bool presentation, QSize size) {
     Lesson lesson;
     try {
         lesson = lesson_or_default(lesson_path);
@@ -112,7 +121,7 @@ int run_screenshot(const QString& lesson_path, int steps, const QString& png, co
         return 1;
     }
     MainWindow window;
-    window.resize(1400, 900);
+    window.resize(size.isValid() ? size : QSize(1400, 900));
     window.openLesson(lesson);
     window.setPresentationMode(presentation);  // before show(): the screenshot keeps its size, not full screen
     window.show();

@@ -5,6 +5,7 @@
 
 #include "ui/session/lesson.h"
 
+#include <QSize>
 #include <QString>
 
 namespace moe::ui {
@@ -23,9 +24,12 @@ Lesson lesson_or_default(const QString& path);
 // lesson.json to `dir`. Returns the process exit code; a failure prints one line on stderr.
 int run_export(const QString& lesson_path, int steps, const QString& dir);
 
-// Trains `steps` steps in a 1400x900 window, shows view `view_id` (if given) with a token in the inspector, and
-// saves the window as PNG (in presentation mode if asked). Returns the process exit code.
+// Trains `steps` steps in a window of `size` (1400x900 unless given), shows view `view_id` (if given) with a token in
+// the inspector, and saves the window as PNG (in presentation mode if asked). Returns the process exit code.
 int run_screenshot(const QString& lesson_path, int steps, const QString& png, const QString& view_id,
-                   bool presentation);
+                   bool presentation, QSize size = QSize(1400, 900));
+
+// "1366x768" as a size; an invalid QSize for anything else (no "x", a side under 320 or over 8192).
+QSize parse_window_size(const QString& text);
 
 }  // namespace moe::ui
