@@ -181,10 +181,16 @@ TEST(CoactivationView, SharesOneColourScaleAndMeasuresPairingAgainstChance) {
     // Experts 0 and 1 always come together: N(0,1)/N(0) = 1, N(0,2)/N(0) = 0.
     EXPECT_EQ(view.colourMap(0)->data()->cell(1, 0), 1.0);
     EXPECT_EQ(view.colourMap(0)->data()->cell(2, 0), 0.0);
-    // A: 8 experts top-2, each used expert pairs with exactly 1 of 7 others: mean 1/7, random level 1/7 -> 1.
+    // A: 8 experts top-2, each always with the same partner: its strongest partner joins every time.
     const SnapshotPtr s = evaluated_snapshot();
-    const LayerEvalSnapshot& la = s->models[0].eval.layers[0];
-    EXPECT_NEAR(CoactivationView::relative_coactivation(la), 1.0, 1e-12);
+    EXPECT_EQ(CoactivationView::top_partner_share(s->models[0].eval.layers[0]), 1.0);
+    // Two partners in equal measure: the strongest joins half the time.
+    LayerEvalSnapshot two;
+    two.n_routed = 3;
+    two.top_k = 2;
+    two.coactivation = {1, 0.5, 0.5, 1, 1, 0, 1, 0, 1};
+    EXPECT_DOUBLE_EQ(CoactivationView::top_partner_share(two), (0.5 + 1 + 1) / 3);
+    EXPECT_TRUE(std::isnan(CoactivationView::top_partner_share(LayerEvalSnapshot{})));
     EXPECT_TRUE(view.csv().contains("A,0,0,1,1")) << view.csv().left(200).toStdString();
 }
 

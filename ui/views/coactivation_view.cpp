@@ -4,6 +4,7 @@
 
 #include <qcustomplot.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace moe::ui {
@@ -27,25 +28,25 @@ QString CoactivationView::explanation() const {
         "N(i, j) / N(i): of the validation tokens that picked expert i among their top-k, the share that also "
         "picked expert j (OLMoE's co-activation). The diagonal is 1. A router that picked its k experts at "
         "random would give about (k - 1) / (N_r - 1) everywhere; bright off-diagonal cells are experts that "
-        "work as a team, which means their knowledge overlaps. The title divides the mean over pairs by that "
-        "random level (1 = no more pairing than chance). Both models share the colour scale 0 to 1.");
+        "work as a team, which means their knowledge overlaps. The title gives, averaged over the experts, how "
+        "often an expert's strongest partner comes with it, against that random level. Both models share the "
+        "colour scale 0 to 1.");
 }
 
-double CoactivationView::relative_coactivation(const LayerEvalSnapshot& l) {
+double CoactivationView::top_partner_share(const LayerEvalSnapshot& l) {
     const int n = l.n_routed, k = l.top_k;
     if (n < 2 || k < 2 || l.coactivation.size() != std::size_t(n) * std::size_t(n)) return NAN;
     double sum = 0;
-    int count = 0;
+    int used = 0;
     for (int i = 0; i < n; ++i) {
         if (l.coactivation[std::size_t(i) * n + i] == 0) continue;  // expert i never chosen
+        double best = 0;
         for (int j = 0; j < n; ++j)
-            if (j != i) {
-                sum += l.coactivation[std::size_t(i) * n + j];
-                ++count;
-            }
+            if (j != i) best = std::max(best, l.coactivation[std::size_t(i) * n + j]);
+        sum += best;
+        ++used;
     }
-    if (count == 0) return NAN;
-    return (sum / count) / (double(k - 1) / double(n - 1));
+    return used ? sum / used : NAN;
 }
 
 void CoactivationView::rebuild() {
@@ -69,13 +70,17 @@ void CoactivationView::rebuild() {
             continue;
         }
         setNote(m, QString());
-        const double rel = relative_coactivation(*l);
-        p.title->setText(tr("%1\nlayer %2 · top-%3 of %4 · pairing %5 × random")
+        const double top = top_partner_share(*l);
+        const double random = n > 1 ? double(l->top_k - 1) / double(n - 1) : NAN;
+        p.title->setText(tr("%1\nlayer %2 · top-%3 of %4 · %5")
                              .arg(model_name(*snapshot_, m))
                              .arg(l->layer)
                              .arg(l->top_k)
                              .arg(n)
-                             .arg(std::isfinite(rel) ? QString::number(rel, 'f', 2) : tr("n/a (k = 1)")));
+                             .arg(std::isfinite(top) ? tr("strongest partner joins in %1 % (random %2 %)")
+                                                           .arg(100 * top, 0, 'f', 0)
+                                                           .arg(100 * random, 0, 'f', 0)
+                                                     : tr("k = 1: no pairs")));
         QCPColorMapData* data = p.map->data();
         if (data->keySize() != n || data->valueSize() != n) data->setSize(n, n);
         data->setRange(QCPRange(0, n - 1), QCPRange(0, n - 1));

@@ -1,7 +1,8 @@
 // Expert co-activation (OLMoE): for the selected MoE layer, entry (i, j) = N(i, j) / N(i), the share of the tokens
 // that chose expert i which also chose expert j, over the fixed validation set. A and B share one colour scale
-// [0, 1]; the title gives the mean over used pairs against the level of a router that picks its k experts at
-// random, (k - 1) / (N_r - 1).
+// [0, 1]; the title gives each expert's strongest partner share, averaged, against the level of a router that picks
+// its k experts at random, (k - 1) / (N_r - 1). (The mean over all partners would say nothing: it is exactly that
+// level for any router, since every token that chose i chose k - 1 others.)
 #pragma once
 
 #include "ui/views/heatmap_view.h"
@@ -18,8 +19,9 @@ public:
     QString explanation() const override;
     QString csv() const override;
 
-    // Mean off-diagonal N(i,j)/N(i) over used experts, divided by (k - 1) / (N_r - 1) (NaN when not defined).
-    static double relative_coactivation(const LayerEvalSnapshot& layer);
+    // Mean over used experts i of max_{j != i} N(i,j)/N(i): how often an expert's strongest partner comes with it
+    // (NaN when k = 1 or no data). A random router gives about (k - 1) / (N_r - 1), a fixed team 1.
+    static double top_partner_share(const LayerEvalSnapshot& layer);
 
 protected:
     void rebuild() override;

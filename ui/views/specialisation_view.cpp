@@ -1,6 +1,7 @@
 #include "ui/views/specialisation_view.h"
 
 #include "ui/views/model_panels.h"
+#include "ui/views/plot_text.h"
 #include "ui/views/view_text.h"
 
 #include <qcustomplot.h>
@@ -59,7 +60,10 @@ SpecialisationView::SpecialisationView(QWidget* parent) : CurveView(parent) {
     addControl(measure_);
     addLayerSelector(false);
     connect(measure_, &QComboBox::currentIndexChanged, this, [this] { requestRebuild(); });
-    summary_ = add_rect_note(plot(), plot()->axisRect(), 0.02, 0.04, Qt::AlignLeft | Qt::AlignTop);
+    // The numbers go in a row of the figure's own layout under the axes, wrapped to its width.
+    summary_ = make_wrapping_title(plot(), plot()->font());
+    QCPLayoutGrid* layout = plot()->plotLayout();
+    layout->addElement(layout->rowCount(), 0, summary_);
 }
 
 void SpecialisationView::setMeasure(Measure measure) { measure_->setCurrentIndex(measure_->findData(int(measure))); }
@@ -130,7 +134,7 @@ void SpecialisationView::rebuild() {
             }
             const LayerEvalSnapshot& l = ms.eval.layers[std::size_t(li)];
             values[m] = last_of(measure_series(l, measure()));
-            QString line = tr("%1 %2 (layer %3, %4 of %5 experts per token)")
+            QString line = tr("%1 %2 (layer %3, top-%4 of %5)")
                                .arg(model_letter(m))
                                .arg(values[m], 0, 'f', 3)
                                .arg(l.layer)
@@ -146,7 +150,7 @@ void SpecialisationView::rebuild() {
                                                                     : tr("domain %1").arg(d);
                     tops << tr("%1 %2×").arg(name).arg(v, 0, 'f', 1);
                 }
-                if (!tops.isEmpty()) line += tr("\n   top expert per domain, relative load: ") + tops.join(", ");
+                if (!tops.isEmpty()) line += tr(" · top expert per domain (relative load): ") + tops.join(" · ");
             }
             parts << line;
         }
@@ -157,7 +161,6 @@ void SpecialisationView::rebuild() {
                         .arg(snapshot_->models[0].eval.tokens);
     }
     summary_->setText(text);
-    summary_->setVisible(!text.isEmpty());
 }
 
 QString SpecialisationView::csv() const {

@@ -7,7 +7,7 @@
 #include "ui/views/curve_view.h"
 
 class QComboBox;
-class QCPItemText;
+class QCPTextElement;
 
 namespace moe::ui {
 
@@ -35,7 +35,7 @@ protected:
 
 private:
     QComboBox* measure_ = nullptr;
-    QCPItemText* summary_ = nullptr;
+    QCPTextElement* summary_ = nullptr;  // under the plot, in the layout: it never covers a curve
 };
 
 // The series of `measure` in one layer's evaluation history.
