@@ -44,11 +44,11 @@ const std::vector<std::pair<QString, double>> kSpeeds = {
 // Short tab labels so every view's tab fits without scrolling; the full title is above the plot.
 QString tab_label(const View* view) {
     static const std::map<QString, QString> labels = {
-        {"loss", QObject::tr("Loss")},           {"aux_loss", QObject::tr("Balance loss")},
+        {"loss", QObject::tr("Loss")},           {"aux_loss", QObject::tr("Balance")},
         {"utilisation", QObject::tr("Utilisation")}, {"utilisation_over_time", QObject::tr("Load over time")},
         {"routing", QObject::tr("Routing")},     {"domains", QObject::tr("Domains")},
         {"plane", QObject::tr("2-D plane")},     {"traffic", QObject::tr("Traffic")},
-        {"accounting", QObject::tr("Parameters")},
+        {"accounting", QObject::tr("Parameters")}, {"probes", QObject::tr("Probes")},
     };
     const auto it = labels.find(view->id());
     return it != labels.end() ? it->second : view->title();
