@@ -2,6 +2,7 @@
 #include "core/train/probes.h"
 
 #include "core/error.h"
+#include "core/train/table_cells.h"
 #include "core/io/atomic_file.h"
 #include "core/train/evaluation.h"
 
@@ -174,22 +175,6 @@ ProbeResults run_probes(Model& model, const std::vector<Batch>& set, int n_domai
 
 namespace {
 
-std::string number(double x, const char* format = "%.6g") {
-    if (!std::isfinite(x)) return "";
-    char buf[48];
-    std::snprintf(buf, sizeof buf, format, x);
-    return buf;
-}
-
-std::string csv_cell(const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string q = "\"";
-    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-}
-
-nlohmann::json json_number(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
-
 // The union of the models' domain names, in order of first appearance.
 std::vector<std::string> all_domains(const std::vector<ProbeModel>& models) {
     std::vector<std::string> names;
@@ -238,7 +223,7 @@ std::string table(const std::vector<std::vector<std::string>>& rows) {
     return out;
 }
 
-std::string loss_cell(const ProbePoint& p) { return p.available ? number(p.loss, "%.4f") : "n/a"; }
+std::string loss_cell(const ProbePoint& p) { return p.available ? table_number(p.loss, "%.4f") : "n/a"; }
 
 }  // namespace
 
@@ -249,12 +234,12 @@ std::string probe_csv(const std::vector<ProbeModel>& models) {
     out += ",available,reason\n";
     for (const auto& m : models) {
         auto row = [&](const char* probe, const ProbePoint& p) {
-            out += csv_cell(m.name) + "," + probe + "," + std::to_string(p.x) + "," + number(p.ratio) + "," +
-                   number(p.loss);
+            out += csv_cell(m.name) + "," + probe + "," + std::to_string(p.x) + "," + table_number(p.ratio) + "," +
+                   table_number(p.loss);
             for (const auto& d : domains) {
                 const auto it = std::find(m.domains.begin(), m.domains.end(), d);
                 const size_t i = static_cast<size_t>(it - m.domains.begin());
-                out += "," + (it != m.domains.end() && i < p.domain_loss.size() ? number(p.domain_loss[i]) : "");
+                out += "," + (it != m.domains.end() && i < p.domain_loss.size() ? table_number(p.domain_loss[i]) : "");
             }
             out += std::string(",") + (p.available ? "true" : "false") + "," + csv_cell(p.reason) + "\n";
         };
@@ -306,7 +291,7 @@ std::string probe_table_text(const std::vector<ProbeModel>& models) {
     for (const auto& m : models) {
         const ProbeResults& r = m.results;
         sizes.push_back({m.name, std::to_string(r.n_routed), std::to_string(r.top_k), std::to_string(r.n_shared),
-                         std::to_string(r.moe_layers), std::to_string(r.tokens), number(r.baseline_loss, "%.4f")});
+                         std::to_string(r.moe_layers), std::to_string(r.tokens), table_number(r.baseline_loss, "%.4f")});
     }
     out += "Validation loss (nats per token) of the ordinary models:\n" + table(sizes);
 
@@ -330,7 +315,7 @@ std::string probe_table_text(const std::vector<ProbeModel>& models) {
                 }
                 const ProbePoint& p = m.results.mask[i];
                 row.push_back(loss_cell(p));
-                ratios.push_back(number(p.ratio, "%.3f"));
+                ratios.push_back(table_number(p.ratio, "%.3f"));
                 note(m, p, "mask r=" + std::to_string(p.x));
             }
             rows.push_back(row);
@@ -346,8 +331,8 @@ std::string probe_table_text(const std::vector<ProbeModel>& models) {
             const ProbeResults& r = m.results;
             if (!r.has_shared_off) continue;
             const ProbePoint& p = r.shared_off;
-            rows.push_back({m.name, std::to_string(r.n_shared), number(r.baseline_loss, "%.4f"), loss_cell(p),
-                            p.available ? number(p.delta, "%+.4f") : "n/a"});
+            rows.push_back({m.name, std::to_string(r.n_shared), table_number(r.baseline_loss, "%.4f"), loss_cell(p),
+                            p.available ? table_number(p.delta, "%+.4f") : "n/a"});
             note(m, p, "shared off");
         }
         out += "\nShared experts off: loss with the shared experts' output set to zero, and the jump:\n" + table(rows);

@@ -1,6 +1,7 @@
 #include "core/train/sweep.h"
 
 #include "core/error.h"
+#include "core/train/table_cells.h"
 #include "core/io/atomic_file.h"
 
 #include <nlohmann/json.hpp>
@@ -22,22 +23,6 @@ std::string folder_name(const std::string& label, uint64_t seed) {
     for (char c : label) s += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '=') ? c : '_';
     return s + "_seed" + std::to_string(seed);
 }
-
-std::string number(double x) {
-    if (!std::isfinite(x)) return "";
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.6g", x);
-    return buf;
-}
-
-std::string csv_cell(const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string q = "\"";
-    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-}
-
-nlohmann::json json_number(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
 
 // The cells of one CSV line (metrics.csv quotes nothing: its names are csv_name'd, its cells numbers).
 std::vector<std::string_view> csv_split(std::string_view line) {
@@ -204,8 +189,8 @@ void write_sweep_tables(const std::filesystem::path& dir, const SweepPlan& plan,
         const SweepConfig& c = plan.configs[r.config];
         const RunOutcome& o = r.outcome;
         runs_csv += config_cells(c) + "," + std::to_string(r.seed) + "," + csv_cell(r.status) + "," +
-                    number(o.final_val_loss) + "," + number(o.final_loss) + "," + number(o.final_aux_loss) + "," +
-                    number(o.final_accuracy) + "," + std::to_string(o.steps) + "," + number(o.seconds) + "," +
+                    table_number(o.final_val_loss) + "," + table_number(o.final_loss) + "," + table_number(o.final_aux_loss) + "," +
+                    table_number(o.final_accuracy) + "," + std::to_string(o.steps) + "," + table_number(o.seconds) + "," +
                     csv_cell(o.device) + "," + csv_cell(o.dir) + "\n";
         nlohmann::json j = {{"label", c.label},   {"preset", c.config.preset}, {"seed", r.seed},
                             {"status", r.status}, {"steps", o.steps},          {"seconds", o.seconds},
@@ -233,19 +218,19 @@ void write_sweep_tables(const std::filesystem::path& dir, const SweepPlan& plan,
         const SweepStats s = final_val_stats(runs, i), a = sweep_stats(aux);
         const bool is_baseline = i == plan.baseline;
         const PairedComparison p = paired_vs_baseline(plan, runs, i);
-        summary += config_cells(plan.configs[i]) + "," + std::to_string(s.n) + "," + number(s.mean) + "," +
-                   number(s.sd) + "," + number(s.min) + "," + number(s.max) + "," + number(a.mean) + "," +
-                   number(s.ci_low) + "," + number(s.ci_high);
+        summary += config_cells(plan.configs[i]) + "," + std::to_string(s.n) + "," + table_number(s.mean) + "," +
+                   table_number(s.sd) + "," + table_number(s.min) + "," + table_number(s.max) + "," + table_number(a.mean) + "," +
+                   table_number(s.ci_low) + "," + table_number(s.ci_high);
         if (is_baseline)
             summary += ",,,,,,,";
         else
-            summary += "," + number(p.mean_diff) + "," + number(p.se) + "," + number(p.ci_low) + "," +
-                       number(p.ci_high) + "," + std::to_string(p.wins_b) + "," + std::to_string(p.wins_a) + "," +
+            summary += "," + table_number(p.mean_diff) + "," + table_number(p.se) + "," + table_number(p.ci_low) + "," +
+                       table_number(p.ci_high) + "," + std::to_string(p.wins_b) + "," + std::to_string(p.wins_a) + "," +
                        std::to_string(p.n);
         nlohmann::json domain_mean = nlohmann::json::object(), domain_diff = nlohmann::json::object();
         for (const auto& d : domains) {
             const PairedComparison pd = paired_vs_baseline(plan, runs, i, d);
-            summary += "," + (is_baseline ? std::string() : number(pd.mean_diff));
+            summary += "," + (is_baseline ? std::string() : table_number(pd.mean_diff));
             domain_mean[d] = json_number(sweep_stats(final_val_by_seed(plan, runs, i, d)).mean);
             domain_diff[d] = paired_json(pd, is_baseline);
         }

@@ -44,12 +44,8 @@ std::vector<std::string_view> split(std::string_view line) {
     }
 }
 
-// Streams a CSV file of numbers with a named header: on_row(line number, cells), an empty cell read as NaN.
-void read_csv(const fs::path& file, const std::function<void(const std::vector<std::string>&)>& on_header,
-              const std::function<void(int, const std::vector<double>&)>& on_row) {
-    const std::string text = read_file(file);
-    std::vector<std::string> header;
-    std::vector<double> cells;
+// Calls on_line(line number, line) for every non-empty line of `text` (a trailing '\r' removed).
+void for_each_line(const std::string& text, const std::function<void(int, std::string_view)>& on_line) {
     size_t pos = 0;
     int line_no = 0;
     while (pos < text.size()) {
@@ -59,12 +55,22 @@ void read_csv(const fs::path& file, const std::function<void(const std::vector<s
         pos = end + 1;
         ++line_no;
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (line.empty()) continue;
+        if (!line.empty()) on_line(line_no, line);
+    }
+}
+
+// Streams a CSV file of numbers with a named header: on_row(line number, cells), an empty cell read as NaN.
+void read_csv(const fs::path& file, const std::function<void(const std::vector<std::string>&)>& on_header,
+              const std::function<void(int, const std::vector<double>&)>& on_row) {
+    const std::string text = read_file(file);
+    std::vector<std::string> header;
+    std::vector<double> cells;
+    for_each_line(text, [&](int line_no, std::string_view line) {
         const auto parts = split(line);
         if (header.empty()) {
             for (auto p : parts) header.emplace_back(p);
             on_header(header);
-            continue;
+            return;
         }
         if (parts.size() != header.size())
             fail(file, "line " + std::to_string(line_no) + " has " + std::to_string(parts.size()) +
@@ -82,7 +88,7 @@ void read_csv(const fs::path& file, const std::function<void(const std::vector<s
                                "\" is not a number");
         }
         on_row(line_no, cells);
-    }
+    });
     if (header.empty()) fail(file, "the file is empty (no header line): the run wrote nothing yet");
 }
 
@@ -216,15 +222,9 @@ void read_eval_tables(const fs::path& root, const Config& config, const std::vec
     std::error_code ec;
     const fs::path vr = root / "val_routing.csv";
     if (fs::exists(vr, ec)) {
-        const std::string text = read_file(vr);
-        size_t pos = 0;
-        int line_no = 0;
-        while (pos < text.size()) {
-            size_t end = text.find('\n', pos);
-            if (end == std::string::npos) end = text.size();
-            std::string_view line(text.data() + pos, end - pos);
-            pos = end + 1;
-            if (++line_no == 1 || line.empty()) continue;  // the header: step,layer,domain,expert,load
+        // Its domain column holds names, so it is read here rather than by read_csv (numbers only).
+        for_each_line(read_file(vr), [&](int line_no, std::string_view line) {
+            if (line_no == 1) return;  // the header: step,layer,domain,expert,load
             const auto cells = split(line);
             if (cells.size() != 5) fail(vr, "line " + std::to_string(line_no) + " has " +
                                                 std::to_string(cells.size()) + " cells, expected 5");
@@ -239,15 +239,15 @@ void read_eval_tables(const fs::path& root, const Config& config, const std::vec
             if (expert >= n) fail(vr, "line " + std::to_string(line_no) + ": expert " + std::to_string(expert) +
                                           " does not exist: config.json has n_routed_experts = " + std::to_string(n));
             const auto d = std::find(domains.begin(), domains.end(), std::string(cells[2]));
-            if (d == domains.end()) continue;  // a domain routing.csv does not name: nothing to place it in
+            if (d == domains.end()) return;  // a domain routing.csv does not name: nothing to place it in
             auto& [at, table] = loads[layer];
-            if (step < at) continue;
+            if (step < at) return;
             if (step > at || table.empty()) {
                 at = step;
                 table.assign(domains.size(), std::vector<double>(static_cast<size_t>(n), 0.0));
             }
             table[static_cast<size_t>(d - domains.begin())][static_cast<size_t>(expert)] = std::isfinite(v[4]) ? v[4] : 0;
-        }
+        });
     }
     std::map<int, std::vector<double>> coact;  // layer -> [n * n]
     const fs::path co = root / "coactivation.csv";
