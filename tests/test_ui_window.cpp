@@ -128,7 +128,8 @@ TEST_F(Window, TrainingChangesEveryView) {
     ASSERT_TRUE(step_to(w, 6));
     const auto later = csv_of_views(w);
     EXPECT_TRUE(w.lastError().isEmpty()) << w.lastError().toStdString();
-    EXPECT_TRUE(w.stepText().startsWith("step 6 / 400")) << w.stepText().toStdString();
+    // The label follows the snapshot at the next refresh (coalesced into one per turn of the event loop).
+    EXPECT_TRUE(wait_for([&] { return w.stepText().startsWith("step 6 / 400"); }, 5000)) << w.stepText().toStdString();
     for (const auto& [id, text] : later) {
         if (id == "plane") continue;  // 2-D tasks only: below
         if (id == "probes") continue;  // runs on request only (Run probes): test_ui_probes

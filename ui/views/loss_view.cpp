@@ -1,7 +1,10 @@
 #include "ui/views/loss_view.h"
 
 #include "ui/views/colour_maps.h"
+#include "ui/views/plot_text.h"
 #include "ui/views/view_text.h"
+
+#include <qcustomplot.h>
 
 #include <QCheckBox>
 
@@ -12,6 +15,21 @@ LossView::LossView(QWidget* parent) : CurveView(parent) {
     difference_->setToolTip(tr("Draw B's validation loss minus A's, in total and per domain, with a zero line"));
     addControl(difference_);
     connect(difference_, &QCheckBox::toggled, this, [this] { requestRebuild(); });
+    // The legend goes beside the axes, where it cannot hide the newest points (the B − A mode has one entry per
+    // domain) and stays in view at any height: a column of the figure's own layout, as narrow as its text.
+    QCustomPlot* p = plot();
+    if (p->axisRect()->insetLayout()->take(p->legend)) {
+        p->axisRect()->insetLayout()->simplify();
+        QCPLayoutGrid* layout = p->plotLayout();
+        auto* holder = new QCPLayoutGrid;  // the legend at the top of the column, the rest empty
+        layout->addElement(1, 1, holder);
+        layout->setColumnStretchFactor(1, 0.001);
+        holder->addElement(0, 0, p->legend);
+        holder->addElement(1, 0, new QCPLayoutElement(p));
+        holder->setRowStretchFactor(0, 0.001);
+        p->legend->setBorderPen(Qt::NoPen);
+        p->legend->setBrush(Qt::NoBrush);
+    }
 }
 
 void LossView::setDifferenceMode(bool on) { difference_->setChecked(on); }
@@ -25,7 +43,7 @@ QString LossView::explanation() const {
         "slider (an exponential moving average; the raw values are drawn faintly and exported). Thick lines "
         "with dots: the validation loss on the fixed held-out set, the same sequences for both models, every "
         "seed and every run, all of them evaluated, so a gap between A and B is a difference between the models. "
-        "Tick \"B − A\" to draw B's validation loss minus A's, in total (thick) and per domain (thin), "
+        "Tick \"B − A\" to draw B's validation loss minus A's, in total (black) and per domain (coloured), "
         "against the zero line: below zero B is better. A single run per model has no error bar: "
         "Training > Run seeds repeats both over several seeds and gives the paired interval. "
         "The balance loss is not included here (see the balance view). Blue = model A, orange = model B.");
@@ -76,7 +94,7 @@ std::vector<CurveView::Curve> LossView::curves(const Snapshot& snapshot) const {
                                                            : tr("domain %1").arg(d);
             out.push_back({-1, tr("B − A, %1").arg(name), nullptr,
                            paired_difference(a.eval.domain_loss_curves[d], b.eval.domain_loss_curves[d]),
-                           Kind::Sparse, class_colour(int(d))});
+                           Kind::Sparse, class_colour(int(d) + 1)});  // 0 is black, the total's colour
         }
     if (!total.own.x.empty()) {
         Curve zero{-1, tr("zero: no difference"), nullptr, {}, Kind::Reference};
