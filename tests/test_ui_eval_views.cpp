@@ -2,6 +2,7 @@
 // view's B − A mode (paired by step, per domain, with a zero line), the specialisation view (A and B on one axis,
 // the latest numbers beside the curves) and the co-activation view (one colour scale [0, 1] for both models).
 #include "core/config.h"
+#include "core/error.h"
 #include "core/moe/routing_measures.h"
 #include "core/train/run_writer.h"
 #include "core/train/trainer.h"
@@ -19,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include <QDir>
+#include <QFile>
 #include <QTemporaryDir>
 
 #include <cmath>
@@ -194,11 +196,61 @@ TEST(CoactivationView, SharesOneColourScaleAndMeasuresPairingAgainstChance) {
     EXPECT_TRUE(view.csv().contains("A,0,0,1,1")) << view.csv().left(200).toStdString();
 }
 
+Config tiny_eval_config() {
+    return resolve_config("deepseek", "",
+                          {"hidden_size=32", "num_attention_heads=2", "ffn_base_width=32", "seq_len=32",
+                           "batch_size=4", "steps=6", "eval_interval=3", "eval_sequences=2",
+                           "corpus_bytes_per_domain=6000", "routing_interval=3"});
+}
+
+// Trains the tiny config into `dir` as a run folder.
+void train_run_folder(const QString& dir) {
+    const Config config = tiny_eval_config();
+    Trainer trainer(config);
+    RunWriter writer(dir.toStdString(), config, trainer.dataset().domain_names());
+    for (int s = 0; s < config.train.steps; ++s) writer.add(trainer.train_step());
+    writer.flush();
+}
+
+void append_line(const QString& file, const QByteArray& line) {
+    QFile f(file);
+    ASSERT_TRUE(f.open(QIODevice::Append));
+    f.write(line);
+}
+
+TEST(EvalRunFolder, CorruptEvaluationTablesNameTheFileAndLine) {
+    struct Case {
+        const char* file;
+        QByteArray line;
+        const char* says;
+    };
+    const Case cases[] = {
+        {"val_routing.csv", "6,0,prose,x,3\n", "is not a number"},
+        {"val_routing.csv", "6,0,prose,99,3\n", "expert 99 does not exist"},
+        {"val_routing.csv", "6,0,prose\n", "expected 5"},
+        {"coactivation.csv", "6,0,70,1,0.5\n", "beyond n_routed_experts"},
+        {"coactivation.csv", "6,0.5,1,1,0.5\n", "layer must be a whole number"},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(std::string(c.file) + ": " + c.line.toStdString());
+        QTemporaryDir tmp;
+        ASSERT_TRUE(tmp.isValid());
+        train_run_folder(tmp.path());
+        append_line(QDir(tmp.path()).filePath(c.file), c.line);
+        try {
+            load_run_folder(tmp.path());
+            ADD_FAILURE() << "accepted a corrupt row";
+        } catch (const FileError& e) {
+            const std::string what = e.what();
+            EXPECT_NE(what.find(c.file), std::string::npos) << what;
+            EXPECT_NE(what.find("line "), std::string::npos) << what;
+            EXPECT_NE(what.find(c.says), std::string::npos) << what;
+        }
+    }
+}
+
 TEST(EvalRunFolder, ASavedRunShowsTheSameEvaluationsAsTheLiveOne) {
-    const Config config = resolve_config("deepseek", "",
-                                         {"hidden_size=32", "num_attention_heads=2", "ffn_base_width=32", "seq_len=32",
-                                          "batch_size=4", "steps=6", "eval_interval=3", "eval_sequences=2",
-                                          "corpus_bytes_per_domain=6000", "routing_interval=3"});
+    const Config config = tiny_eval_config();
     QTemporaryDir tmp;
     ASSERT_TRUE(tmp.isValid());
     Trainer trainer(config);
