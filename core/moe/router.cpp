@@ -17,6 +17,25 @@
 namespace moe {
 namespace {
 
+// Inserts (v, i) into the descending list vals / idx of capacity k that holds `filled` entries. An entry moves ahead
+// of another only with a strictly larger value, so among equal values the lower index (seen first) stays first.
+template <class T>
+void insert_top(T v, int32_t i, T* vals, int32_t* idx, int& filled, int k) {
+    int pos;
+    if (filled < k)
+        pos = filled++;
+    else if (v > vals[k - 1])
+        pos = k - 1;
+    else
+        return;
+    for (; pos > 0 && vals[pos - 1] < v; --pos) {
+        vals[pos] = vals[pos - 1];
+        idx[pos] = idx[pos - 1];
+    }
+    vals[pos] = v;
+    idx[pos] = i;
+}
+
 constexpr int64_t kTokenGrain = 64;
 
 // Added to the renormalisation denominator, as in the reference gate (topk_weight.sum() + 1e-20).
@@ -134,22 +153,7 @@ void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gat
             // Probe: the token's r best experts, by the same insertion rule as the top-k (ties to the lower index).
             if (mask_r > 0) {
                 int filled_r = 0;
-                for (int i = 0; i < nr; ++i) {
-                    const T v = s(i);
-                    int pos;
-                    if (filled_r < mask_r)
-                        pos = filled_r++;
-                    else if (v > mask_val[mask_r - 1])
-                        pos = mask_r - 1;
-                    else
-                        continue;
-                    for (; pos > 0 && mask_val[pos - 1] < v; --pos) {
-                        mask_val[pos] = mask_val[pos - 1];
-                        mask_idx[pos] = mask_idx[pos - 1];
-                    }
-                    mask_val[pos] = v;
-                    mask_idx[pos] = i;
-                }
+                for (int i = 0; i < nr; ++i) insert_top(s(i), i, mask_val.data(), mask_idx.data(), filled_r, mask_r);
                 std::fill(masked.begin(), masked.end(), uint8_t(0));
                 for (int j = 0; j < mask_r; ++j) masked[mask_idx[j]] = 1;
             }
@@ -178,20 +182,7 @@ void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gat
             for (int i = 0; i < nr; ++i) {
                 if (limited && !allowed[cache.expert_device[i]]) continue;
                 if (mask_r > 0 && masked[i]) continue;
-                const T v = s(i);
-                int pos;
-                if (filled < k)
-                    pos = filled++;
-                else if (v > g[k - 1])
-                    pos = k - 1;
-                else
-                    continue;
-                for (; pos > 0 && g[pos - 1] < v; --pos) {
-                    g[pos] = g[pos - 1];
-                    idx[pos] = idx[pos - 1];
-                }
-                g[pos] = v;
-                idx[pos] = i;
+                insert_top(T(s(i)), i, g, idx, filled, k);
             }
             // Only a mask probe under a device limit can leave fewer than k candidates: the token keeps the ones
             // it has, its empty slots point at its best expert with weight 0, and it is counted.
