@@ -137,7 +137,10 @@ void PrintTo(const SwigluCase& c, std::ostream* os) {
 class LayersSwigluGrad : public ::testing::TestWithParam<SwigluCase> {};
 
 TEST_P(LayersSwigluGrad, AllGradients) {
-    const auto [n, d, I, serial] = GetParam();
+    // Plain copies, not a structured binding: the lambdas below capture them (clang 14 cannot capture bindings).
+    const auto [n_, d_, I_, serial_] = GetParam();
+    const int n = n_, d = d_, I = I_;
+    const bool serial = serial_;
     Rng rng(37 + n * 1000 + d * 10 + I + (serial ? 7 : 0));
     // Two stacked "experts"; expert 1 is the one under test. x is rows [2, 2+n) of a bigger buffer.
     constexpr int kExpert = 1;

@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -428,7 +429,8 @@ TEST(Session, PauseIsPromptOnTheDefaultLesson) {
     h.session->requestPause();
     h.call([](TrainingSession* s) { s->pause(); });
     // Watch the step counter: the step in flight may still finish, nothing after it.
-    int seen = h.session->stepsDone();
+    const int at_request = h.session->stepsDone();
+    int seen = at_request;
     auto last_change = t0;
     while (Clock::now() - t0 < std::chrono::milliseconds(300)) {
         const int now = h.session->stepsDone();
@@ -441,7 +443,11 @@ TEST(Session, PauseIsPromptOnTheDefaultLesson) {
     const double latency_ms = std::chrono::duration<double, std::milli>(last_change - t0).count();
     std::printf("[ measured ] default lesson: %.1f ms per step of A and B; pause latency %.1f ms (stopped at %d)\n",
                 std::chrono::duration<double, std::milli>(step_time).count(), latency_ms, seen);
-    EXPECT_LT(latency_ms, 250.0);
+    // The step in flight may finish, none after it; and it stops within that step (plus a margin for the event
+    // loop), so the bound follows the build's speed (a sanitizer build steps several times slower).
+    EXPECT_LE(seen - at_request, 1);
+    const double step_ms = std::chrono::duration<double, std::milli>(step_time).count();
+    EXPECT_LT(latency_ms, std::max(250.0, 2.0 * step_ms + 50.0));
     // And it stays stopped.
     ASSERT_TRUE(wait_for([&] { return h.last && !h.last->running; }, 5000));
     const int stopped_at = h.session->stepsDone();
@@ -470,6 +476,9 @@ TEST(Session, SnapshotsArriveAtMost30TimesASecond) {
     const double rate = received / seconds;
     std::printf("[ measured ] %d snapshots in %.2f s (%.1f Hz) for %d steps (%.0f steps/s)\n", received, seconds, rate,
                 steps, steps / seconds);
+    // The cap can only be seen when the engine steps faster than it; a much slower build (sanitizers) says so.
+    if (steps <= 30 * seconds)
+        GTEST_SKIP() << "this build steps at " << steps / seconds << " steps/s, below the 30 Hz cap being tested";
     EXPECT_GT(steps, received);  // faster than the snapshot rate: the cap is what is being tested
     EXPECT_LE(received, 30 * seconds + 3);  // + the forced ones after play and pause
     EXPECT_GE(received, 5);

@@ -94,10 +94,8 @@ protected:
     void SetUp() override { ensure_app(); }
 };
 
-QString moelab_binary() {
-    const QFileInfo self(QFileInfo("/proc/self/exe").canonicalFilePath());
-    return QDir(self.absolutePath()).absoluteFilePath("../app/moelab");
-}
+// The app built with this test (tests/CMakeLists.txt makes the test depend on it).
+QString moelab_binary() { return QStringLiteral(MOELAB_APP_PATH); }
 
 }  // namespace
 
@@ -564,8 +562,8 @@ protected:
     void SetUp() override {
         Window::SetUp();
         binary_ = moelab_binary();
-        if (!QFileInfo::exists(binary_))
-            GTEST_SKIP() << "moelab is not built next to the tests: " << binary_.toStdString();
+        // Built with the tests, so a missing app is a broken build, not a reason to skip.
+        ASSERT_TRUE(QFileInfo::exists(binary_)) << "moelab was not built: " << binary_.toStdString();
     }
     int run(const QStringList& args, QString* out = nullptr, QString* err = nullptr) {
         QProcess p;
