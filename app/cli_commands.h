@@ -17,6 +17,7 @@ struct TrainOptions {
     std::string out_dir;
     std::string device = "cpu";  // cpu | cuda | auto | emulated (gpu/gpu_backend.h)
     bool quiet = false;
+    bool overwrite = false;  // replace an existing, non-empty --out folder (otherwise refused)
 };
 int run_train(const TrainOptions& options);
 
@@ -34,6 +35,7 @@ struct SweepOptions {
     std::string device = "cpu";
     std::string baseline;  // label or 0-based index of the configuration compared with; empty: the first
     bool quiet = false;
+    bool overwrite = false;  // replace existing run folders of the grid (otherwise a finished run is refused)
 };
 int run_sweep(const SweepOptions& options);
 

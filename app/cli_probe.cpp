@@ -70,7 +70,7 @@ int run_probe(const ProbeCommandOptions& o) {
     std::vector<ProbeModel> models;
     for (Prepared& p : all) {
         const Config& c = p.checkpoint.config;
-        set_num_threads(c.train.threads);
+        const ParallelScope threads(c.train.threads);  // the width the model was trained with, for this model
         ProbeModel m;
         m.name = unique_name(c.preset, models);
         m.checkpoint = p.path;

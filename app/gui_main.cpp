@@ -4,6 +4,7 @@
 //   moelab --device cuda [LESSON.json]       both models on the GPU (the toolbar's Compute choice)
 //   moelab --lesson F --steps N --export-dir DIR   train N steps with no window, write every view and the configs
 //   moelab --benchmark SECONDS | --benchmark-steps N   responsiveness and memory of the window while training
+#include "core/runtime.h"
 #include "ui/window/gui_benchmark.h"
 #include "ui/window/headless.h"
 #include "ui/window/main_window.h"
@@ -42,6 +43,7 @@ void quiet_qt_messages(QtMsgType type, const QMessageLogContext&, const QString&
 }  // namespace
 
 int main(int argc, char** argv) {
+    moe::configure_allocator();  // as the CLI: training's repeated large allocations stay in the process
     const bool no_screen = wants_no_screen(argc, argv);
     if (no_screen && qEnvironmentVariableIsEmpty("MOELAB_QT_MESSAGES")) qInstallMessageHandler(quiet_qt_messages);
     if (!has_display() && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {

@@ -92,7 +92,7 @@ void set_counters(benchmark::State& state, const Preset& p, double flops) {
 }
 
 void bm_moe_train(benchmark::State& state, const Preset& p, MoEPath path) {
-    set_num_threads(0);
+    const ParallelScope threads(0);  // all cores
     const MoESpec spec = make_spec(p);
     const int64_t n = int64_t(kBatch) * kSeq, d = kHidden, I = p.inter, nr = p.n_routed;
     const int64_t si = int64_t(p.n_shared) * I;
@@ -125,7 +125,7 @@ void bm_moe_train(benchmark::State& state, const Preset& p, MoEPath path) {
 
 // y = x W^T with x [tokens, d] and W [n, d], n chosen so that 2 * tokens * d * n equals the preset's step FLOPs.
 void bm_dense(benchmark::State& state, const Preset& p) {
-    set_num_threads(0);
+    const ParallelScope threads(0);  // all cores
     const int64_t m = int64_t(kBatch) * kSeq, k = kHidden;
     const int64_t n = std::max<int64_t>(1, std::llround(step_flops(p) / (2.0 * m * k)));
     Rng rng(7);

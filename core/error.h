@@ -26,5 +26,12 @@ struct FileError : Error {
 struct TrainingError : Error {
     using Error::Error;
 };
+// A broken internal invariant (a layer given mismatched shapes by the model, a backward pass without its forward,
+// ...): a programming bug, not something a setting or a file can fix. Not a ConfigError, so it is never shown as
+// "configuration error"; the CLI exits with its own code (70, EX_SOFTWARE).
+struct InternalError : Error {
+    explicit InternalError(const std::string& what)
+        : Error("internal error: " + what + " \u2014 this is a bug in MoE Lab, please report it") {}
+};
 
 }  // namespace moe

@@ -4,7 +4,6 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
-#include "core/parallel.h"
 #include "core/train/evaluation.h"
 #include "core/train/run.h"
 #include "core/train/trainer.h"
@@ -119,7 +118,6 @@ TEST(Evaluation, IdenticalForOneAndThreeThreads) {
     ASSERT_EQ(e[0]->layers.size(), 2u);
     EXPECT_FALSE(std::isnan(e[0]->layers[0].saturation));
     expect_identical(*e[0], *e[1]);
-    set_num_threads(0);
 }
 
 TEST(Evaluation, EqualsAHandLoopOverTheModelsForward) {

@@ -40,11 +40,6 @@ double max_rel_diff(const Mat& a, const MatD& b) {
     return ((ad - b).array().abs() / b.array().abs().max(1.0)).maxCoeff();
 }
 
-// Restores the thread count whatever happens in a test.
-struct ThreadGuard {
-    ~ThreadGuard() { set_num_threads(0); }
-};
-
 // ---------------------------------------------------------------------------------------------------------------
 // Naive references
 
@@ -552,12 +547,12 @@ TEST(LayersFloatVsDouble, AllLayersAgree) {
 
 template <class F>
 auto run_with_threads(int threads, F&& f) {
-    set_num_threads(threads);
+    const ParallelScope scope(threads);
+    EXPECT_EQ(num_threads(), threads);
     return f();
 }
 
 TEST(LayersThreads, AttentionBitIdentical) {
-    ThreadGuard guard;
     Rng rng(11);
     const int B = 4, T = 50, H = 4, d = 32;  // 200 rows: 7 GEMM row chunks, 16 (sequence, head) chunks
     const Mat x = randn(B * T, d, rng).cast<float>();
@@ -594,7 +589,6 @@ TEST(LayersThreads, AttentionBitIdentical) {
 }
 
 TEST(LayersThreads, SwigluBitIdentical) {
-    ThreadGuard guard;
     Rng rng(12);
     const int n = 200, d = 32, I = 48;
     const Mat x = randn(n, d, rng).cast<float>();
@@ -630,7 +624,6 @@ TEST(LayersThreads, SwigluBitIdentical) {
 }
 
 TEST(LayersThreads, RmsNormAndCrossEntropyBitIdentical) {
-    ThreadGuard guard;
     Rng rng(13);
     const int n = 200, d = 100, V = 37;  // d = 100 spans two column chunks of the dw sum
     const Mat x = randn(n, d, rng).cast<float>(), w = randn(1, d, rng).cast<float>();

@@ -1,6 +1,8 @@
 // The MoE layer: the Fast path against the plain Reference path (forward, balance loss and every gradient), the
-// whole layer against central finite differences in double (both also with a device limit and the device-level
-// balance losses on), and the Fast path bit-identical across thread counts.
+// routing both use against a plain reference gate written out here (the layer's two paths share one router, so
+// comparing them alone could not see a router bug), the whole layer against central finite differences in double
+// (all also with a device limit and the device-level balance losses on), and the Fast path bit-identical across
+// thread counts.
 #include "core/error.h"
 #include "core/moe/moe_layer.h"
 #include "core/parallel.h"
@@ -11,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <memory>
 #include <numeric>
@@ -149,6 +152,102 @@ double rel_err(const MatT<T>& a, const MatT<T>& b) {
     return double((a - b).cwiseAbs().maxCoeff()) / scale;
 }
 
+// ---- The plain reference gate: router.h and device_routing.h written out in double, sharing no code with the
+// router (loops and sorts, one token at a time). ----
+
+struct RefRouting {
+    MatD scores;                    // [N, N_r] softmax over all routed experts
+    std::vector<int32_t> topk_idx;  // [N*k] in descending score order, ties to the lower expert index
+    MatD topk_weight;               // [N, k]
+    std::vector<int64_t> load;      // [N_r] slots routed to each expert
+    double aux = 0;                 // L_ExpBal + L_DevBal + L_CommBal
+};
+
+template <class T>
+RefRouting reference_routing(const MoESpec& spec, const MatT<T>& x, const MatT<T>& gate) {
+    const RouterSpec& r = spec.router;
+    const int nr = r.n_routed, k = r.top_k, D = r.device.devices;
+    const int M = r.device.limit > 0 ? r.device.limit : D;
+    const int64_t n = x.rows();
+    std::vector<int> dev_of(nr);
+    for (int e = 0; e < nr; ++e) dev_of[e] = r.device.placement == Placement::Contiguous ? e / (nr / D) : e % D;
+
+    RefRouting out;
+    out.scores.resize(n, nr);
+    out.topk_weight.resize(n, k);
+    out.load.assign(nr, 0);
+    std::vector<std::vector<uint8_t>> sent(n, std::vector<uint8_t>(D, 0));  // token t uses device i
+    for (int64_t t = 0; t < n; ++t) {
+        std::vector<double> s(nr);
+        for (int e = 0; e < nr; ++e) {
+            double logit = 0;
+            for (int64_t p = 0; p < x.cols(); ++p) logit += double(x(t, p)) * double(gate(e, p));
+            s[e] = logit;
+        }
+        const double mx = *std::max_element(s.begin(), s.end());
+        double sum = 0;
+        for (double& v : s) sum += (v = std::exp(v - mx));
+        for (double& v : s) v /= sum;
+        for (int e = 0; e < nr; ++e) out.scores(t, e) = s[e];
+
+        // Device limit: score each device (max, or the sum of its two best), keep the M best (ties: lower index).
+        std::vector<uint8_t> allowed(D, 1);
+        if (r.device.limit > 0) {
+            std::vector<double> dev_score(D);
+            for (int i = 0; i < D; ++i) {
+                std::vector<double> mine;
+                for (int e = 0; e < nr; ++e)
+                    if (dev_of[e] == i) mine.push_back(s[e]);
+                std::sort(mine.begin(), mine.end(), std::greater<double>());
+                dev_score[i] = mine[0];
+                if (r.device.routing == DeviceRouting::Group && mine.size() > 1) dev_score[i] += mine[1];
+            }
+            std::vector<int> devs(D);
+            std::iota(devs.begin(), devs.end(), 0);
+            std::stable_sort(devs.begin(), devs.end(), [&](int a, int b) { return dev_score[a] > dev_score[b]; });
+            std::fill(allowed.begin(), allowed.end(), uint8_t(0));
+            for (int j = 0; j < M; ++j) allowed[devs[j]] = 1;
+        }
+        std::vector<int> cand;
+        for (int e = 0; e < nr; ++e)
+            if (allowed[dev_of[e]]) cand.push_back(e);
+        std::stable_sort(cand.begin(), cand.end(), [&](int a, int b) { return s[a] > s[b]; });
+        double picked = 0;
+        for (int j = 0; j < k; ++j) picked += s[cand[j]];
+        for (int j = 0; j < k; ++j) {
+            const int e = cand[j];
+            out.topk_idx.push_back(e);
+            out.topk_weight(t, j) = (r.norm_topk_prob && k > 1) ? s[e] / (picked + 1e-20) : s[e];
+            ++out.load[e];
+            sent[t][dev_of[e]] = 1;
+        }
+    }
+
+    // The balance losses, per group of T tokens (one per sequence with seq_aux), averaged over the S groups.
+    const int64_t S = r.seq_aux ? r.batch : 1, T_ = n / S;
+    double exp_bal = 0, dev_bal = 0, comm_bal = 0;
+    for (int64_t g = 0; g < S; ++g) {
+        std::vector<double> f(nr, 0.0), P(nr, 0.0);
+        std::vector<double> sent_to(D, 0.0);
+        for (int64_t t = g * T_; t < (g + 1) * T_; ++t) {
+            for (int j = 0; j < k; ++j) f[out.topk_idx[t * k + j]] += double(nr) / double(k * T_);
+            for (int e = 0; e < nr; ++e) P[e] += out.scores(t, e) / double(T_);
+            for (int i = 0; i < D; ++i) sent_to[i] += sent[t][i];
+        }
+        for (int e = 0; e < nr; ++e) exp_bal += f[e] * P[e];
+        for (int i = 0; i < D; ++i) {
+            double f_dev = 0, P_dev = 0;
+            int size = 0;
+            for (int e = 0; e < nr; ++e)
+                if (dev_of[e] == i) f_dev += f[e], P_dev += P[e], ++size;
+            dev_bal += f_dev / size * P_dev;
+            comm_bal += double(D) / double(M * T_) * sent_to[i] * P_dev;
+        }
+    }
+    out.aux = (r.aux_alpha * exp_bal + r.device.dev_alpha * dev_bal + r.device.comm_alpha * comm_bal) / double(S);
+    return out;
+}
+
 template <class T>
 void expect_fast_matches_reference(const Shape& shape, double tol, uint64_t seed) {
     const MoESpec spec = make_spec(shape, 16, 8, 2, 24, 0.05);
@@ -157,6 +256,16 @@ void expect_fast_matches_reference(const Shape& shape, double tol, uint64_t seed
     StepResult<T> fast = step(spec, pb.p, pb.x, pb.dy, MoEPath::Fast);
 
     const int64_t n = pb.x.rows();
+    // The routing (one router call in each path, the same code in both) against the plain reference gate.
+    const RefRouting want = reference_routing(spec, pb.x, pb.p.gate);
+    for (StepResult<T>* r : {&ref, &fast}) {
+        EXPECT_EQ(r->cache.router.topk_idx, want.topk_idx) << "top-k";
+        EXPECT_LT(rel_err(MatD(r->cache.router.scores.template cast<double>()), want.scores), tol) << "scores";
+        EXPECT_LT(rel_err(MatD(r->cache.router.topk_weight.template cast<double>()), want.topk_weight), tol)
+            << "top-k weights";
+        EXPECT_EQ(r->load, want.load) << "load";
+        EXPECT_NEAR(r->aux, want.aux, tol * want.aux) << "balance loss";
+    }
     EXPECT_EQ(ref.cache.router.topk_idx, fast.cache.router.topk_idx);
     EXPECT_LT(rel_err(fast.y, ref.y), tol) << "y";
     EXPECT_NEAR(fast.aux, ref.aux, tol * std::abs(ref.aux)) << "aux";
@@ -260,11 +369,6 @@ INSTANTIATE_TEST_SUITE_P(MoELayer, LayerFd,
 
 // ---- Determinism: the Fast path gives the same bits on 1 and on 2 threads. ----
 
-class MoELayerThreads : public ::testing::Test {
-protected:
-    void TearDown() override { set_num_threads(0); }
-};
-
 template <class T>
 void expect_identical(const StepResult<T>& a, const StepResult<T>& b) {
     EXPECT_TRUE(a.y == b.y);
@@ -277,17 +381,22 @@ void expect_identical(const StepResult<T>& a, const StepResult<T>& b) {
     for (size_t i = 0; i < ga.size(); ++i) EXPECT_TRUE(*ga[i] == *gb[i]) << kParamNames[i];
 }
 
-TEST_F(MoELayerThreads, FastPathIsBitIdenticalOnOneAndTwoThreads) {
+TEST(MoELayerThreads, FastPathIsBitIdenticalOnOneAndTwoThreads) {
     // 256 tokens over 64 experts: many expert chunks, several token and row chunks, all load-dependent.
     const MoESpec spec = make_spec(Shape{64, 2, 6, true, true}, 64, 32, 4, 64, 0.01);
     Problem<float> pb(spec, 5, 0.1);
-    set_num_threads(1);
-    StepResult<float> one = step(spec, pb.p, pb.x, pb.dy, MoEPath::Fast);
-    set_num_threads(2);
-    ASSERT_EQ(num_threads(), 2);
-    StepResult<float> two = step(spec, pb.p, pb.x, pb.dy, MoEPath::Fast);
+    StepResult<float> one(spec), two(spec), again(spec);
+    {
+        const ParallelScope threads(1);
+        one = step(spec, pb.p, pb.x, pb.dy, MoEPath::Fast);
+    }
+    {
+        const ParallelScope threads(2);
+        ASSERT_EQ(num_threads(), 2);
+        two = step(spec, pb.p, pb.x, pb.dy, MoEPath::Fast);
+        again = step(spec, pb.p, pb.x, pb.dy, MoEPath::Fast);
+    }
     expect_identical(one, two);
-    StepResult<float> again = step(spec, pb.p, pb.x, pb.dy, MoEPath::Fast);
     expect_identical(one, again);
 }
 
@@ -320,15 +429,51 @@ TEST(MoELayer, RejectsMismatchedShapes) {
     Problem<double> pb(spec, 1);
     MoECache<double> cache;
     MatD y;
-    // Shared experts asked for but not given.
-    EXPECT_THROW(moe_forward(spec, pb.p.weights(false), pb.x, MoEPath::Fast, cache, y), ConfigError);
-    // Wrong input width.
+    // Shared experts asked for but not given, a wrong input width: the model wired the layer wrongly, a bug.
+    EXPECT_THROW(moe_forward(spec, pb.p.weights(false), pb.x, MoEPath::Fast, cache, y), InternalError);
     MatD x_bad = MatD::Ones(6, 7);
-    EXPECT_THROW(moe_forward(spec, pb.p.weights(true), x_bad, MoEPath::Reference, cache, y), ConfigError);
-    // top-k larger than the routed experts.
+    EXPECT_THROW(moe_forward(spec, pb.p.weights(true), x_bad, MoEPath::Reference, cache, y), InternalError);
+    // top-k larger than the routed experts: a setting, told as one.
     MoESpec bad = spec;
     bad.router.top_k = 9;
     EXPECT_THROW(moe_forward(bad, pb.p.weights(true), pb.x, MoEPath::Fast, cache, y), ConfigError);
+}
+
+// A broken invariant is a bug of the program, reported as one: an InternalError (never a ConfigError, which the
+// CLI and the GUI show as "configuration error") whose message says so.
+TEST(MoELayer, BrokenInvariantsAreInternalErrorsNotConfigErrors) {
+    const MoESpec spec = make_spec(Shape{8, 1, 2, true, false}, 8, 4, 1, 6, 0.01);
+    Problem<double> pb(spec, 1);
+    auto expect_internal = [](auto&& f, const char* what) {
+        try {
+            f();
+            ADD_FAILURE() << what << ": nothing thrown";
+        } catch (const ConfigError& e) {
+            ADD_FAILURE() << what << ": a ConfigError: " << e.what();
+        } catch (const InternalError& e) {
+            const std::string msg = e.what();
+            EXPECT_EQ(msg.rfind("internal error: ", 0), 0u) << msg;
+            EXPECT_NE(msg.find("this is a bug in MoE Lab, please report it"), std::string::npos) << msg;
+        }
+    };
+    for (MoEPath path : {MoEPath::Fast, MoEPath::Reference}) {
+        MoECache<double> cache;
+        MatD y, dx;
+        MatD x_bad = MatD::Ones(6, 7);
+        expect_internal([&] { moe_forward(spec, pb.p.weights(true), x_bad, path, cache, y); }, "input width");
+        Params<double> grads(spec);
+        MoEGrads<double> g = grads.grads(true);
+        // Backward with a cache no forward pass filled.
+        expect_internal([&] { moe_backward(spec, pb.p.weights(true), pb.x, path, MoECache<double>{}, pb.dy, dx, g); },
+                        "backward without forward");
+        moe_forward(spec, pb.p.weights(true), pb.x, path, cache, y);
+        const MatD dy_bad = MatD::Ones(5, 8);
+        expect_internal([&] { moe_backward(spec, pb.p.weights(true), pb.x, path, cache, dy_bad, dx, g); },
+                        "output gradient shape");
+        MoEGrads<double> g_missing = grads.grads(false);  // the shared experts' gradients left out
+        expect_internal([&] { moe_backward(spec, pb.p.weights(true), pb.x, path, cache, pb.dy, dx, g_missing); },
+                        "missing gradient");
+    }
 }
 
 }  // namespace

@@ -185,7 +185,7 @@ TEST(Router, RejectsBadSettings) {
     spec.seq = 3;  // 2*3 != 4 tokens
     EXPECT_THROW(router_forward(spec, hc.x, hc.gate, c), ConfigError);
     spec = hand_spec(2, true);
-    EXPECT_THROW(router_forward(spec, hc.x, MatD(MatD::Identity(3, 4)), c), ConfigError);
+    EXPECT_THROW(router_forward(spec, hc.x, MatD(MatD::Identity(3, 4)), c), InternalError);
 }
 
 // ---- Finite differences: objective L = sum(R .* topk_weight) + aux_loss. ----

@@ -30,10 +30,10 @@ std::string shape(int64_t r, int64_t c) { return "[" + std::to_string(r) + "," +
 
 template <class T>
 void check_matrix(const MatT<T>* m, int64_t rows, int64_t cols, const char* name) {
-    if (!m) throw ConfigError(std::string("MoE layer: ") + name + " is missing");
+    if (!m) throw InternalError(std::string("MoE layer: ") + name + " is missing");
     if (m->rows() != rows || m->cols() != cols)
-        throw ConfigError(std::string("MoE layer: ") + name + " is " + shape(m->rows(), m->cols()) + " but must be " +
-                          shape(rows, cols));
+        throw InternalError(std::string("MoE layer: ") + name + " is " + shape(m->rows(), m->cols()) +
+                            " but must be " + shape(rows, cols));
 }
 
 // Every weight (or gradient, same shapes) the spec asks for, with its shape.
@@ -55,8 +55,8 @@ void check_spec(const MoESpec& spec, int64_t x_cols) {
     if (spec.hidden < 1 || spec.inter < 1 || spec.n_shared < 0)
         throw ConfigError("MoE layer: hidden size and expert width must be positive, shared experts not negative");
     if (x_cols != spec.hidden)
-        throw ConfigError("MoE layer: input has " + std::to_string(x_cols) + " features but hidden size is " +
-                          std::to_string(spec.hidden));
+        throw InternalError("MoE layer: input has " + std::to_string(x_cols) + " features but hidden size is " +
+                            std::to_string(spec.hidden));
 }
 
 }  // namespace
@@ -110,10 +110,10 @@ void moe_backward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T>& x,
         throw ConfigError("MoE layer: a routing probe is set (" + check_routing_probe(spec, spec.router.probe).reason +
                           "): probes measure a trained model, forward only; reset the probe before training");
     if (dy.rows() != x.rows() || dy.cols() != x.cols())
-        throw ConfigError("MoE layer: output gradient is " + shape(dy.rows(), dy.cols()) + " but must be " +
-                          shape(x.rows(), x.cols()));
+        throw InternalError("MoE layer: output gradient is " + shape(dy.rows(), dy.cols()) + " but must be " +
+                            shape(x.rows(), x.cols()));
     if (int64_t(cache.router.topk_idx.size()) != x.rows() * spec.router.top_k)
-        throw ConfigError("MoE layer: backward called without a matching forward pass");
+        throw InternalError("MoE layer: backward called without a matching forward pass");
 
     MatT<T> dtopk_weight;
     if (path == MoEPath::Reference)

@@ -47,9 +47,9 @@ void check_spec(const RouterSpec& spec, int64_t n_tokens, int64_t x_cols, int64_
         throw ConfigError("router: top-k is " + std::to_string(spec.top_k) + " but must be between 1 and the " +
                           std::to_string(spec.n_routed) + " routed experts");
     if (gate_rows != spec.n_routed || gate_cols != x_cols)
-        throw ConfigError("router: the gate weight is [" + std::to_string(gate_rows) + "," +
-                          std::to_string(gate_cols) + "] but must be [n_routed=" + std::to_string(spec.n_routed) +
-                          ", hidden=" + std::to_string(x_cols) + "]");
+        throw InternalError("router: the gate weight is [" + std::to_string(gate_rows) + "," +
+                            std::to_string(gate_cols) + "] but must be [n_routed=" + std::to_string(spec.n_routed) +
+                            ", hidden=" + std::to_string(x_cols) + "]");
     check_device_spec(spec.device, spec.n_routed, spec.top_k);
     if (const ProbeCheck c = check_mask_top_r(spec.probe.mask_top_r, spec.n_routed, spec.top_k); !c.ok)
         throw ConfigError("router: " + c.reason);
@@ -248,7 +248,7 @@ void router_backward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& ga
                           "): probes measure a trained model, forward only; reset the probe before training");
     if (dtopk_weight.rows() != n || dtopk_weight.cols() != k || dx.rows() != n || dx.cols() != x.cols() ||
         dgate.rows() != gate.rows() || dgate.cols() != gate.cols())
-        throw ConfigError("router_backward: gradient shapes do not match the forward pass");
+        throw InternalError("router_backward: gradient shapes do not match the forward pass");
 
     const bool renorm = spec.norm_topk_prob && k > 1;
     const bool aux = spec.aux_alpha > 0.0;
@@ -261,7 +261,7 @@ void router_backward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& ga
     MatT<T>& dev_coef = dev_coef_scratch;
     if (dev_aux) {
         if (cache.expert_device.size() != size_t(nr) || cache.device_balance.dev_f.rows() != grp.count)
-            throw ConfigError("router_backward: called without a matching forward pass");
+            throw InternalError("router_backward: called without a matching forward pass");
         device_balance_backward(spec.device, cache.expert_device, cache.device_balance, grp.count, grp.size,
                                 dev_coef);
     }

@@ -11,7 +11,7 @@ namespace moe {
 
 Trainer::Trainer(const Config& config) : config_(config), optimizer_(config.train) {
     validate_config(config_);
-    set_num_threads(config_.train.threads);
+    const ParallelScope threads(config_.train.threads);
     dataset_ = make_dataset(config_.data, config_.train.seed);
     model_ = make_model(config_, dataset_->is_language(), dataset_->num_outputs());
     validation_set_ = dataset_->validation_set(config_.train.batch_size, config_.train.seq_len,
@@ -36,6 +36,7 @@ void Trainer::set_backend(std::unique_ptr<StepBackend> backend) {
 }
 
 std::shared_ptr<const Evaluation> Trainer::evaluate() {
+    const ParallelScope threads(config_.train.threads);
     const int n_domains = static_cast<int>(dataset_->domain_names().size());
     auto e = std::make_shared<const Evaluation>(
         evaluate_model(model(), validation_set_, n_domains, last_eval_ ? &last_eval_->routing : nullptr));
@@ -45,6 +46,7 @@ std::shared_ptr<const Evaluation> Trainer::evaluate() {
 
 StepMetrics Trainer::train_step() {
     const TrainConfig& t = config_.train;
+    const ParallelScope threads(t.threads);
     const auto start = std::chrono::steady_clock::now();
     const Batch batch = dataset_->train_batch(step_, t.batch_size, t.seq_len);
     StepMetrics m;

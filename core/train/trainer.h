@@ -19,6 +19,8 @@ namespace moe {
 class Trainer {
 public:
     // Builds the dataset and the model. Throws ConfigError / DataError with a message for a person.
+    // The trainer's CPU work (building, train_step, evaluate) runs on config.train.threads threads, set for the
+    // calling thread only while it runs (a ParallelScope): other trainers and other threads keep their own width.
     explicit Trainer(const Config& config);
 
     const Config& config() const { return config_; }

@@ -85,9 +85,9 @@ inline void check_moe_dims(const MoEDims& dims, const MoEWeightPtrs& w) {
     if (dims.hidden < 1 || dims.inter < 1 || dims.n_shared < 0)
         throw ConfigError("GPU MoE layer: hidden size and expert width must be positive, shared experts not negative");
     if (!w.gate || !w.w_gate || !w.w_up || !w.w_down)
-        throw ConfigError("GPU MoE layer: the router or routed expert weights are missing");
+        throw InternalError("GPU MoE layer: the router or routed expert weights are missing");
     if (dims.n_shared > 0 && (!w.s_gate || !w.s_up || !w.s_down))
-        throw ConfigError("GPU MoE layer: n_shared > 0 but the shared expert weights are missing");
+        throw InternalError("GPU MoE layer: n_shared > 0 but the shared expert weights are missing");
 }
 
 }  // namespace detail
@@ -157,9 +157,9 @@ void moe_backward(Dev& dev, const MoEDims& dims, const MoEWeightPtrs& w, const f
                   MoEWorkspace<Dev>& ws, const float* dy, float* dx, const MoEGradPtrs& g) {
     detail::check_moe_dims(dims, w);
     if (!g.gate || !g.w_gate || !g.w_up || !g.w_down || (dims.n_shared > 0 && (!g.s_gate || !g.s_up || !g.s_down)))
-        throw ConfigError("GPU MoE layer: a weight gradient is missing");
+        throw InternalError("GPU MoE layer: a weight gradient is missing");
     if (ws.rows != n || ws.host_offsets.size() != static_cast<size_t>(dims.router.n_routed) + 1)
-        throw ConfigError("GPU MoE layer: backward called without a matching forward pass");
+        throw InternalError("GPU MoE layer: backward called without a matching forward pass");
     const int d = dims.hidden, inter = dims.inter, nr = dims.router.n_routed, k = dims.router.top_k;
     const int64_t n_slots = n * k;
 

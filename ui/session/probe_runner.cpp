@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/model/model.h"
+#include "core/parallel.h"
 #include "core/train/trainer.h"
 
 #include <QThread>
@@ -94,6 +95,8 @@ void ProbeRunner::onThreadFinished() {
 }
 
 void ProbeRunner::work(const ModelCopiesPtr& copies) {
+    // The probes use the thread count the lesson's models train with (model A's), not the whole machine.
+    const ParallelScope width(copies->models[0].config.train.threads);
     auto run = std::make_shared<ProbeRun>();
     run->step = copies->step;
     run->domain_names = copies->models[0].domain_names;
