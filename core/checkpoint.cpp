@@ -1,6 +1,8 @@
 #include "core/checkpoint.h"
 
+#include "core/accounting.h"
 #include "core/error.h"
+#include "core/io/json_text.h"
 #include "core/io/safetensors.h"
 #include "core/version.h"
 
@@ -59,9 +61,14 @@ LoadedCheckpoint load_checkpoint(const std::filesystem::path& path) {
     if (it == file.metadata.end())
         throw FileError(where + " has no \"config\" in its metadata: it was not written by MoE Lab; use a checkpoint "
                                 "from `moelab-cli train --out DIR` (DIR/model.safetensors)");
-    nlohmann::json j = nlohmann::json::parse(it->second, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-        throw FileError(where + ": the stored config is not valid JSON (the file is corrupt); re-save the model");
+    nlohmann::json j;
+    try {
+        j = parse_json(it->second, where + ": the stored config");
+    } catch (const FileError& e) {
+        throw FileError(std::string(e.what()) + " (the file is corrupt); re-save the model");
+    }
+    if (!j.is_object())
+        throw FileError(where + ": the stored config is not a JSON object (the file is corrupt); re-save the model");
     LoadedCheckpoint out;
     out.language = j.value("task", std::string("causal_lm")) != "classifier_2d";
     out.n_outputs = j.value("n_classes", 256);
@@ -71,6 +78,16 @@ LoadedCheckpoint load_checkpoint(const std::filesystem::path& path) {
     } catch (const ConfigError& e) {
         throw ConfigError(where + ": its stored config cannot be used: " + e.what());
     }
+    // Before anything is allocated: a config claiming a model far larger than the file's tensors is refused, so a
+    // small file cannot make the loader build gigabytes. (A near miss, e.g. one missing tensor, goes on to the
+    // per-tensor checks below, which name the tensor.)
+    int64_t stored = 0;
+    for (const auto& named : file.tensors) stored += named.second.numel();
+    const int64_t expected = account(out.config, out.language, out.n_outputs).total();
+    if (expected > 2 * stored + (1 << 20))
+        throw FileError(where + ": its tensors hold " + std::to_string(stored) + " values but its stored config " +
+                        "describes a model of " + std::to_string(expected) +
+                        " parameters: the file is corrupt or was edited; re-save the model");
     out.model = make_model(out.config, out.language, out.n_outputs);
     for (Param& p : out.model->params()) {
         auto load_into = [&](const std::string& name, float* dst, int64_t count) {

@@ -1,5 +1,8 @@
 #include "core/config.h"
 
+#include "core/io/json_text.h"
+
+#include "core/accounting.h"
 #include "core/error.h"
 #include "core/moe/device_routing.h"
 #include "core/presets.h"
@@ -24,8 +27,9 @@ std::string json_type_name(const json& v) {
 }
 
 [[noreturn]] void wrong_type(const std::string& key, const std::string& want, const json& v) {
-    throw ConfigError("config key \"" + key + "\" must be " + want + ", got " + json_type_name(v) + " (" + v.dump() +
-                      ")");
+    // describe_json_value, never v.dump(): a hostile value may be huge or deeply nested.
+    throw ConfigError("config key \"" + key + "\" must be " + want + ", got " + json_type_name(v) + " (" +
+                      describe_json_value(v) + ")");
 }
 
 template <class Int>
@@ -120,9 +124,25 @@ std::pair<std::string, json> parse_setting(const std::string& setting) {
 
 }  // namespace
 
+namespace {
+
+// a * b for the ladder's derived sizes, or a ConfigError naming both keys (a wrapped int would be undefined
+// behaviour and, in practice, a silently wrong model).
+int checked_product(const char* key_a, int a, const char* key_b, int b) {
+    int product = 0;
+    if (__builtin_mul_overflow(a, b, &product) || product > kMaxExperts * 4)
+        throw ConfigError(std::string(key_a) + " = " + std::to_string(a) + " times " + key_b + " = " +
+                          std::to_string(b) + " is far beyond any model MoE Lab can train (at most " +
+                          std::to_string(kMaxExperts) + " routed experts): use smaller values");
+    return product;
+}
+
+}  // namespace
+
 void derive_ladder(ModelConfig& m) {
     if (m.segmentation <= 0 || m.n_routed_experts == 0) return;
-    const int budget = m.segmentation * m.ladder_top_k;  // mK activated fine-grained experts
+    // mK activated fine-grained experts
+    const int budget = checked_product("segmentation", m.segmentation, "ladder_top_k", m.ladder_top_k);
     if (m.n_shared_experts >= budget)
         throw ConfigError("n_shared_experts = " + std::to_string(m.n_shared_experts) +
                           " is too large for the activated budget: with segmentation m = " +
@@ -133,7 +153,8 @@ void derive_ladder(ModelConfig& m) {
     if (m.ffn_base_width % m.segmentation != 0)
         throw ConfigError("ffn_base_width = " + std::to_string(m.ffn_base_width) + " is not divisible by segmentation " +
                           std::to_string(m.segmentation) + ": choose a width that splits into m equal experts");
-    m.n_routed_experts = m.segmentation * m.ladder_experts - m.n_shared_experts;
+    m.n_routed_experts = checked_product("segmentation", m.segmentation, "ladder_experts", m.ladder_experts) -
+                         m.n_shared_experts;
     m.num_experts_per_tok = budget - m.n_shared_experts;
     m.moe_intermediate_size = m.ffn_base_width / m.segmentation;
 }
@@ -243,10 +264,9 @@ Config resolve_config(const std::string& preset, const std::string& json_text,
     json file = json::object();
     if (!json_text.empty()) {
         try {
-            file = json::parse(json_text);
-        } catch (const json::parse_error& e) {
-            throw ConfigError(std::string("the config file is not valid JSON: ") + e.what() +
-                              " (fix the file, or check it with a JSON validator)");
+            file = parse_json(json_text, "the config file");
+        } catch (const FileError& e) {
+            throw ConfigError(e.what());
         }
         if (!file.is_object()) throw ConfigError("the config file must hold a JSON object of key: value pairs");
     }
@@ -332,6 +352,27 @@ void validate_config(const Config& config) {
         throw ConfigError("eval_sequences = " + std::to_string(t.eval_sequences) + " is out of range: use 1 to " +
                           std::to_string(kMaxEvalSequences) + " validation sequences per domain, e.g. 16");
     positive("routing_interval", t.routing_interval);
+    // Upper bounds: far above any classroom model, low enough that a mistyped or hostile value (a file claiming a
+    // 65536-wide, 64-layer model) is refused here instead of allocating gigabytes first.
+    struct Limit {
+        const char* key;
+        long long value, max;
+    };
+    for (const Limit& l : {Limit{"hidden_size", m.hidden_size, kMaxWidth},
+                           Limit{"intermediate_size", m.intermediate_size, kMaxWidth * 4},
+                           Limit{"moe_intermediate_size", m.moe_intermediate_size, kMaxWidth * 4},
+                           Limit{"num_hidden_layers", m.num_hidden_layers, kMaxLayers},
+                           Limit{"num_attention_heads", m.num_attention_heads, kMaxWidth},
+                           Limit{"max_position_embeddings", m.max_position_embeddings, kMaxSequence},
+                           Limit{"n_routed_experts", m.n_routed_experts, kMaxExperts},
+                           Limit{"n_shared_experts", m.n_shared_experts, kMaxExperts},
+                           Limit{"num_experts_per_tok", m.num_experts_per_tok, kMaxExperts},
+                           Limit{"batch_size", t.batch_size, kMaxBatch},
+                           Limit{"seq_len", t.seq_len, kMaxSequence},
+                           Limit{"points", config.data.points, kMaxPoints}})
+        if (l.value > l.max)
+            throw ConfigError(std::string(l.key) + " = " + std::to_string(l.value) + " is above MoE Lab's limit of " +
+                              std::to_string(l.max) + ": use a smaller value");
     if (t.steps < 0) throw ConfigError("steps = " + std::to_string(t.steps) + " must not be negative");
     if (m.hidden_size % m.num_attention_heads != 0)
         throw ConfigError("hidden_size = " + std::to_string(m.hidden_size) + " is not divisible by num_attention_heads = " +
@@ -389,6 +430,11 @@ void validate_config(const Config& config) {
     if (!(d.val_fraction > 0 && d.val_fraction <= 0.5)) throw ConfigError("val_fraction must be in (0, 0.5]");
     if (d.dataset == "text" && d.data_file.empty())
         throw ConfigError("dataset = text needs a file: --data FILE (or --set data_file=FILE)");
+    // Each size is bounded above, but their product may still be a model no CPU session can hold.
+    const int64_t params = account(config).total();
+    if (params > kMaxParameters)
+        throw ConfigError("this model has " + std::to_string(params) + " parameters, above MoE Lab's limit of " +
+                          std::to_string(kMaxParameters) + ": reduce hidden_size, num_hidden_layers or the experts");
 }
 
 }  // namespace moe

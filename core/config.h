@@ -59,6 +59,14 @@ struct ModelConfig {
 
 // Largest eval_sequences validate_config accepts (an evaluation of 4096 windows per domain is already minutes).
 inline constexpr int kMaxEvalSequences = 4096;
+// Upper bounds of validate_config (see there).
+inline constexpr int kMaxWidth = 8192;
+inline constexpr int kMaxLayers = 64;
+inline constexpr int kMaxExperts = 4096;
+inline constexpr int kMaxSequence = 8192;
+inline constexpr int kMaxBatch = 8192;
+inline constexpr int kMaxPoints = 1000000;
+inline constexpr long long kMaxParameters = 200'000'000;
 
 struct TrainConfig {
     uint64_t seed = 1;

@@ -169,7 +169,10 @@ TEST_P(GpuParity, LossAfterFiftyStepsMatchesTheCpu) {
     std::printf("  loss after 50 steps: CPU %.6f, %s %.6f (difference %.2e; step 1: %.2e)\n", last_cpu,
                 gpu_trainer.backend()->name().c_str(), last_gpu, last_gpu - last_cpu, first_diff);
     EXPECT_LT(first_diff, 1e-5 * std::max(1.0, last_cpu));
-    EXPECT_NEAR(last_gpu, last_cpu, 1e-3) << "after 50 steps";
+    // Step 1 agrees to float rounding (above). Over 50 steps one rounding difference can flip a near-tied top-k
+    // choice and the runs part by a few 1e-3 from then on: seen between clang's and GCC's builds of the same CPU
+    // path (deepseek: equal to 1e-8 up to step 29, 4.7e-3 apart at step 50). A wrong kernel parts by tenths.
+    EXPECT_NEAR(last_gpu, last_cpu, 3e-3 * std::max(1.0, last_cpu)) << "after 50 steps";
     // The parameters come back to the CPU model for checkpoints: the same model, up to the drift allowed above.
     const Batch val = cpu.dataset().val_batch(0, config.train.batch_size, config.train.seq_len);
     EXPECT_NEAR(gpu_trainer.model().forward(val).loss, cpu.model().forward(val).loss, 2e-3);

@@ -68,6 +68,18 @@ header["__metadata__"]["config"] = json.dumps(config)
 text = json.dumps(header).encode()
 open(sys.argv[2], "wb").write(struct.pack("<Q", len(text)) + text + data[8 + n:])
 PY
+# One within the size limits, but far larger than its tensors (refused from the header, before allocating).
+python3 - "$tmp/run/model.safetensors" "$here/crashes/fuzz_checkpoint/large-claim.safetensors" <<'PY'
+import sys, json, struct
+data = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", data[:8])[0]
+header = json.loads(data[8:8 + n])
+config = json.loads(header["__metadata__"]["config"])
+config.update({"hidden_size": 2048, "num_hidden_layers": 8, "num_attention_heads": 2})
+header["__metadata__"]["config"] = json.dumps(config)
+text = json.dumps(header).encode()
+open(sys.argv[2], "wb").write(struct.pack("<Q", len(text)) + text + data[8 + n:])
+PY
 cp "$here/crashes/fuzz_checkpoint/huge-claim.safetensors" "$here/crashes/fuzz_safetensors/"
 python3 - "$here/corpus/fuzz_run_folder/run1.txt" "$here/crashes/fuzz_run_folder/huge-step.txt" <<'PY'
 import sys

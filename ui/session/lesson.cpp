@@ -1,6 +1,7 @@
 #include "ui/session/lesson.h"
 
 #include "core/error.h"
+#include "core/io/json_text.h"
 
 #include <QDir>
 #include <QFile>
@@ -108,9 +109,9 @@ Lesson lesson_from_json(const QByteArray& bytes, const QString& source) {
     const std::string where = display_name(source);
     json j;
     try {
-        j = json::parse(bytes.constData(), bytes.constData() + bytes.size());
-    } catch (const json::parse_error& e) {
-        fail(where, std::string("not valid JSON: ") + e.what());
+        j = parse_json(std::string_view(bytes.constData(), std::size_t(bytes.size())), where);
+    } catch (const FileError& e) {
+        throw ConfigError(e.what());  // already names the file
     }
     if (!j.is_object()) fail(where, "a lesson must be a JSON object");
 
@@ -137,7 +138,7 @@ Lesson lesson_from_json(const QByteArray& bytes, const QString& source) {
     if (j.contains("steps")) {
         const json& s = j["steps"];
         if (!s.is_number_integer() || s.get<long long>() <= 0 || s.get<long long>() > 100000000)
-            fail(where, "\"steps\" must be a positive integer, got " + s.dump());
+            fail(where, "\"steps\" must be a positive integer, got " + describe_json_value(s));
         lesson.steps = s.get<int>();
     }
     json shared = json::object();
@@ -158,7 +159,7 @@ Lesson lesson_from_json(const QByteArray& bytes, const QString& source) {
         const json& h = j["hidden_controls"];
         if (!h.is_array()) fail(where, "\"hidden_controls\" must be a list of control names");
         for (const auto& name : h) {
-            if (!name.is_string()) fail(where, "\"hidden_controls\" must hold strings, got " + name.dump());
+            if (!name.is_string()) fail(where, "\"hidden_controls\" must hold strings, got " + describe_json_value(name));
             lesson.hidden_controls << QString::fromStdString(name.get<std::string>());
         }
     }
@@ -220,7 +221,7 @@ void check_same_data(const Config& a, const Config& b) {
     for (const char* key : kDataKeys)
         if (ja[key] != jb[key])
             throw ConfigError(std::string("model A and model B must train on the same batches, but \"") + key +
-                              "\" differs (A: " + ja[key].dump() + ", B: " + jb[key].dump() +
+                              "\" differs (A: " + describe_json_value(ja[key]) + ", B: " + describe_json_value(jb[key]) +
                               "): give it once, in \"shared\"");
 }
 

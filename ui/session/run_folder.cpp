@@ -3,6 +3,7 @@
 #include "core/checkpoint.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/json_text.h"
 #include "core/moe/device_routing.h"
 #include "core/train/run_writer.h"
 #include "datasets/toy2d.h"
@@ -110,11 +111,7 @@ double cell(const std::vector<double>& row, int c, double fallback = 0.0) { retu
 Config read_config(const fs::path& file) {
     const std::string text = read_file(file);
     nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-        fail(file, std::string("not valid JSON: ") + e.what());
-    }
+    j = parse_json(text, file.string());  // FileError naming the file (malformed, too deep, number out of range)
     try {
         return config_from_json(j);
     } catch (const ConfigError& e) {
@@ -132,8 +129,22 @@ struct LayerColumns {
     int max_violation = -1, balance_statistic = -1;
 };
 
-// A count cell as an integer (an empty cell, read as NaN, counts 0: casting NaN to an integer is undefined).
-int64_t whole(double v) { return std::isfinite(v) ? static_cast<int64_t>(v) : 0; }
+// A count cell as an integer (an empty cell, read as NaN, counts 0; casting NaN or a value beyond int64's range to
+// an integer is undefined, so those are clamped: a count can be wrong in a corrupt file, never undefined).
+int64_t whole(double v) {
+    if (!std::isfinite(v)) return 0;
+    return static_cast<int64_t>(std::clamp(v, -4.0e18, 4.0e18));
+}
+
+// A whole-number cell of a table file in [0, max], checked before the cast: a step of 11111111110 or 1e300 is a
+// message naming the file and line, not undefined behaviour.
+int64_t whole_cell(const fs::path& file, int line, double v, const char* what, double max) {
+    if (!std::isfinite(v) || v < 0 || v > max || v != std::floor(v))
+        fail(file, "line " + std::to_string(line) + ": " + what + " must be a whole number from 0 to " +
+                       std::to_string(static_cast<int64_t>(max)));
+    return static_cast<int64_t>(v);
+}
+constexpr double kMaxStep = 2147483647.0;  // steps are ints
 
 LayerBalance balance_from_row(const LayerColumns& lc, const std::vector<double>& row, int devices) {
     LayerBalance b;
@@ -191,7 +202,7 @@ std::map<int, LayerTraffic> read_traffic(const fs::path& file, int devices) {
                 fail(file, at + "device " + std::to_string(static_cast<int64_t>(std::max(row[c_src], row[c_dst]))) +
                                " does not exist: config.json has devices = " + std::to_string(devices));
             if (row[c_layer] >= 1e6) fail(file, at + "layer index out of range");
-            const int step = static_cast<int>(row[c_step]);
+            const int step = static_cast<int>(whole_cell(file, line, row[c_step], "step", kMaxStep));
             LayerTraffic& t = latest[static_cast<int>(row[c_layer])];
             if (step < t.step) return;  // rows are in step order; an older sample is already replaced
             if (step > t.step) {
@@ -199,16 +210,14 @@ std::map<int, LayerTraffic> read_traffic(const fs::path& file, int devices) {
                 t.copies.assign(static_cast<size_t>(devices), std::vector<int64_t>(static_cast<size_t>(devices), 0));
             }
             t.copies[static_cast<size_t>(row[c_src])][static_cast<size_t>(row[c_dst])] =
-                static_cast<int64_t>(row[c_tokens]);
+                whole_cell(file, line, row[c_tokens], "tokens", 4.0e18);
         });
     return latest;
 }
 
 // A whole number cell of a table file, checked (casting NaN or a huge value to an integer is undefined).
 int index_cell(const fs::path& file, int line, double v, const char* what) {
-    if (!std::isfinite(v) || v < 0 || v >= 1e6 || v != std::floor(v))
-        fail(file, "line " + std::to_string(line) + ": " + what + " must be a whole number from 0 to 999999");
-    return static_cast<int>(v);
+    return static_cast<int>(whole_cell(file, line, v, what, 999999));
 }
 
 // The latest evaluation's tables: val_routing.csv (step, layer, domain name, expert, load: the domain x expert load
@@ -356,7 +365,7 @@ RunData load_run_folder(const QString& dir) {
         [&](int line, const std::vector<double>& row) {
             StepMetrics m;
             if (std::isnan(row[c_step])) fail(metrics, "line " + std::to_string(line) + " has no step number");
-            m.step = static_cast<int>(row[c_step]);
+            m.step = static_cast<int>(whole_cell(metrics, line, row[c_step], "step", kMaxStep));
             m.loss = row[c_loss];
             m.aux_loss = cell(row, c_aux);
             m.val_loss = cell(row, c_val, std::numeric_limits<double>::quiet_NaN());
@@ -432,7 +441,8 @@ RunData load_run_folder(const QString& dir) {
             for (int c : {r_step, r_layer, r_expert, r_load})
                 if (std::isnan(row[c]) || row[c] < 0)
                     fail(routing, "line " + std::to_string(line) + ": step, layer, expert and load must be given");
-            const int step = static_cast<int>(row[r_step]), layer = static_cast<int>(row[r_layer]);
+            const int step = static_cast<int>(whole_cell(routing, line, row[r_step], "step", kMaxStep));
+            const int layer = static_cast<int>(whole_cell(routing, line, row[r_layer], "layer", 999999));
             const double expert = row[r_expert];
             if (expert >= 1e6) fail(routing, "line " + std::to_string(line) + ": expert index out of range");
             if (!have || step != current_step || layer != current.layer) {
@@ -449,7 +459,7 @@ RunData load_run_folder(const QString& dir) {
                 current.mean_prob.resize(e + 1, 0.0);
                 for (auto& d : current.domain_load) d.resize(e + 1, 0);
             }
-            current.load[e] = static_cast<int64_t>(row[r_load]);
+            current.load[e] = whole(row[r_load]);
             current.mean_prob[e] = cell(row, r_prob);
             for (size_t d = 0; d < domain_cols.size(); ++d) {
                 const double v = row[domain_cols[d]];
