@@ -3,6 +3,8 @@
 #include "core/error.h"
 #include "core/io/safetensors.h"
 
+#include <nlohmann/json.hpp>
+
 #include <iostream>
 
 namespace moe::cli {
@@ -12,6 +14,13 @@ int run_inspect(const InspectOptions& o) {
     if (!ck.language)
         throw ConfigError("inspect --text needs a language-model checkpoint; " + o.checkpoint + " is a 2-D classifier");
     if (o.text.empty()) throw ConfigError("--text is empty: give at least one character");
+    // The text is stored in the dump's JSON metadata, which must be UTF-8: check now, not at the save.
+    try {
+        (void)nlohmann::json(o.text).dump();
+    } catch (const nlohmann::json::type_error&) {
+        throw ConfigError("--text is not valid UTF-8: give the text in UTF-8 (the byte model reads any bytes, but the "
+                          "dump stores the text as JSON)");
+    }
     // The text as one sequence: inputs are its bytes, targets the next byte (the last one has none: 0).
     Batch b;
     b.batch = 1;

@@ -142,7 +142,8 @@ int run_sweep(const SweepOptions& o) {
         std::fprintf(stderr, "%s seed %llu: %s\n", plan.configs[r.config].label.c_str(),
                      static_cast<unsigned long long>(r.seed), r.status.c_str());
     };
-    const std::vector<SweepRun> runs = moe::run_sweep(plan, o.out_dir, hooks);
+    const std::vector<SweepRun> runs = moe::run_sweep(
+        plan, o.out_dir, hooks, o.overwrite ? ExistingFolder::replace : ExistingFolder::refuse);
 
     print_final_table(plan, runs);
     if (!o.quiet)

@@ -58,7 +58,8 @@ int run_train(const TrainOptions& o) {
                                 ? "runs/" + config.preset + "-seed" + std::to_string(config.train.seed)
                                 : o.out_dir;
     auto domains = std::make_shared<std::vector<std::string>>();
-    const RunOutcome r = train_run(config, out, train_hooks(o, domains));
+    const RunOutcome r = train_run(config, out, train_hooks(o, domains),
+                                   o.overwrite ? ExistingFolder::replace : ExistingFolder::refuse);
     if (!o.quiet) {
         std::fprintf(stderr, "done: %d steps in %.1f s (%.1f steps/s); final validation loss %.4f nats", r.steps,
                      r.seconds, r.steps / std::max(r.seconds, 1e-9), r.final_val_loss);

@@ -181,6 +181,21 @@ TEST_F(Cli, BadInputsFailWithOneClearMessage) {
     write_file_atomic(path("cut.safetensors"), good.substr(0, good.size() - 100));
     expect_clean_failure(cli("inspect --checkpoint " + path("cut.safetensors") + " --text hi --out " + path("d")),
                          "cut.safetensors");
+    // Hostile files: 50,000 nested brackets once crashed the error message (exit 139); a number beyond double's
+    // range was an "unexpected error" (exit 1); invalid UTF-8 in --text failed only at the save.
+    write_file_atomic(path("deep.json"),
+                      "{\"hidden_size\": " + std::string(50000, '[') + std::string(50000, ']') + "}");
+    const Result deep = cli("train --config " + path("deep.json") + out);
+    EXPECT_EQ(deep.code, 2) << deep.output.substr(0, 300);
+    EXPECT_LT(deep.output.size(), 400u);
+    expect_clean_failure(deep, "nested more than");
+    write_file_atomic(path("huge.json"), "{\"adam_eps\": 1e408}");
+    const Result huge = cli("train --config " + path("huge.json") + out);
+    EXPECT_EQ(huge.code, 2) << huge.output;
+    expect_clean_failure(huge, "huge.json");
+    expect_clean_failure(cli("inspect --checkpoint " + path("ok/model.safetensors") + " --text \"$(printf 'caf\\351')\" --out " +
+                             path("d")),
+                         "--text is not valid UTF-8");
 }
 
 TEST_F(Cli, NaNLossStopsAndKeepsWhatWasWritten) {

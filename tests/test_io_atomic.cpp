@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -122,11 +123,31 @@ TEST_F(AtomicFile, FailedRenameRemovesTemporaryAndLeavesTargetUntouched) {
 }
 
 TEST_F(AtomicFile, ReadOnlyFolderFailsAndLeavesExistingFileUntouched) {
-    if (::geteuid() == 0) GTEST_SKIP() << "permissions do not restrict the superuser";
     const fs::path p = dir_ / "ckpt.safetensors";
     write_file_atomic(p, "old content");
-    fs::permissions(dir_, fs::perms::owner_write, fs::perm_options::remove);
-    expect_file_error([&] { write_file_atomic(p, "new content"); }, {p.string(), "Permission denied"});
+    fs::permissions(dir_, fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write,
+                    fs::perm_options::remove);
+    if (::geteuid() != 0) {
+        expect_file_error([&] { write_file_atomic(p, "new content"); }, {p.string(), "Permission denied"});
+    } else {
+        // Permissions do not restrict the superuser (CI runs as root): try the write as "nobody" in a child.
+        const pid_t child = ::fork();
+        ASSERT_GE(child, 0);
+        if (child == 0) {
+            if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(3);
+            try {
+                write_file_atomic(p, "new content");
+            } catch (const FileError& e) {
+                ::_exit(std::string(e.what()).find("Permission denied") != std::string::npos ? 0 : 2);
+            }
+            ::_exit(1);  // the write went through
+        }
+        int status = 0;
+        ASSERT_EQ(::waitpid(child, &status, 0), child);
+        ASSERT_TRUE(WIFEXITED(status));
+        EXPECT_EQ(WEXITSTATUS(status), 0) << "1: a read-only folder was written; 2: the error did not say why; "
+                                             "3: could not become an unprivileged user";
+    }
     fs::permissions(dir_, fs::perms::owner_write, fs::perm_options::add);
     EXPECT_EQ(read_file(p), "old content");
     EXPECT_EQ(entries(), std::vector<std::string>{"ckpt.safetensors"});
@@ -185,21 +206,44 @@ TEST_F(AtomicFile, EnsureDirectoryFailsOnFiles) {
 
 namespace {
 
-TEST(AtomicAppend, CreatesThenGrowsTheFileAndLeavesNoTemporary) {
+TEST(AppendLines, CreatesThenGrowsTheFileInPlaceWritingOnlyTheNewRows) {
     namespace fs = std::filesystem;
     const fs::path dir = fs::temp_directory_path() / ("moelab-append-" + std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);
     const fs::path f = dir / "log.csv";
-    moe::append_file_atomic(f, "a,b\n");
+    moe::append_lines(f, "a,b\n");
     EXPECT_EQ(moe::read_file(f), "a,b\n");
-    std::string big(3 << 20, 'x');  // larger than one copy block
-    moe::append_file_atomic(f, big);
-    moe::append_file_atomic(f, "\n1,2\n");
-    EXPECT_EQ(moe::read_file(f), "a,b\n" + big + "\n1,2\n");
+    struct stat before{};
+    ASSERT_EQ(::stat(f.c_str(), &before), 0);
+    const std::string big = std::string(3 << 20, 'x') + "\n";
+    moe::append_lines(f, big);
+    moe::append_lines(f, "1,2\n");
+    EXPECT_EQ(moe::read_file(f), "a,b\n" + big + "1,2\n");
+    // The same file grown in place (a copy-and-rename would give a new inode), and no temporary left behind.
+    struct stat after{};
+    ASSERT_EQ(::stat(f.c_str(), &after), 0);
+    EXPECT_EQ(after.st_ino, before.st_ino);
     int entries = 0;
     for (const auto& e : fs::directory_iterator(dir)) entries += e.is_regular_file();
     EXPECT_EQ(entries, 1);
+    // Text that does not end in a newline is a caller's bug: it would leave a torn row.
+    EXPECT_THROW(moe::append_lines(f, "3,4"), moe::InternalError);
+    fs::remove_all(dir);
+}
+
+TEST(AppendLines, ATornLastLineIsCutOffBeforeTheNextRows) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("moelab-torn-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const fs::path f = dir / "metrics.csv";
+    moe::write_file_atomic(f, "step,loss\n1,2.5\n2,2.");  // a crash in the middle of row 2
+    moe::append_lines(f, "2,2.25\n3,2.0\n");
+    EXPECT_EQ(moe::read_file(f), "step,loss\n1,2.5\n2,2.25\n3,2.0\n");
+    moe::write_file_atomic(f, "no newline at all");
+    moe::append_lines(f, "step,loss\n");
+    EXPECT_EQ(moe::read_file(f), "step,loss\n");
     fs::remove_all(dir);
 }
 

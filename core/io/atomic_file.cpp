@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -139,27 +140,73 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
     replace_atomically(path, [&](const ByteSink& write) { write(bytes.data(), bytes.size()); });
 }
 
-void append_file_atomic(const fs::path& path, std::string_view tail) {
-    replace_atomically(path, [&](const ByteSink& write) {
-        int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (in < 0) {
-            if (errno != ENOENT) throw_write_error(path, "reading the current content", errno);
-        } else {
-            // Streamed in blocks: the file may be far larger than what a caller keeps in memory.
-            Fd guard(in);
-            std::vector<char> block(1 << 20);
-            for (;;) {
-                ssize_t n = ::read(in, block.data(), block.size());
-                if (n < 0) {
-                    if (errno == EINTR) continue;
-                    throw_write_error(path, "reading the current content", errno);
-                }
-                if (n == 0) break;
-                write(block.data(), static_cast<std::size_t>(n));
-            }
+namespace {
+
+// The length of the file up to and including its last '\n' (0 when it has none): what survives of a torn tail.
+off_t complete_length(int fd, off_t size, const fs::path& path) {
+    char block[4096];
+    off_t end = size;
+    while (end > 0) {
+        const off_t begin = std::max<off_t>(0, end - static_cast<off_t>(sizeof block));
+        const ssize_t n = ::pread(fd, block, static_cast<size_t>(end - begin), begin);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_write_error(path, "reading the end of the file", errno);
         }
-        write(tail.data(), tail.size());
-    });
+        for (ssize_t i = n - 1; i >= 0; --i)
+            if (block[i] == '\n') return begin + i + 1;
+        end = begin;
+    }
+    return 0;
+}
+
+}  // namespace
+
+void append_lines(const fs::path& path, std::string_view lines) {
+    if (lines.empty()) return;
+    if (lines.back() != '\n')
+        throw InternalError("append_lines(" + path.string() + "): the text must end with a newline");
+    const bool existed = fs::exists(path);
+    // Read access too: the end of the file is read to find a torn last line.
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) throw_write_error(path, "opening the file to append", errno);
+    Fd file(fd);
+    struct stat st{};
+    if (::fstat(fd, &st) != 0) throw_write_error(path, "reading the file's size", errno);
+    off_t size = st.st_size;
+    // A crash mid-append leaves a last line without its newline: cut it off, or the next row would be glued to it.
+    if (size > 0) {
+        const off_t keep = complete_length(fd, size, path);
+        if (keep != size) {
+            if (::ftruncate(fd, keep) != 0) throw_write_error(path, "cutting off a torn last line", errno);
+            size = keep;
+        }
+    }
+    const char* p = lines.data();
+    size_t left = lines.size();
+    while (left > 0) {
+        const ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            const int err = errno;
+            // A full disk: take back the partial rows, so the file ends at the last complete flush.
+            if (::ftruncate(fd, size) != 0) {
+                // best effort: the write error below is what the user must see
+            }
+            throw_write_error(path, "appending rows", err);
+        }
+        p += n;
+        left -= static_cast<size_t>(n);
+    }
+    if (::fdatasync(fd) != 0) {
+        const int err = errno;
+        if (::ftruncate(fd, size) != 0) {
+            // best effort, as above
+        }
+        throw_write_error(path, "flushing the appended rows to disk", err);
+    }
+    if (const int err = file.close()) throw_write_error(path, "closing the file", err);
+    if (!existed) sync_directory(path);
 }
 
 std::string read_file(const fs::path& path) {

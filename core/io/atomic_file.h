@@ -14,10 +14,12 @@ namespace moe {
 // it was, and a FileError names the path and the operating system's reason.
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
 
-// Replaces `path` with its current content (none if it does not exist) followed by `tail`, with the same guarantee
-// as write_file_atomic: a reader sees the old file or the longer one, never a partial append. The old content is
-// streamed, so a long log costs no memory here.
-void append_file_atomic(const std::filesystem::path& path, std::string_view tail);
+// Appends whole lines (`lines` ends with '\n') to `path`, creating it if needed, and flushes them to disk. The cost
+// is that of the new bytes only: nothing is copied or rewritten, so a long run's logs stay linear in size. Rows are
+// atomic at the line level: a crash can leave at most a torn last line without its newline; readers drop such a
+// line, and the next append cuts it off first. On failure (a full disk) the partial rows are taken back where the
+// file system allows, and a FileError names the path and the reason.
+void append_lines(const std::filesystem::path& path, std::string_view lines);
 
 // The whole content of a file. Throws FileError naming the file when it is missing or cannot be read.
 std::string read_file(const std::filesystem::path& path);

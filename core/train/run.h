@@ -7,9 +7,11 @@
 #include "core/train/metrics.h"
 #include "core/train/step_backend.h"
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace moe {
 
@@ -42,9 +44,34 @@ struct RunHooks {
     std::function<bool()> stop;
 };
 
+// A run folder is never a mix of two runs: a new run goes into a missing or empty folder, or replaces a folder
+// that holds nothing but MoE Lab's own run files (`moelab-cli ... --overwrite`). A folder that holds anything else
+// (a user's file, a subfolder) is refused even with replace, so nothing but run files is ever deleted.
+enum class ExistingFolder {
+    refuse,   // a non-empty folder is a FileError (a finished or failed earlier run is never mixed into)
+    replace,  // an earlier run's files are removed first
+};
+
+// True for the names a run folder holds: config.json, metrics.csv, routing.csv, traffic.csv, val_routing.csv,
+// coactivation.csv, model.safetensors, and the temporaries a crash in write_file_atomic can leave beside them.
+bool is_run_file(const std::string& name);
+
+// The files of `dir` a new run has to remove first: empty when `dir` is missing or empty. Throws FileError (naming
+// the folder, what it holds and what to do) when `dir` is not a folder, is non-empty and `existing` is refuse, or
+// holds anything that is_run_file does not name. `extra` names more files that may be removed (a sweep's tables).
+std::vector<std::filesystem::path> files_to_replace(const std::filesystem::path& dir, ExistingFolder existing,
+                                                    const std::vector<std::string>& extra = {});
+
+// Makes `dir` ready for a new run: checks as files_to_replace does, then removes those files (config.json first,
+// so a folder cut short by a crash here is not mistaken for a run). Creates nothing. Throws FileError.
+void prepare_run_folder(const std::filesystem::path& dir, ExistingFolder existing);
+
 // Trains `config` for config.train.steps and writes the run folder `out` (config.json, metrics.csv, routing.csv,
-// traffic.csv with devices, model.safetensors). Throws moe::Error subclasses; a TrainingError (NaN) keeps every
-// row written before the failing step.
-RunOutcome train_run(const Config& config, const std::string& out, const RunHooks& hooks = {});
+// traffic.csv with devices, model.safetensors). A non-empty `out` is refused before any work unless `existing` is
+// replace; then the earlier run's files are removed once the new run's config and data are loaded (a config error
+// leaves the earlier run in place). Throws moe::Error subclasses; a TrainingError (NaN) keeps every row written
+// before the failing step.
+RunOutcome train_run(const Config& config, const std::string& out, const RunHooks& hooks = {},
+                     ExistingFolder existing = ExistingFolder::refuse);
 
 }  // namespace moe

@@ -17,9 +17,9 @@
 //   coactivation.csv  the latest evaluation only: step, layer, expert_i, expert_j, value = N(i, j) / N(i)
 //                     (core/moe/routing_measures.h), rewritten whole at each flush
 //   model.safetensors the checkpoint (written by the caller with save_checkpoint)
-// Rows are kept in memory until flush(), which appends them to the CSV files atomically (a temporary with the old
-// content and the new rows, then a rename), so a reader (or a crash) never sees a half-written file and memory
-// stays flat however long the run.
+// Rows are kept in memory until flush(), which appends them to the CSV files as whole lines (append_lines: the new
+// bytes only, then a flush to disk), so memory and the cost of a flush stay flat however long the run; a crash can
+// leave at most a torn last line, which readers drop.
 #pragma once
 
 #include "core/config.h"

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <system_error>
 
 namespace moe {
 
@@ -66,6 +67,66 @@ std::string config_cells(const SweepConfig& c) {
     std::string s = csv_cell(c.label) + "," + csv_cell(c.config.preset);
     for (const auto& v : c.values) s += "," + csv_cell(v);
     return s;
+}
+
+// The sweep's own tables, rewritten whole after each run.
+const std::vector<std::string> kSweepTables = {"summary.json", "summary.csv", "runs.csv"};
+
+// A sweep folder is replaced only when it holds nothing but an earlier sweep: its tables and subfolders that hold
+// only run files (files_to_replace checks each). Everything is checked before anything is removed, so a refusal
+// deletes nothing; the tables go first, so a removal cut short does not read as a finished sweep.
+void prepare_sweep_folder(const std::filesystem::path& dir, ExistingFolder existing) {
+    namespace fs = std::filesystem;
+    // The folder itself, with the tables as its allowed files: this refuses a non-empty folder, or a foreign file.
+    std::vector<fs::path> files;
+    std::vector<fs::path> run_dirs;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+        files_to_replace(dir, existing);  // a missing folder is fine; a file of that name is a FileError
+        return;
+    }
+    bool any = false;
+    try {
+        for (const auto& entry : fs::directory_iterator(dir)) {
+            any = true;
+            if (entry.is_directory() && !entry.is_symlink()) run_dirs.push_back(entry.path());
+        }
+    } catch (const fs::filesystem_error& e) {
+        throw FileError("Cannot list the sweep folder '" + dir.string() + "': " + e.code().message() +
+                        ". Check that it is readable, or choose another --out folder.");
+    }
+    if (!any) return;
+    if (existing == ExistingFolder::refuse)
+        throw FileError("The sweep folder '" + dir.string() +
+                        "' is not empty: a new sweep is never mixed with an earlier one. Choose another --out "
+                        "folder, or pass --overwrite to replace the earlier sweep.");
+    // Subfolders are run folders: every other entry must be a table, checked with the subfolders set aside.
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        if (entry.is_directory() && !entry.is_symlink()) continue;
+        const std::string name = entry.path().filename().string();
+        bool table = false;
+        for (const std::string& t : kSweepTables)
+            table = table || name == t || name.rfind(t + ".tmp-", 0) == 0;
+        if (!table || !entry.is_regular_file() || entry.is_symlink())
+            throw FileError("The sweep folder '" + dir.string() + "' holds '" + name +
+                            "', which MoE Lab did not write: it replaces only a folder of its own sweep and deletes "
+                            "nothing else. Move that file away, or choose another --out folder.");
+        files.push_back(entry.path());
+    }
+    std::vector<std::vector<fs::path>> run_files;
+    for (const fs::path& d : run_dirs) run_files.push_back(files_to_replace(d, ExistingFolder::replace));
+    auto remove = [](const fs::path& p) {
+        std::error_code err;
+        fs::remove(p, err);
+        if (err)
+            throw FileError("Cannot remove '" + p.string() + "' of the earlier sweep: " + err.message() +
+                            ". Check that the folder is writable, or choose another --out folder.");
+    };
+    for (const fs::path& p : files) remove(p);
+    for (size_t i = 0; i < run_dirs.size(); ++i) {
+        for (const fs::path& p : run_files[i]) remove(p);
+        remove(run_dirs[i]);
+    }
 }
 
 }  // namespace
@@ -257,8 +318,10 @@ void write_sweep_tables(const std::filesystem::path& dir, const SweepPlan& plan,
                                                .dump(2));
 }
 
-std::vector<SweepRun> run_sweep(const SweepPlan& plan, const std::filesystem::path& dir, const SweepHooks& hooks) {
+std::vector<SweepRun> run_sweep(const SweepPlan& plan, const std::filesystem::path& dir, const SweepHooks& hooks,
+                                ExistingFolder existing) {
     check_baseline(plan);
+    prepare_sweep_folder(dir, existing);
     ensure_directory(dir);
     std::vector<SweepRun> runs;
     const size_t total = plan.runs();

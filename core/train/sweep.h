@@ -83,7 +83,12 @@ struct SweepHooks {
 // after each run, so a sweep that is stopped keeps what it finished. A run whose training fails (TrainingError)
 // is recorded as failed and the sweep goes on; other errors propagate. A plan.baseline that is not one of the
 // configurations throws ConfigError before any training.
-std::vector<SweepRun> run_sweep(const SweepPlan& plan, const std::filesystem::path& dir, const SweepHooks& hooks);
+// A sweep does not resume: every run of the plan is trained afresh, so a folder is the whole of one sweep. Before
+// the first run, a non-empty `dir` is a FileError unless `existing` is replace; then it must hold only an earlier
+// sweep (summary.json, summary.csv, runs.csv and subfolders of run files only, see core/train/run.h), which is
+// removed whole first. Anything else in it is refused and nothing is deleted.
+std::vector<SweepRun> run_sweep(const SweepPlan& plan, const std::filesystem::path& dir, const SweepHooks& hooks,
+                                ExistingFolder existing = ExistingFolder::refuse);
 
 // Writes dir/runs.csv, dir/summary.csv and dir/summary.json for the runs so far. summary.csv's columns after
 // aux_loss_mean: ci_low, ci_high (of the mean), then against the baseline diff_mean, diff_se, diff_ci_low,

@@ -5,6 +5,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/json_text.h"
 #include "core/moe/device_routing.h"
+#include "core/train/run.h"
 #include "core/train/run_writer.h"
 #include "datasets/toy2d.h"
 #include "ui/session/model_history.h"
@@ -46,12 +47,13 @@ std::vector<std::string_view> split(std::string_view line) {
 }
 
 // Calls on_line(line number, line) for every non-empty line of `text` (a trailing '\r' removed).
+// A last line without its newline is a row torn by a crash mid-append (core/io/atomic_file.h append_lines): dropped.
 void for_each_line(const std::string& text, const std::function<void(int, std::string_view)>& on_line) {
     size_t pos = 0;
     int line_no = 0;
     while (pos < text.size()) {
-        size_t end = text.find('\n', pos);
-        if (end == std::string::npos) end = text.size();
+        const size_t end = text.find('\n', pos);
+        if (end == std::string::npos) break;
         std::string_view line(text.data() + pos, end - pos);
         pos = end + 1;
         ++line_no;
@@ -135,30 +137,35 @@ int64_t whole(double v) {
     if (!std::isfinite(v)) return 0;
     return static_cast<int64_t>(std::clamp(v, -4.0e18, 4.0e18));
 }
+// The same, clamped to int's range (dead experts, remote devices).
+int small_whole(double v) { return static_cast<int>(std::clamp<int64_t>(whole(v), 0, 2147483647)); }
 
-// A whole-number cell of a table file in [0, max], checked before the cast: a step of 11111111110 or 1e300 is a
-// message naming the file and line, not undefined behaviour.
-int64_t whole_cell(const fs::path& file, int line, double v, const char* what, double max) {
-    if (!std::isfinite(v) || v < 0 || v > max || v != std::floor(v))
-        fail(file, "line " + std::to_string(line) + ": " + what + " must be a whole number from 0 to " +
-                       std::to_string(static_cast<int64_t>(max)));
-    return static_cast<int64_t>(v);
+// A whole-number cell of a table file in [0, max], checked before the cast (casting NaN, an infinity or a value
+// beyond the target's range to an integer is undefined): a step of 11111111110 or 1e300 is a FileError naming the
+// file, the line, the column and the problem.
+int64_t whole_cell(const fs::path& file, int line, double v, const std::string& column, double max) {
+    if (std::isfinite(v) && v >= 0 && v <= max && v == std::floor(v)) return static_cast<int64_t>(v);
+    const std::string given = std::isnan(v) ? "an empty cell" : std::isinf(v) ? "an infinity" : csv_number(v);
+    fail(file, "line " + std::to_string(line) + ", column \"" + column + "\": " + column +
+                   " must be a whole number from 0 to " + std::to_string(static_cast<int64_t>(max)) + ", not " +
+                   given);
 }
 constexpr double kMaxStep = 2147483647.0;  // steps are ints
+constexpr double kMaxIndex = 999999.0;     // layers, experts and devices: far beyond any config's limit
 
 LayerBalance balance_from_row(const LayerColumns& lc, const std::vector<double>& row, int devices) {
     LayerBalance b;
     b.layer = lc.layer;
     b.imbalance = cell(row, lc.imbalance);
     b.load_cv = cell(row, lc.load_cv);
-    b.dead_experts = static_cast<int>(whole(cell(row, lc.dead)));
+    b.dead_experts = small_whole(cell(row, lc.dead));
     b.entropy = cell(row, lc.entropy);
     b.aux_loss = cell(row, lc.aux_loss);
     b.devices = devices;
     b.dispatch_bytes = whole(cell(row, lc.dispatch_bytes));
     b.combine_bytes = whole(cell(row, lc.combine_bytes));
     b.remote_devices_mean = cell(row, lc.remote_mean);
-    b.remote_devices_max = static_cast<int>(whole(cell(row, lc.remote_max)));
+    b.remote_devices_max = small_whole(cell(row, lc.remote_max));
     b.device_imbalance = cell(row, lc.device_imbalance);
     b.dev_aux_loss = cell(row, lc.dev_aux);
     b.comm_aux_loss = cell(row, lc.comm_aux);
@@ -194,30 +201,28 @@ std::map<int, LayerTraffic> read_traffic(const fs::path& file, int devices) {
             c_tokens = require(file, h, "tokens");
         },
         [&](int line, const std::vector<double>& row) {
-            const std::string at = "line " + std::to_string(line) + ": ";
-            for (int c : {c_step, c_layer, c_src, c_dst, c_tokens})
-                if (std::isnan(row[c]) || row[c] < 0 || row[c] != std::floor(row[c]))
-                    fail(file, at + "step, layer, src, dst and tokens must be whole numbers >= 0");
-            if (row[c_src] >= devices || row[c_dst] >= devices)
-                fail(file, at + "device " + std::to_string(static_cast<int64_t>(std::max(row[c_src], row[c_dst]))) +
-                               " does not exist: config.json has devices = " + std::to_string(devices));
-            if (row[c_layer] >= 1e6) fail(file, at + "layer index out of range");
             const int step = static_cast<int>(whole_cell(file, line, row[c_step], "step", kMaxStep));
-            LayerTraffic& t = latest[static_cast<int>(row[c_layer])];
+            const int layer = static_cast<int>(whole_cell(file, line, row[c_layer], "layer", kMaxIndex));
+            const int64_t src = whole_cell(file, line, row[c_src], "src", kMaxIndex);
+            const int64_t dst = whole_cell(file, line, row[c_dst], "dst", kMaxIndex);
+            const int64_t tokens = whole_cell(file, line, row[c_tokens], "tokens", 4.0e18);
+            if (src >= devices || dst >= devices)
+                fail(file, "line " + std::to_string(line) + ": device " + std::to_string(std::max(src, dst)) +
+                               " does not exist: config.json has devices = " + std::to_string(devices));
+            LayerTraffic& t = latest[layer];
             if (step < t.step) return;  // rows are in step order; an older sample is already replaced
             if (step > t.step) {
                 t.step = step;
                 t.copies.assign(static_cast<size_t>(devices), std::vector<int64_t>(static_cast<size_t>(devices), 0));
             }
-            t.copies[static_cast<size_t>(row[c_src])][static_cast<size_t>(row[c_dst])] =
-                whole_cell(file, line, row[c_tokens], "tokens", 4.0e18);
+            t.copies[static_cast<size_t>(src)][static_cast<size_t>(dst)] = tokens;
         });
     return latest;
 }
 
 // A whole number cell of a table file, checked (casting NaN or a huge value to an integer is undefined).
 int index_cell(const fs::path& file, int line, double v, const char* what) {
-    return static_cast<int>(whole_cell(file, line, v, what, 999999));
+    return static_cast<int>(whole_cell(file, line, v, what, kMaxIndex));
 }
 
 // The latest evaluation's tables: val_routing.csv (step, layer, domain name, expert, load: the domain x expert load
@@ -243,7 +248,8 @@ void read_eval_tables(const fs::path& root, const Config& config, const std::vec
                 if (res.ec != std::errc() || res.ptr != cells[c].data() + cells[c].size())
                     fail(vr, "line " + std::to_string(line_no) + ": \"" + std::string(cells[c]) + "\" is not a number");
             }
-            const int step = index_cell(vr, line_no, v[0], "step"), layer = index_cell(vr, line_no, v[1], "layer");
+            const int step = static_cast<int>(whole_cell(vr, line_no, v[0], "step", kMaxStep));
+            const int layer = index_cell(vr, line_no, v[1], "layer");
             const int expert = index_cell(vr, line_no, v[3], "expert");
             if (expert >= n) fail(vr, "line " + std::to_string(line_no) + ": expert " + std::to_string(expert) +
                                           " does not exist: config.json has n_routed_experts = " + std::to_string(n));
@@ -339,7 +345,11 @@ RunData load_run_folder(const QString& dir) {
                 // "layer0_device_imbalance" (device-limited runs) is not a layer's load imbalance: digits only.
                 if (index.empty() || index.find_first_not_of("0123456789") != std::string::npos) continue;
                 LayerColumns lc;
-                lc.layer = std::atoi(index.c_str());
+                // std::atoi of "layer99999999999_imbalance" would overflow (undefined): parsed with a range check.
+                const auto parsed = std::from_chars(index.data(), index.data() + index.size(), lc.layer);
+                if (parsed.ec != std::errc() || lc.layer > kMaxIndex)
+                    fail(metrics, "line 1, column \"" + name + "\": the layer index must be a whole number from 0 to " +
+                                      std::to_string(static_cast<int>(kMaxIndex)));
                 const std::string p = "layer" + index + "_";
                 lc.imbalance = static_cast<int>(i);
                 lc.load_cv = column(h, p + "load_cv");
@@ -438,13 +448,11 @@ RunData load_run_folder(const QString& dir) {
                 }
         },
         [&](int line, const std::vector<double>& row) {
-            for (int c : {r_step, r_layer, r_expert, r_load})
-                if (std::isnan(row[c]) || row[c] < 0)
-                    fail(routing, "line " + std::to_string(line) + ": step, layer, expert and load must be given");
+            if (std::isnan(row[r_load]) || row[r_load] < 0)
+                fail(routing, "line " + std::to_string(line) + ", column \"load\": load must be a number >= 0");
             const int step = static_cast<int>(whole_cell(routing, line, row[r_step], "step", kMaxStep));
-            const int layer = static_cast<int>(whole_cell(routing, line, row[r_layer], "layer", 999999));
-            const double expert = row[r_expert];
-            if (expert >= 1e6) fail(routing, "line " + std::to_string(line) + ": expert index out of range");
+            const int layer = static_cast<int>(whole_cell(routing, line, row[r_layer], "layer", kMaxIndex));
+            const int64_t expert = whole_cell(routing, line, row[r_expert], "expert", kMaxIndex);
             if (!have || step != current_step || layer != current.layer) {
                 flush();
                 current = RoutingStats{};
@@ -463,7 +471,7 @@ RunData load_run_folder(const QString& dir) {
             current.mean_prob[e] = cell(row, r_prob);
             for (size_t d = 0; d < domain_cols.size(); ++d) {
                 const double v = row[domain_cols[d]];
-                current.domain_load[d][e] = std::isnan(v) ? 0 : static_cast<int64_t>(v);
+                current.domain_load[d][e] = whole(v);
             }
         });
     flush();
@@ -495,6 +503,9 @@ void save_run_folder(const QString& dir, RunWriter& recorded, const Model& model
     ensure_directory(out);
     std::error_code ec;
     if (!fs::equivalent(out, recorded.dir(), ec)) {
+        // Saving again into the same folder replaces the earlier save whole (never a mix, e.g. an old traffic.csv
+        // beside a new run without devices); a folder holding anything but run files is refused, nothing deleted.
+        prepare_run_folder(out, ExistingFolder::replace);
         // Every file the writer made (config.json, metrics.csv, routing.csv, and traffic.csv when it writes one).
         try {
             for (const auto& entry : fs::directory_iterator(recorded.dir()))

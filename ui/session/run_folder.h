@@ -32,7 +32,8 @@ struct RunData {
 RunData load_run_folder(const QString& dir);
 
 // Writes `dir` as a run folder: the files `recorded` holds (flushed first, then copied; it may record elsewhere) and
-// the model's checkpoint. Throws moe::FileError.
+// the model's checkpoint. An earlier run saved in `dir` is removed first (core/train/run.h, ExistingFolder::replace);
+// a `dir` that holds other files is refused. Throws moe::FileError.
 void save_run_folder(const QString& dir, RunWriter& recorded, const Model& model, bool language, int n_outputs);
 
 }  // namespace moe::ui
