@@ -35,7 +35,8 @@ struct SweepOptions {
     std::string device = "cpu";
     std::string baseline;  // label or 0-based index of the configuration compared with; empty: the first
     bool quiet = false;
-    bool overwrite = false;  // replace existing run folders of the grid (otherwise a finished run is refused)
+    bool overwrite = false;  // replace an earlier sweep in --out (only its own tables and run folders; otherwise a
+                             // non-empty folder is refused)
 };
 int run_sweep(const SweepOptions& options);
 

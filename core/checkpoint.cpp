@@ -7,6 +7,7 @@
 #include "core/version.h"
 
 #include <span>
+#include <utility>
 
 namespace moe {
 namespace {
@@ -16,6 +17,9 @@ std::string expert_name(const Param& p, int e) {
     name.replace(name.find("{e}"), 3, std::to_string(e));
     return name;
 }
+
+// Most outputs a stored model may have: 256 for the byte LM, a handful of classes for a 2-D classifier.
+constexpr int kMaxCheckpointOutputs = 256;
 
 int64_t numel(const std::vector<int64_t>& shape) {
     int64_t n = 1;
@@ -70,8 +74,22 @@ LoadedCheckpoint load_checkpoint(const std::filesystem::path& path) {
     if (!j.is_object())
         throw FileError(where + ": the stored config is not a JSON object (the file is corrupt); re-save the model");
     LoadedCheckpoint out;
-    out.language = j.value("task", std::string("causal_lm")) != "classifier_2d";
-    out.n_outputs = j.value("n_classes", 256);
+    // Read strictly, not with j.value(): that throws a bare JSON type_error for {"n_classes": "x"} and casts a
+    // 1e20 or a 2^40 to int unchecked.
+    if (auto task = j.find("task"); task != j.end()) {
+        if (!task->is_string() || (*task != "causal_lm" && *task != "classifier_2d"))
+            throw FileError(where + ": \"task\" in its stored config is " + describe_json_value(*task) +
+                            ", not \"causal_lm\" or \"classifier_2d\" (the file is corrupt); re-save the model");
+        out.language = *task == "causal_lm";
+    }
+    if (auto classes = j.find("n_classes"); classes != j.end()) {
+        if (!classes->is_number_integer() || !std::in_range<int>(classes->get<std::int64_t>()) ||
+            classes->get<std::int64_t>() < 2 || classes->get<std::int64_t>() > kMaxCheckpointOutputs)
+            throw FileError(where + ": \"n_classes\" in its stored config is " + describe_json_value(*classes) +
+                            ", not a whole number from 2 to " + std::to_string(kMaxCheckpointOutputs) +
+                            " (the file is corrupt); re-save the model");
+        out.n_outputs = classes->get<int>();
+    }
     for (const char* extra : {"model_type", "task", "n_classes", "moe_layer_freq", "num_key_value_heads"}) j.erase(extra);
     try {
         out.config = config_from_json(j);
@@ -88,7 +106,11 @@ LoadedCheckpoint load_checkpoint(const std::filesystem::path& path) {
         throw FileError(where + ": its tensors hold " + std::to_string(stored) + " values but its stored config " +
                         "describes a model of " + std::to_string(expected) +
                         " parameters: the file is corrupt or was edited; re-save the model");
-    out.model = make_model(out.config, out.language, out.n_outputs);
+    try {
+        out.model = make_model(out.config, out.language, out.n_outputs);
+    } catch (const ConfigError& e) {  // e.g. a language model whose n_classes is not its vocabulary
+        throw ConfigError(where + ": its stored config cannot be used: " + e.what());
+    }
     for (Param& p : out.model->params()) {
         auto load_into = [&](const std::string& name, float* dst, int64_t count) {
             const Tensor* t = file.find(name);

@@ -12,38 +12,43 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <utility>
 
 namespace moe {
 namespace {
 
 using nlohmann::json;
 
-std::string json_type_name(const json& v) {
-    if (v.is_boolean()) return "a boolean";
-    if (v.is_number_integer() || v.is_number_unsigned()) return "an integer";
-    if (v.is_number()) return "a number";
-    if (v.is_string()) return "a string";
-    return "a " + std::string(v.type_name());
-}
-
 [[noreturn]] void wrong_type(const std::string& key, const std::string& want, const json& v) {
     // describe_json_value, never v.dump(): a hostile value may be huge or deeply nested.
-    throw ConfigError("config key \"" + key + "\" must be " + want + ", got " + json_type_name(v) + " (" +
-                      describe_json_value(v) + ")");
+    throw ConfigError("config key \"" + key + "\" must be " + want + ", got " + describe_json_value(v));
 }
 
 template <class Int>
 Int as_int(const std::string& key, const json& v) {
-    if (v.is_number_integer() || v.is_number_unsigned()) {
-        const auto x = v.get<long long>();
-        if (x < static_cast<long long>(std::numeric_limits<Int>::min()) ||
-            (x > 0 && static_cast<unsigned long long>(x) > static_cast<unsigned long long>(std::numeric_limits<Int>::max())))
-            throw ConfigError("config key \"" + key + "\" = " + v.dump() + " is out of range");
-        return static_cast<Int>(x);
+    // Every path range-checks before the cast: a u64 above INT64_MAX read as long long wraps negative, and a double
+    // outside Int's range cast to Int is undefined. (v is a number here: its dump is short.)
+    auto out_of_range = [&]() -> Int {
+        throw ConfigError("config key \"" + key + "\" = " + v.dump() + " is out of range: use " +
+                          std::to_string(std::numeric_limits<Int>::min()) + " to " +
+                          std::to_string(std::numeric_limits<Int>::max()));
+    };
+    if (v.is_number_unsigned()) {
+        const auto x = v.get<std::uint64_t>();
+        return std::in_range<Int>(x) ? static_cast<Int>(x) : out_of_range();
+    }
+    if (v.is_number_integer()) {
+        const auto x = v.get<std::int64_t>();
+        return std::in_range<Int>(x) ? static_cast<Int>(x) : out_of_range();
     }
     if (v.is_number_float()) {
         const double x = v.get<double>();
-        if (std::floor(x) == x && std::abs(x) < 2e9) return static_cast<Int>(x);
+        // Whole numbers up to 2^53 are exact in a double; "8.0" is accepted as 8.
+        if (std::isfinite(x) && std::floor(x) == x) {
+            if (std::abs(x) > 9007199254740992.0) return out_of_range();
+            const auto i = static_cast<std::int64_t>(x);
+            return std::in_range<Int>(i) ? static_cast<Int>(i) : out_of_range();
+        }
     }
     wrong_type(key, "an integer", v);
 }
@@ -141,6 +146,10 @@ int checked_product(const char* key_a, int a, const char* key_b, int b) {
 
 void derive_ladder(ModelConfig& m) {
     if (m.segmentation <= 0 || m.n_routed_experts == 0) return;
+    // Checked first: the derivation subtracts K_s, and a hugely negative K_s would overflow.
+    if (m.n_shared_experts < 0)
+        throw ConfigError("n_shared_experts = " + std::to_string(m.n_shared_experts) +
+                          " must not be negative (0 = no shared experts)");
     // mK activated fine-grained experts
     const int budget = checked_product("segmentation", m.segmentation, "ladder_top_k", m.ladder_top_k);
     if (m.n_shared_experts >= budget)
@@ -369,7 +378,12 @@ void validate_config(const Config& config) {
                            Limit{"num_experts_per_tok", m.num_experts_per_tok, kMaxExperts},
                            Limit{"batch_size", t.batch_size, kMaxBatch},
                            Limit{"seq_len", t.seq_len, kMaxSequence},
-                           Limit{"points", config.data.points, kMaxPoints}})
+                           Limit{"points", config.data.points, kMaxPoints},
+                           Limit{"steps", t.steps, kMaxSteps},
+                           Limit{"ffn_base_width", m.ffn_base_width, kMaxWidth * 4},
+                           Limit{"ladder_experts", m.ladder_experts, kMaxExperts},
+                           Limit{"ladder_top_k", m.ladder_top_k, kMaxExperts},
+                           Limit{"segmentation", m.segmentation, kMaxExperts}})
         if (l.value > l.max)
             throw ConfigError(std::string(l.key) + " = " + std::to_string(l.value) + " is above MoE Lab's limit of " +
                               std::to_string(l.max) + ": use a smaller value");

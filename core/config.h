@@ -59,13 +59,16 @@ struct ModelConfig {
 
 // Largest eval_sequences validate_config accepts (an evaluation of 4096 windows per domain is already minutes).
 inline constexpr int kMaxEvalSequences = 4096;
-// Upper bounds of validate_config (see there).
+// Upper bounds of validate_config: far above any classroom model, low enough that a mistyped or hostile value is
+// refused before anything is allocated. Widths (hidden_size, heads) up to kMaxWidth, FFN and expert widths up to
+// 4 kMaxWidth, and the whole model up to kMaxParameters parameters (counted by core/accounting.h).
 inline constexpr int kMaxWidth = 8192;
 inline constexpr int kMaxLayers = 64;
 inline constexpr int kMaxExperts = 4096;
 inline constexpr int kMaxSequence = 8192;
 inline constexpr int kMaxBatch = 8192;
 inline constexpr int kMaxPoints = 1000000;
+inline constexpr int kMaxSteps = 100'000'000;  // days of training even for the smallest model
 inline constexpr long long kMaxParameters = 200'000'000;
 
 struct TrainConfig {

@@ -2,6 +2,8 @@
 
 #include "core/error.h"
 
+#include <limits>
+
 namespace moe {
 
 const std::vector<PresetInfo>& presets() {
@@ -18,6 +20,21 @@ const std::vector<PresetInfo>& presets() {
     };
     return list;
 }
+
+namespace {
+
+// F * num / den for a preset's expert width, in 64 bits: 2 F or 3 F of a huge ffn_base_width would wrap (undefined,
+// and in practice a silently tiny expert). The result's own bound is validate_config's.
+int scaled_width(const std::string& preset, int F, int num, int den) {
+    const long long w = static_cast<long long>(F) * num / den;
+    if (w > std::numeric_limits<int>::max())
+        throw ConfigError("ffn_base_width = " + std::to_string(F) + " is far too large for preset " + preset +
+                          " (its experts would be " + std::to_string(w) + " wide): use at most " +
+                          std::to_string(kMaxWidth * 4));
+    return static_cast<int>(w);
+}
+
+}  // namespace
 
 void apply_preset(const std::string& name, Config& config) {
     ModelConfig& m = config.model;
@@ -45,7 +62,7 @@ void apply_preset(const std::string& name, Config& config) {
     } else if (name == "gshard-x1.5") {
         // DeepSeekMoE's redundancy comparison (Fig. 4): GShard with experts 1.5x wider, 1.5x the total and activated
         // expert parameters of the ladder, which the paper found to match DeepSeekMoE's loss.
-        direct(16, 0, 2, 3 * F / 2, true);
+        direct(16, 0, 2, scaled_width(name, F, 3, 2), true);
     } else if (name == "shared") {
         ladder(1, 1);
     } else if (name == "fine2") {
@@ -55,10 +72,10 @@ void apply_preset(const std::string& name, Config& config) {
     } else if (name == "seed-default") {
         direct(64, 2, 6, F / 4, true);
     } else if (name == "switch") {
-        direct(16, 0, 1, 2 * F, false);
+        direct(16, 0, 1, scaled_width(name, F, 2, 1), false);
     } else if (name == "dense") {
         direct(0, 0, 0, F, true);  // no routed experts: every layer is a dense FFN (as n_routed_experts = None in HF)
-        m.intermediate_size = 2 * F;
+        m.intermediate_size = scaled_width(name, F, 2, 1);
     } else {
         std::string names;
         for (const auto& p : presets()) names += (names.empty() ? "" : ", ") + p.name;

@@ -198,6 +198,33 @@ TEST_F(Cli, BadInputsFailWithOneClearMessage) {
                          "--text is not valid UTF-8");
 }
 
+// A run folder is never a mix of two runs: a rerun into a used --out is refused unless --overwrite, which removes
+// the earlier run's files first (here a failing rerun, which used to leave the old model.safetensors beside it), and
+// a folder holding a file MoE Lab did not write is refused even with --overwrite.
+TEST_F(Cli, ARerunIntoAUsedFolderIsRefusedUnlessOverwriteAndNeverMixed) {
+    const std::string run = " --steps 2 --quiet --out " + path("run") + kSmall;
+    ASSERT_EQ(cli("train --preset gshard --set devices=2" + run).code, 0);
+    const std::string old_model = read_file(path("run/model.safetensors"));
+    ASSERT_TRUE(fs::exists(path("run/traffic.csv")));
+
+    const Result refused = cli("train --preset gshard" + run);
+    expect_clean_failure(refused, "--overwrite");
+    EXPECT_EQ(read_file(path("run/model.safetensors")), old_model);
+
+    const Result nan = cli("train --preset gshard --overwrite --set learning_rate=1e30 --set warmup_steps=0 "
+                           "--set grad_clip=0" + run);
+    EXPECT_EQ(nan.code, 3) << nan.output;
+    EXPECT_FALSE(fs::exists(path("run/model.safetensors"))) << "the earlier run's model is beside the failed rerun";
+    EXPECT_FALSE(fs::exists(path("run/traffic.csv"))) << "the earlier run's traffic.csv is beside the rerun";
+
+    ASSERT_EQ(cli("train --preset gshard --overwrite" + run).code, 0);
+    EXPECT_TRUE(fs::exists(path("run/model.safetensors")));
+    write_file_atomic(path("run/notes.txt"), "mine");
+    expect_clean_failure(cli("train --preset gshard --overwrite" + run), "notes.txt");
+    EXPECT_EQ(read_file(path("run/notes.txt")), "mine");
+    EXPECT_TRUE(fs::exists(path("run/model.safetensors")));
+}
+
 TEST_F(Cli, NaNLossStopsAndKeepsWhatWasWritten) {
     const Result r = cli("train --preset gshard --steps 30 --quiet --set learning_rate=1e30 --set warmup_steps=0 "
                          "--set grad_clip=0 --out " + path("nan") + kSmall);

@@ -212,6 +212,35 @@ TEST(CliSweep, PairedDifferencesAgainstTheBaselineAreThoseOfTheSeeds) {
     EXPECT_NEAR(m["configs"][1]["diff_mean"].get<double>(), -mean, 1e-12);
 }
 
+// A sweep does not resume, so a folder holds one sweep: a second sweep into it is refused unless --overwrite,
+// which replaces the earlier sweep whole (no run folder of the earlier grid is left); a file MoE Lab did not write
+// is never deleted.
+TEST(CliSweep, ASweepIntoAUsedFolderIsRefusedUnlessOverwrite) {
+    const fs::path dir = fresh_dir("used");
+    const std::string tiny = " --steps 2 --quiet --set batch_size=2 --set seq_len=16 --set threads=1 --out ";
+    ASSERT_EQ(run_cli("sweep --preset gshard --seeds 1,2" + tiny + dir.string()).code, 0);
+    ASSERT_TRUE(fs::exists(dir / "gshard_seed2"));
+
+    const auto refused = run_cli("sweep --preset gshard --seeds 1" + tiny + dir.string());
+    EXPECT_NE(refused.code, 0) << refused.output;
+    EXPECT_LT(refused.code, 128) << refused.output;
+    EXPECT_NE(refused.output.find("--overwrite"), std::string::npos) << refused.output;
+    EXPECT_TRUE(fs::exists(dir / "gshard_seed2" / "model.safetensors"));
+
+    const auto replaced = run_cli("sweep --preset gshard --seeds 1 --overwrite" + tiny + dir.string());
+    ASSERT_EQ(replaced.code, 0) << replaced.output;
+    EXPECT_FALSE(fs::exists(dir / "gshard_seed2")) << "a run of the earlier sweep was left in the new one";
+    EXPECT_EQ(read_json(dir / "summary.json")["runs"].size(), 1u);
+
+    std::ofstream(dir / "notes.txt") << "mine";
+    const auto foreign = run_cli("sweep --preset gshard --seeds 1 --overwrite" + tiny + dir.string());
+    EXPECT_NE(foreign.code, 0) << foreign.output;
+    EXPECT_NE(foreign.output.find("notes.txt"), std::string::npos) << foreign.output;
+    EXPECT_TRUE(fs::exists(dir / "notes.txt"));
+    EXPECT_TRUE(fs::exists(dir / "gshard_seed1" / "model.safetensors"));
+    fs::remove_all(dir);
+}
+
 TEST(CliSweep, AnUnknownBaselineStopsBeforeAnyTraining) {
     const fs::path dir = fresh_dir("bad-baseline");
     for (const std::string bad : {"dense", "2"}) {

@@ -2,6 +2,8 @@
 
 #include "core/error.h"
 
+#include <algorithm>
+
 namespace moe {
 namespace {
 
@@ -40,11 +42,22 @@ nlohmann::json parse_json(std::string_view text, const std::string& source) {
 }
 
 std::string describe_json_value(const nlohmann::json& value) {
-    std::string type = value.type_name();
-    if (value.is_structured()) return type + " of " + std::to_string(value.size()) + " element(s)";
-    std::string text = value.dump();
-    if (text.size() > 40) text = text.substr(0, 37) + "...";
-    return type + " " + text;
+    if (value.is_array() || value.is_object()) {
+        const std::size_t n = value.size();
+        const bool one = n == 1;
+        return std::string(value.is_array() ? "a list of " : "an object of ") + std::to_string(n) +
+               (value.is_array() ? (one ? " entry" : " entries") : (one ? " key" : " keys"));
+    }
+    if (value.is_null() || value.is_boolean()) return value.dump();
+    // replace, not the default strict: a --set value is raw command-line text and may not be UTF-8, and a message
+    // must never throw.
+    std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (text.size() > 40) {
+        std::size_t cut = 37;
+        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+        text = text.substr(0, cut) + "...";
+    }
+    return (value.is_string() ? "the string " : "the number ") + text;
 }
 
 }  // namespace moe

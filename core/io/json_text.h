@@ -18,8 +18,9 @@ inline constexpr int kMaxJsonDepth = 64;
 // or holds a number out of range. The caller rethrows as ConfigError where the text is a setting.
 nlohmann::json parse_json(std::string_view text, const std::string& source);
 
-// A short description of a value for error messages: its type, and its text only when that is short
-// (never a dump of a large or deep value).
+// A short description of a value for error messages, at most about 60 characters: "a list of 3 entries", "an object
+// of 2 keys", "the string \"abc\"", "the number 1e5", "true", "null". A list or object is never dumped and a long
+// string is cut, so a huge or deep value cannot make a huge message.
 std::string describe_json_value(const nlohmann::json& value);
 
 }  // namespace moe

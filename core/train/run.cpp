@@ -40,39 +40,37 @@ bool is_run_file(const std::string& name) {
     return false;
 }
 
-std::vector<fs::path> files_to_replace(const fs::path& dir, ExistingFolder existing,
-                                       const std::vector<std::string>& extra) {
+std::vector<fs::path> files_to_replace(const fs::path& dir, ExistingFolder existing) {
     std::error_code ec;
     const fs::file_status st = fs::status(dir, ec);
     if (!fs::exists(st)) return {};
     if (!fs::is_directory(st))
         throw FileError("Cannot write the run folder '" + dir.string() +
-                        "': a file with that name exists. Remove or rename it, or choose another --out folder.");
+                        "': a file with that name exists. Remove or rename it, or choose another folder.");
     std::vector<fs::path> found;
     std::string foreign;
     try {
         for (const auto& entry : fs::directory_iterator(dir)) {
             const std::string name = entry.path().filename().string();
-            bool ours = entry.is_regular_file() && !entry.is_symlink() && is_run_file(name);
-            for (const std::string& e : extra) ours = ours || (entry.is_regular_file() && is_file_or_temporary(name, e));
+            const bool ours = entry.is_regular_file() && !entry.is_symlink() && is_run_file(name);
             if (!ours && foreign.empty()) foreign = name + (entry.is_directory() ? "/" : "");
             found.push_back(entry.path());
         }
     } catch (const fs::filesystem_error& e) {
         throw FileError("Cannot list the run folder '" + dir.string() + "': " + e.code().message() +
-                        ". Check that it is readable, or choose another --out folder.");
+                        ". Check that it is readable, or choose another folder.");
     }
     if (found.empty()) return {};
     if (existing == ExistingFolder::refuse)
         throw FileError("The run folder '" + dir.string() + "' is not empty (it holds " +
                         found.front().filename().string() +
                         (found.size() > 1 ? " and " + std::to_string(found.size() - 1) + " more" : std::string()) +
-                        "): a new run is never mixed with an earlier one. Choose another --out folder, or pass "
-                        "--overwrite to replace the earlier run.");
+                        "): a new run is never mixed with an earlier one. Choose another folder, or replace the "
+                        "earlier run (moelab-cli: --overwrite).");
     if (!foreign.empty())
         throw FileError("The run folder '" + dir.string() + "' holds '" + foreign +
                         "', which MoE Lab did not write: it replaces only a folder of its own run files and deletes "
-                        "nothing else. Move that file away, or choose another --out folder.");
+                        "nothing else. Move that file away, or choose another folder.");
     std::sort(found.begin(), found.end(), [](const fs::path& a, const fs::path& b) {
         const int ra = removal_rank(a.filename().string()), rb = removal_rank(b.filename().string());
         return ra != rb ? ra < rb : a < b;
@@ -86,7 +84,7 @@ void prepare_run_folder(const fs::path& dir, ExistingFolder existing) {
         fs::remove(p, ec);
         if (ec)
             throw FileError("Cannot remove '" + p.string() + "' of the earlier run: " + ec.message() +
-                            ". Check that the folder is writable, or choose another --out folder.");
+                            ". Check that the folder is writable, or choose another folder.");
     }
 }
 

@@ -56,11 +56,10 @@ enum class ExistingFolder {
 // coactivation.csv, model.safetensors, and the temporaries a crash in write_file_atomic can leave beside them.
 bool is_run_file(const std::string& name);
 
-// The files of `dir` a new run has to remove first: empty when `dir` is missing or empty. Throws FileError (naming
-// the folder, what it holds and what to do) when `dir` is not a folder, is non-empty and `existing` is refuse, or
-// holds anything that is_run_file does not name. `extra` names more files that may be removed (a sweep's tables).
-std::vector<std::filesystem::path> files_to_replace(const std::filesystem::path& dir, ExistingFolder existing,
-                                                    const std::vector<std::string>& extra = {});
+// The files of `dir` a new run has to remove first (config.json first): empty when `dir` is missing or empty.
+// Throws FileError (naming the folder, what it holds and what to do) when `dir` is not a folder, is non-empty and
+// `existing` is refuse, or holds anything that is_run_file does not name (a subfolder, a symlink, a user's file).
+std::vector<std::filesystem::path> files_to_replace(const std::filesystem::path& dir, ExistingFolder existing);
 
 // Makes `dir` ready for a new run: checks as files_to_replace does, then removes those files (config.json first,
 // so a folder cut short by a crash here is not mistaken for a run). Creates nothing. Throws FileError.

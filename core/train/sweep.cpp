@@ -77,32 +77,31 @@ const std::vector<std::string> kSweepTables = {"summary.json", "summary.csv", "r
 // deletes nothing; the tables go first, so a removal cut short does not read as a finished sweep.
 void prepare_sweep_folder(const std::filesystem::path& dir, ExistingFolder existing) {
     namespace fs = std::filesystem;
-    // The folder itself, with the tables as its allowed files: this refuses a non-empty folder, or a foreign file.
-    std::vector<fs::path> files;
-    std::vector<fs::path> run_dirs;
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) {
         files_to_replace(dir, existing);  // a missing folder is fine; a file of that name is a FileError
         return;
     }
-    bool any = false;
+    std::vector<fs::path> run_dirs;           // subfolders: run folders of the earlier sweep
+    std::vector<fs::directory_entry> others;  // must all be its tables
     try {
         for (const auto& entry : fs::directory_iterator(dir)) {
-            any = true;
-            if (entry.is_directory() && !entry.is_symlink()) run_dirs.push_back(entry.path());
+            if (entry.is_directory() && !entry.is_symlink())
+                run_dirs.push_back(entry.path());
+            else
+                others.push_back(entry);
         }
     } catch (const fs::filesystem_error& e) {
         throw FileError("Cannot list the sweep folder '" + dir.string() + "': " + e.code().message() +
-                        ". Check that it is readable, or choose another --out folder.");
+                        ". Check that it is readable, or choose another folder.");
     }
-    if (!any) return;
+    if (run_dirs.empty() && others.empty()) return;
     if (existing == ExistingFolder::refuse)
         throw FileError("The sweep folder '" + dir.string() +
-                        "' is not empty: a new sweep is never mixed with an earlier one. Choose another --out "
-                        "folder, or pass --overwrite to replace the earlier sweep.");
-    // Subfolders are run folders: every other entry must be a table, checked with the subfolders set aside.
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.is_directory() && !entry.is_symlink()) continue;
+                        "' is not empty: a new sweep is never mixed with an earlier one. Choose another "
+                        "folder, or replace the earlier sweep (moelab-cli: --overwrite).");
+    std::vector<fs::path> files;
+    for (const auto& entry : others) {
         const std::string name = entry.path().filename().string();
         bool table = false;
         for (const std::string& t : kSweepTables)
@@ -110,7 +109,7 @@ void prepare_sweep_folder(const std::filesystem::path& dir, ExistingFolder exist
         if (!table || !entry.is_regular_file() || entry.is_symlink())
             throw FileError("The sweep folder '" + dir.string() + "' holds '" + name +
                             "', which MoE Lab did not write: it replaces only a folder of its own sweep and deletes "
-                            "nothing else. Move that file away, or choose another --out folder.");
+                            "nothing else. Move that file away, or choose another folder.");
         files.push_back(entry.path());
     }
     std::vector<std::vector<fs::path>> run_files;
@@ -120,7 +119,7 @@ void prepare_sweep_folder(const std::filesystem::path& dir, ExistingFolder exist
         fs::remove(p, err);
         if (err)
             throw FileError("Cannot remove '" + p.string() + "' of the earlier sweep: " + err.message() +
-                            ". Check that the folder is writable, or choose another --out folder.");
+                            ". Check that the folder is writable, or choose another folder.");
     };
     for (const fs::path& p : files) remove(p);
     for (size_t i = 0; i < run_dirs.size(); ++i) {

@@ -137,7 +137,7 @@ Lesson lesson_from_json(const QByteArray& bytes, const QString& source) {
 
     if (j.contains("steps")) {
         const json& s = j["steps"];
-        if (!s.is_number_integer() || s.get<long long>() <= 0 || s.get<long long>() > 100000000)
+        if (!s.is_number_integer() || s.get<long long>() <= 0 || s.get<long long>() > kMaxSteps)
             fail(where, "\"steps\" must be a positive integer, got " + describe_json_value(s));
         lesson.steps = s.get<int>();
     }
