@@ -10,17 +10,18 @@
 namespace moe::cli {
 
 int run_inspect(const InspectOptions& o) {
-    LoadedCheckpoint ck = load_checkpoint(o.checkpoint);
-    if (!ck.language)
-        throw ConfigError("inspect --text needs a language-model checkpoint; " + o.checkpoint + " is a 2-D classifier");
+    // --text is checked before the checkpoint is loaded: the dump stores it in JSON metadata, which must be UTF-8,
+    // and a bad text found only at the save cost a whole forward pass and a message that did not name --text.
     if (o.text.empty()) throw ConfigError("--text is empty: give at least one character");
-    // The text is stored in the dump's JSON metadata, which must be UTF-8: check now, not at the save.
     try {
         (void)nlohmann::json(o.text).dump();
     } catch (const nlohmann::json::type_error&) {
         throw ConfigError("--text is not valid UTF-8: give the text in UTF-8 (the byte model reads any bytes, but the "
                           "dump stores the text as JSON)");
     }
+    LoadedCheckpoint ck = load_checkpoint(o.checkpoint);
+    if (!ck.language)
+        throw ConfigError("inspect --text needs a language-model checkpoint; " + o.checkpoint + " is a 2-D classifier");
     // The text as one sequence: inputs are its bytes, targets the next byte (the last one has none: 0).
     Batch b;
     b.batch = 1;

@@ -153,6 +153,26 @@ TEST_F(AtomicFile, ReadOnlyFolderFailsAndLeavesExistingFileUntouched) {
     EXPECT_EQ(entries(), std::vector<std::string>{"ckpt.safetensors"});
 }
 
+// Failures no permission bit decides, so they are tested as root too: appending below a regular file, or to a folder.
+TEST_F(AtomicFile, AppendLinesToAnImpossiblePathFailsAndNamesIt) {
+    const fs::path file = dir_ / "notes.txt";
+    write_file_atomic(file, "keep me\n");
+    const fs::path below = file / "metrics.csv";
+    expect_file_error([&] { append_lines(below, "1,2\n"); }, {below.string(), "Not a directory"});
+    const fs::path folder = dir_ / "metrics.csv";
+    fs::create_directories(folder);
+    expect_file_error([&] { append_lines(folder, "1,2\n"); }, {folder.string(), "Is a directory"});
+    EXPECT_EQ(read_file(file), "keep me\n");
+    EXPECT_EQ(entries(), (std::vector<std::string>{"metrics.csv", "notes.txt"}));
+}
+
+// A full disk: /dev/full refuses every write with ENOSPC, as a full file system does an append.
+TEST_F(AtomicFile, AppendLinesOnAFullDiskSaysSo) {
+    if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full on this system";
+    expect_file_error([&] { append_lines("/dev/full", "1,2\n"); },
+                      {"/dev/full", "appending rows", "No space left on device", "disk is not full"});
+}
+
 TEST_F(AtomicFile, PathWithoutFileNameFails) {
     expect_file_error([&] { write_file_atomic(dir_.string() + "/", "x"); }, {dir_.string()});
     EXPECT_TRUE(entries().empty());

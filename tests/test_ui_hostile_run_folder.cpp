@@ -1,6 +1,7 @@
 // A run folder whose CSV holds a number no int can take (a step of 11111111110): a message naming the file and
 // line, never an undefined cast. The folder is the fuzzers' crash reproducer, cut into its files.
 #include "core/error.h"
+#include "tests/fuzz/fuzz_input.h"
 #include "ui/session/run_folder.h"
 
 #include <gtest/gtest.h>
@@ -15,25 +16,19 @@
 namespace moe::ui {
 namespace {
 
-// Writes a fuzz input (a run folder's files cut at "--8<--" lines, tests/fuzz/fuzz_run_folder.cpp) into `dir`.
+// Writes a fuzz input (a run folder's files cut at "--8<--" lines, tests/fuzz/fuzz_run_folder.cpp) into `root`.
 void write_folder(const std::string& input, const std::filesystem::path& root) {
     std::ifstream in(std::string(MOELAB_SOURCE_DIR) + "/tests/fuzz/" + input);
     ASSERT_TRUE(in) << input << " missing";
     std::stringstream ss;
     ss << in.rdbuf();
-    std::string text = ss.str();
-    const char* files[] = {"config.json", "metrics.csv", "routing.csv", "traffic.csv", "val_routing.csv",
-                           "coactivation.csv"};
-    const std::string sep = "\n--8<--\n";
-    for (const char* f : files) {
-        const size_t at = text.find(sep);
-        std::string part = text.substr(0, at);
+    const std::string text = ss.str();
+    const auto parts = fuzz::split_parts(text, fuzz::kRunFolderFiles.size());
+    for (size_t i = 0; i < parts.size(); ++i) {
+        std::string_view part = parts[i];
         // The corpus cuts long CSVs mid-row; keep whole lines so the folder is valid.
-        if (std::string(f) != "config.json" && part.find('\n') != std::string::npos)
-            part = part.substr(0, part.rfind('\n') + 1);
-        if (!part.empty()) std::ofstream(root / f, std::ios::binary) << part;
-        if (at == std::string::npos) break;
-        text = text.substr(at + sep.size());
+        if (i > 0 && part.find('\n') != std::string_view::npos) part = part.substr(0, part.rfind('\n') + 1);
+        if (!part.empty()) fuzz::write_bytes(root / fuzz::kRunFolderFiles[i], part);
     }
 }
 

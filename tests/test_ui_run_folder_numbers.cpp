@@ -101,5 +101,17 @@ TEST(RunFolderNumbers, AHugeLayerIndexInTheHeaderIsAnError) {
     expect_mentions(load_error(dir), {"metrics.csv", "line 1", "layer99999999999_imbalance"});
 }
 
+// Every JSON problem of config.json, not only a syntax error, is a FileError naming the file: a number beyond
+// double's range is nlohmann's out_of_range, which a catch of parse_error alone let through.
+TEST(RunFolderNumbers, AConfigWithANumberBeyondDoubleOrBadSyntaxNamesTheFile) {
+    QTemporaryDir dir;
+    const fs::path root = dir.path().toStdString();
+    write_run(root);
+    write_file_atomic(root / "config.json", "{\"hidden_size\": 1e999}\n");
+    expect_mentions(load_error(dir), {"config.json"});
+    write_file_atomic(root / "config.json", "{\"hidden_size\": \n");
+    expect_mentions(load_error(dir), {"config.json"});
+}
+
 }  // namespace
 }  // namespace moe::ui

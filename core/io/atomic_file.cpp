@@ -166,7 +166,8 @@ void append_lines(const fs::path& path, std::string_view lines) {
     if (lines.empty()) return;
     if (lines.back() != '\n')
         throw InternalError("append_lines(" + path.string() + "): the text must end with a newline");
-    const bool existed = fs::exists(path);
+    std::error_code exists_error;
+    const bool existed = fs::exists(path, exists_error);  // a folder we cannot look into fails at open() below
     // Read access too: the end of the file is read to find a torn last line.
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) throw_write_error(path, "opening the file to append", errno);
@@ -186,9 +187,9 @@ void append_lines(const fs::path& path, std::string_view lines) {
     size_t left = lines.size();
     while (left > 0) {
         const ssize_t n = ::write(fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            const int err = errno;
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR) continue;
+            const int err = n < 0 ? errno : EIO;
             // A full disk: take back the partial rows, so the file ends at the last complete flush.
             if (::ftruncate(fd, size) != 0) {
                 // best effort: the write error below is what the user must see

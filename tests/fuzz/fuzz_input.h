@@ -1,6 +1,7 @@
 // Shared by the fuzz targets: turning libFuzzer's bytes into what a reader takes (text, a file, a folder of files).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -48,5 +49,10 @@ inline std::vector<std::string_view> split_parts(std::string_view text, size_t n
     parts.resize(n);
     return parts;
 }
+
+// The files of a run folder, in the order one fuzz input holds them (fuzz_run_folder.cpp, its corpus, and the tests
+// that replay a reproducer).
+inline constexpr std::array<const char*, 6> kRunFolderFiles = {"config.json",   "metrics.csv",     "routing.csv",
+                                                               "traffic.csv",   "val_routing.csv", "coactivation.csv"};
 
 }  // namespace moe::fuzz

@@ -7,18 +7,15 @@
 
 #include <QString>
 
-#include <array>
 #include <filesystem>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    static constexpr std::array<const char*, 6> kFiles = {"config.json",   "metrics.csv",     "routing.csv",
-                                                          "traffic.csv",   "val_routing.csv", "coactivation.csv"};
     const auto dir = moe::fuzz::scratch_folder() / "run";
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
-    const auto parts = moe::fuzz::split_parts(moe::fuzz::as_text(data, size), kFiles.size());
-    for (size_t i = 0; i < kFiles.size(); ++i)
-        if (!parts[i].empty()) moe::fuzz::write_bytes(dir / kFiles[i], parts[i]);
+    const auto parts = moe::fuzz::split_parts(moe::fuzz::as_text(data, size), moe::fuzz::kRunFolderFiles.size());
+    for (size_t i = 0; i < moe::fuzz::kRunFolderFiles.size(); ++i)
+        if (!parts[i].empty()) moe::fuzz::write_bytes(dir / moe::fuzz::kRunFolderFiles[i], parts[i]);
     try {
         (void)moe::ui::load_run_folder(QString::fromStdString(dir.string()));
     } catch (const moe::Error&) {

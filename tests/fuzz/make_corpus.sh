@@ -56,30 +56,25 @@ d = sys.argv[1]
 open(d + "/deep-nesting.json", "w").write('{"model_a": ' + '[' * 50000 + ']' * 50000 + '}')
 open(d + "/number-overflow.json", "w").write('{"model_a": {"preset": "deepseek"}, "model_b": {"preset": "gshard"}, "shared": {"adam_eps": 1e408}}')
 PY
-# A checkpoint whose metadata claims a 65536-wide, 64-layer model (the tensors are the tiny run's).
-python3 - "$tmp/run/model.safetensors" "$here/crashes/fuzz_checkpoint/huge-claim.safetensors" <<'PY'
+# Checkpoints whose stored config claims a bigger model than their tensors (the tiny run's) hold: claim SRC OUT JSON.
+claim() {
+  python3 - "$1" "$2" "$3" <<'PY'
 import sys, json, struct
 data = open(sys.argv[1], "rb").read()
 n = struct.unpack("<Q", data[:8])[0]
 header = json.loads(data[8:8 + n])
 config = json.loads(header["__metadata__"]["config"])
-config.update({"hidden_size": 65536, "num_hidden_layers": 64})
+config.update(json.loads(sys.argv[3]))
 header["__metadata__"]["config"] = json.dumps(config)
 text = json.dumps(header).encode()
 open(sys.argv[2], "wb").write(struct.pack("<Q", len(text)) + text + data[8 + n:])
 PY
-# One within the size limits, but far larger than its tensors (refused from the header, before allocating).
-python3 - "$tmp/run/model.safetensors" "$here/crashes/fuzz_checkpoint/large-claim.safetensors" <<'PY'
-import sys, json, struct
-data = open(sys.argv[1], "rb").read()
-n = struct.unpack("<Q", data[:8])[0]
-header = json.loads(data[8:8 + n])
-config = json.loads(header["__metadata__"]["config"])
-config.update({"hidden_size": 2048, "num_hidden_layers": 8, "num_attention_heads": 2})
-header["__metadata__"]["config"] = json.dumps(config)
-text = json.dumps(header).encode()
-open(sys.argv[2], "wb").write(struct.pack("<Q", len(text)) + text + data[8 + n:])
-PY
+}
+# Beyond the size limits (once 16.8 GB before any error), and within them but far larger than the file.
+claim "$tmp/run/model.safetensors" "$here/crashes/fuzz_checkpoint/huge-claim.safetensors" \
+      '{"hidden_size": 65536, "num_hidden_layers": 64}'
+claim "$tmp/run/model.safetensors" "$here/crashes/fuzz_checkpoint/large-claim.safetensors" \
+      '{"hidden_size": 2048, "num_hidden_layers": 8, "num_attention_heads": 2}'
 cp "$here/crashes/fuzz_checkpoint/huge-claim.safetensors" "$here/crashes/fuzz_safetensors/"
 python3 - "$here/corpus/fuzz_run_folder/run1.txt" "$here/crashes/fuzz_run_folder/huge-step.txt" <<'PY'
 import sys

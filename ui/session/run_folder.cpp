@@ -112,12 +112,15 @@ double cell(const std::vector<double>& row, int c, double fallback = 0.0) { retu
 
 Config read_config(const fs::path& file) {
     const std::string text = read_file(file);
-    nlohmann::json j;
-    j = parse_json(text, file.string());  // FileError naming the file (malformed, too deep, number out of range)
+    // parse_json: a FileError naming the file for any JSON problem (malformed, too deep, a number out of range).
+    const nlohmann::json j = parse_json(text, file.string());
     try {
         return config_from_json(j);
     } catch (const ConfigError& e) {
         fail(file, e.what());
+    } catch (const nlohmann::json::exception& e) {
+        // A value of the wrong type that the config reader did not check itself: still a message naming the file.
+        fail(file, std::string("not a MoE Lab config: ") + e.what());
     }
 }
 
