@@ -159,6 +159,26 @@ TEST_F(RunFiles, ARunReplacingAnEarlierOneLeavesNoneOfItsFiles) {
     EXPECT_NE(read_file(out / "model.safetensors"), old_model);
 }
 
+// The app's recorder and train_run both start their files through RunWriter: it never appends to, or sits beside,
+// an earlier run's files, and never deletes a file it did not write.
+TEST_F(RunFiles, ARunWriterStartsAfreshAndRefusesAFolderWithOthers) {
+    const Config config = tiny();
+    Trainer trainer(config);
+    for (const char* f : {"metrics.csv", "traffic.csv", "model.safetensors"}) write_file_atomic(dir_ / f, "old,run\n");
+    write_file_atomic(dir_ / "notes.txt", "mine");
+    EXPECT_THROW(RunWriter(dir_, config, trainer.dataset().domain_names()), FileError);
+    EXPECT_EQ(read_file(dir_ / "metrics.csv"), "old,run\n");
+    EXPECT_EQ(read_file(dir_ / "notes.txt"), "mine");
+
+    fs::remove(dir_ / "notes.txt");
+    RunWriter writer(dir_, config, trainer.dataset().domain_names());
+    EXPECT_FALSE(fs::exists(dir_ / "traffic.csv"));
+    EXPECT_FALSE(fs::exists(dir_ / "model.safetensors"));
+    writer.add(trainer.train_step());
+    writer.flush();
+    EXPECT_EQ(read_file(dir_ / "metrics.csv").rfind("step,loss,", 0), 0u) << "appended to the earlier run's rows";
+}
+
 TEST_F(RunFiles, ASweepIsRefusedInAFullFolderAndReplacesOnlyAnEarlierSweep) {
     SweepPlan plan;
     plan.configs.push_back({"gshard", {}, tiny({"steps=2"})});

@@ -12,6 +12,7 @@
 #include "ui_test_app.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -226,6 +227,52 @@ TEST_F(SweepDialogTest, AFolderThatCannotBeCreatedIsSaidAndNothingStarts) {
     EXPECT_TRUE(error->isVisible());
     EXPECT_TRUE(error->text().contains("Cannot create the folder")) << error->text().toStdString();
     EXPECT_TRUE(d.statusText().contains("Nothing was started"));
+}
+
+TEST_F(SweepDialogTest, AUsedFolderIsRefusedUnlessReplaceIsTickedAndThenHoldsOnlyTheNewSweep) {
+    SweepDialog d(sweep_lesson(50), "cpu");
+    d.show();
+    start(d, "1,2", 3);
+    ASSERT_TRUE(wait_for([&] { return !d.isRunning(); }, 120000));
+    ASSERT_EQ(run_folders(folder()), 4);
+    auto* error = d.findChild<QLabel*>("folderError");
+    ASSERT_NE(error, nullptr);
+    ASSERT_NE(d.replaceBox(), nullptr);
+    EXPECT_FALSE(d.replaceBox()->isChecked());  // refusing is the default
+
+    // The same folder again, one seed: refused next to the field, nothing deleted or started.
+    d.seedsEdit()->setText("7");
+    ASSERT_TRUE(d.canStart());
+    d.start();
+    EXPECT_FALSE(d.isRunning());
+    EXPECT_TRUE(error->isVisible());
+    EXPECT_TRUE(error->text().contains("not empty")) << error->text().toStdString();
+    EXPECT_TRUE(error->text().contains(d.replaceBox()->text())) << error->text().toStdString();
+    EXPECT_TRUE(d.statusText().contains("Nothing was started")) << d.statusText().toStdString();
+    EXPECT_EQ(run_folders(folder()), 4);
+
+    // Ticked: the earlier sweep goes, and the folder holds the new sweep only (2 runs of seed 7), never a mix.
+    d.replaceBox()->setChecked(true);
+    d.start();
+    ASSERT_TRUE(d.isRunning()) << error->text().toStdString();
+    EXPECT_FALSE(d.replaceBox()->isEnabled());  // locked while running, like the other fields
+    ASSERT_TRUE(wait_for([&] { return !d.isRunning(); }, 120000));
+    EXPECT_TRUE(d.statusText().startsWith("Done: 2 runs")) << d.statusText().toStdString();
+    EXPECT_EQ(run_folders(folder()), 2);
+    for (const QString& sub : QDir(folder()).entryList(QDir::Dirs | QDir::NoDotAndDotDot))
+        EXPECT_TRUE(sub.endsWith("_seed7")) << sub.toStdString();
+    EXPECT_EQ(read_json(folder() + "/summary.json")["runs"].size(), 2u);
+
+    // A file MoE Lab did not write: refused even when ticked, and the file and the sweep are left alone.
+    QFile notes(folder() + "/notes.txt");
+    ASSERT_TRUE(notes.open(QIODevice::WriteOnly));
+    notes.write("mine");
+    notes.close();
+    d.start();
+    EXPECT_FALSE(d.isRunning());
+    EXPECT_TRUE(error->text().contains("notes.txt")) << error->text().toStdString();
+    EXPECT_TRUE(QFileInfo::exists(folder() + "/notes.txt"));
+    EXPECT_EQ(run_folders(folder()), 2);
 }
 
 TEST_F(SweepDialogTest, AFailedRunIsShownAndTheSweepGoesOn) {

@@ -78,14 +78,18 @@ std::vector<fs::path> files_to_replace(const fs::path& dir, ExistingFolder exist
     return found;
 }
 
-void prepare_run_folder(const fs::path& dir, ExistingFolder existing) {
-    for (const fs::path& p : files_to_replace(dir, existing)) {
+void remove_earlier_files(const std::vector<fs::path>& paths, const std::string& what) {
+    for (const fs::path& p : paths) {
         std::error_code ec;
         fs::remove(p, ec);
         if (ec)
-            throw FileError("Cannot remove '" + p.string() + "' of the earlier run: " + ec.message() +
+            throw FileError("Cannot remove '" + p.string() + "' of the earlier " + what + ": " + ec.message() +
                             ". Check that the folder is writable, or choose another folder.");
     }
+}
+
+void prepare_run_folder(const fs::path& dir, ExistingFolder existing) {
+    remove_earlier_files(files_to_replace(dir, existing), "run");
 }
 
 RunOutcome train_run(const Config& config, const std::string& out, const RunHooks& hooks, ExistingFolder existing) {

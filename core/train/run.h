@@ -61,6 +61,10 @@ bool is_run_file(const std::string& name);
 // `existing` is refuse, or holds anything that is_run_file does not name (a subfolder, a symlink, a user's file).
 std::vector<std::filesystem::path> files_to_replace(const std::filesystem::path& dir, ExistingFolder existing);
 
+// Removes `paths` in order (files, or folders emptied by an earlier entry); `what` ("run", "sweep") names the
+// earlier work in the FileError that a path which cannot be removed throws.
+void remove_earlier_files(const std::vector<std::filesystem::path>& paths, const std::string& what);
+
 // Makes `dir` ready for a new run: checks as files_to_replace does, then removes those files (config.json first,
 // so a folder cut short by a crash here is not mistaken for a run). Creates nothing. Throws FileError.
 void prepare_run_folder(const std::filesystem::path& dir, ExistingFolder existing);

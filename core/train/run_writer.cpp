@@ -2,11 +2,11 @@
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/train/run.h"
 
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <system_error>
 
 namespace moe {
 namespace {
@@ -40,16 +40,11 @@ std::string csv_name(std::string name) {
 
 RunWriter::RunWriter(std::filesystem::path dir, const Config& config, std::vector<std::string> domain_names)
     : dir_(std::move(dir)), domains_(std::move(domain_names)) {
+    // flush() appends, so the CSV files must start afresh: an earlier run's files go first (a folder holding
+    // anything else is refused, never mixed into).
+    prepare_run_folder(dir_, ExistingFolder::replace);
     ensure_directory(dir_);
     write_file_atomic(dir_ / "config.json", config_to_json(config).dump(2) + "\n");
-    // flush() appends: a folder reused for a new run starts its CSV files afresh.
-    for (const char* name : {"metrics.csv", "routing.csv", "traffic.csv", "val_routing.csv", "coactivation.csv"}) {
-        std::error_code ec;
-        std::filesystem::remove(dir_ / name, ec);
-        if (ec)
-            throw FileError("Cannot remove the earlier '" + (dir_ / name).string() + "': " + ec.message() +
-                            ". Check that the folder is writable, or choose another folder.");
-    }
     routing_ = "step,layer,expert,load,load_fraction,mean_prob";
     for (const auto& d : domains_) routing_ += "," + csv_name("load_" + d);
     routing_ += "\n";

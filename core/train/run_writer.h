@@ -35,7 +35,8 @@ namespace moe {
 
 class RunWriter {
 public:
-    // Creates the folder and writes config.json. Throws FileError.
+    // Starts a run in `dir`: removes an earlier run's files there (prepare_run_folder with replace; a folder that
+    // holds anything else is refused), creates the folder and writes config.json. Throws FileError.
     RunWriter(std::filesystem::path dir, const Config& config, std::vector<std::string> domain_names);
 
     void add(const StepMetrics& m);

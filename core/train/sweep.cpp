@@ -72,16 +72,12 @@ std::string config_cells(const SweepConfig& c) {
 // The sweep's own tables, rewritten whole after each run.
 const std::vector<std::string> kSweepTables = {"summary.json", "summary.csv", "runs.csv"};
 
-// A sweep folder is replaced only when it holds nothing but an earlier sweep: its tables and subfolders that hold
-// only run files (files_to_replace checks each). Everything is checked before anything is removed, so a refusal
-// deletes nothing; the tables go first, so a removal cut short does not read as a finished sweep.
-void prepare_sweep_folder(const std::filesystem::path& dir, ExistingFolder existing) {
+}  // namespace
+
+std::vector<std::filesystem::path> sweep_files_to_replace(const std::filesystem::path& dir, ExistingFolder existing) {
     namespace fs = std::filesystem;
     std::error_code ec;
-    if (!fs::is_directory(dir, ec)) {
-        files_to_replace(dir, existing);  // a missing folder is fine; a file of that name is a FileError
-        return;
-    }
+    if (!fs::is_directory(dir, ec)) return files_to_replace(dir, existing);  // missing: fine; a file: FileError
     std::vector<fs::path> run_dirs;           // subfolders: run folders of the earlier sweep
     std::vector<fs::directory_entry> others;  // must all be its tables
     try {
@@ -95,12 +91,12 @@ void prepare_sweep_folder(const std::filesystem::path& dir, ExistingFolder exist
         throw FileError("Cannot list the sweep folder '" + dir.string() + "': " + e.code().message() +
                         ". Check that it is readable, or choose another folder.");
     }
-    if (run_dirs.empty() && others.empty()) return;
+    if (run_dirs.empty() && others.empty()) return {};
     if (existing == ExistingFolder::refuse)
         throw FileError("The sweep folder '" + dir.string() +
                         "' is not empty: a new sweep is never mixed with an earlier one. Choose another "
                         "folder, or replace the earlier sweep (moelab-cli: --overwrite).");
-    std::vector<fs::path> files;
+    std::vector<fs::path> paths;  // the tables first, so a removal cut short does not read as a finished sweep
     for (const auto& entry : others) {
         const std::string name = entry.path().filename().string();
         bool table = false;
@@ -110,25 +106,15 @@ void prepare_sweep_folder(const std::filesystem::path& dir, ExistingFolder exist
             throw FileError("The sweep folder '" + dir.string() + "' holds '" + name +
                             "', which MoE Lab did not write: it replaces only a folder of its own sweep and deletes "
                             "nothing else. Move that file away, or choose another folder.");
-        files.push_back(entry.path());
+        paths.push_back(entry.path());
     }
-    std::vector<std::vector<fs::path>> run_files;
-    for (const fs::path& d : run_dirs) run_files.push_back(files_to_replace(d, ExistingFolder::replace));
-    auto remove = [](const fs::path& p) {
-        std::error_code err;
-        fs::remove(p, err);
-        if (err)
-            throw FileError("Cannot remove '" + p.string() + "' of the earlier sweep: " + err.message() +
-                            ". Check that the folder is writable, or choose another folder.");
-    };
-    for (const fs::path& p : files) remove(p);
-    for (size_t i = 0; i < run_dirs.size(); ++i) {
-        for (const fs::path& p : run_files[i]) remove(p);
-        remove(run_dirs[i]);
+    std::sort(run_dirs.begin(), run_dirs.end());
+    for (const fs::path& d : run_dirs) {
+        for (fs::path& p : files_to_replace(d, ExistingFolder::replace)) paths.push_back(std::move(p));
+        paths.push_back(d);  // emptied by the entries before it
     }
+    return paths;
 }
-
-}  // namespace
 
 SweepStats sweep_stats(const std::vector<double>& xs) {
     SweepStats s;
@@ -320,7 +306,7 @@ void write_sweep_tables(const std::filesystem::path& dir, const SweepPlan& plan,
 std::vector<SweepRun> run_sweep(const SweepPlan& plan, const std::filesystem::path& dir, const SweepHooks& hooks,
                                 ExistingFolder existing) {
     check_baseline(plan);
-    prepare_sweep_folder(dir, existing);
+    remove_earlier_files(sweep_files_to_replace(dir, existing), "sweep");
     ensure_directory(dir);
     std::vector<SweepRun> runs;
     const size_t total = plan.runs();

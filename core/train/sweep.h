@@ -90,6 +90,11 @@ struct SweepHooks {
 std::vector<SweepRun> run_sweep(const SweepPlan& plan, const std::filesystem::path& dir, const SweepHooks& hooks,
                                 ExistingFolder existing = ExistingFolder::refuse);
 
+// What run_sweep removes from `dir` before its first run, in removal order (the tables, then each run folder's
+// files and the folder): empty for a missing or empty `dir`. Throws the FileError run_sweep would (a non-empty
+// folder with refuse, a file MoE Lab did not write), so a caller can check a folder before starting.
+std::vector<std::filesystem::path> sweep_files_to_replace(const std::filesystem::path& dir, ExistingFolder existing);
+
 // Writes dir/runs.csv, dir/summary.csv and dir/summary.json for the runs so far. summary.csv's columns after
 // aux_loss_mean: ci_low, ci_high (of the mean), then against the baseline diff_mean, diff_se, diff_ci_low,
 // diff_ci_high, wins (seeds where this configuration is lower), losses, n_pairs (empty on the baseline's own row),

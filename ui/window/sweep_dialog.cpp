@@ -6,6 +6,7 @@
 #include "ui/window/sweep_runner.h"
 #include "ui/window/sweep_table.h"
 
+#include <QCheckBox>
 #include <QCloseEvent>
 #include <QDesktopServices>
 #include <QDir>
@@ -160,6 +161,12 @@ QWidget* SweepDialog::buildForm() {
     folder_row->addWidget(folder_, 1);
     folder_row->addWidget(browse_);
     form->addRow(tr("Output folder"), folder_row);
+    replace_ = new QCheckBox(tr("Replace an earlier sweep in this folder"));
+    replace_->setObjectName("replaceEarlier");
+    replace_->setToolTip(tr("A sweep is never mixed with an earlier one. Ticked, an earlier sweep's tables and run "
+                            "folders there are deleted first (nothing else: a folder holding other files is "
+                            "refused); unticked, a folder that is not empty is refused."));
+    form->addRow(QString(), replace_);
     folder_error_ = error_label("folderError", true);
     form->addRow(QString(), folder_error_);
 
@@ -241,7 +248,14 @@ void SweepDialog::start() {
     if (!canStart()) return;
     const QString dir = QFileInfo(QDir::fromNativeSeparators(folder_->text().trimmed())).absoluteFilePath();
     // Checked here, on the GUI thread, so the message sits next to the field instead of ending a sweep.
+    const ExistingFolder existing = replace_->isChecked() ? ExistingFolder::replace : ExistingFolder::refuse;
     try {
+        // With replace, this refuses a folder that holds anything but an earlier sweep, with the reason.
+        const bool earlier = !sweep_files_to_replace(dir.toStdString(), ExistingFolder::replace).empty();
+        if (earlier && existing == ExistingFolder::refuse)
+            throw Error(tr("%1 is not empty: a new sweep is never mixed with an earlier one. Tick \"%2\" to "
+                           "delete the earlier sweep first, or choose another folder.")
+                            .arg(QDir::toNativeSeparators(dir), replace_->text()).toStdString());
         ensure_directory(dir.toStdString());
         if (!QFileInfo(dir).isWritable())
             throw Error(tr("The output folder %1 is not writable: choose another.").arg(dir).toStdString());
@@ -265,7 +279,7 @@ void SweepDialog::start() {
         device = gpu::parse_compute_device(device_.toStdString());
     } catch (const std::exception&) {  // the window offers only cpu, cuda and auto; anything else is the CPU
     }
-    runner_->start(plan_, dir, device);
+    runner_->start(plan_, dir, device, existing);
     setRunning(true);
 }
 
@@ -277,7 +291,7 @@ void SweepDialog::stop() {
 }
 
 void SweepDialog::setRunning(bool running) {
-    for (QWidget* w : std::initializer_list<QWidget*>{seeds_, steps_, folder_, browse_}) w->setEnabled(!running);
+    for (QWidget* w : std::initializer_list<QWidget*>{seeds_, steps_, folder_, browse_, replace_}) w->setEnabled(!running);
     validate();
 }
 

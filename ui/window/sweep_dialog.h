@@ -16,6 +16,7 @@
 
 #include <vector>
 
+class QCheckBox;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
@@ -44,6 +45,7 @@ public:
     QLineEdit* seedsEdit() const { return seeds_; }
     QSpinBox* stepsSpin() const { return steps_; }
     QLineEdit* folderEdit() const { return folder_; }
+    QCheckBox* replaceBox() const { return replace_; }  // replace an earlier sweep in the folder
     QTableWidget* table() const { return table_; }
     QString statusText() const;
     QString noticeText() const;
@@ -89,6 +91,7 @@ private:
     QLabel* steps_error_ = nullptr;
     QLineEdit* folder_ = nullptr;
     QPushButton* browse_ = nullptr;
+    QCheckBox* replace_ = nullptr;
     QLabel* folder_error_ = nullptr;
     QPushButton* start_ = nullptr;
     QPushButton* stop_ = nullptr;

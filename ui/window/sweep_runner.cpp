@@ -28,12 +28,14 @@ SweepRunner::~SweepRunner() {
     delete thread_;
 }
 
-void SweepRunner::start(const SweepPlan& plan, const QString& dir, gpu::ComputeDevice device) {
+void SweepRunner::start(const SweepPlan& plan, const QString& dir, gpu::ComputeDevice device,
+                        ExistingFolder existing) {
     if (thread_) return;
     stop_.store(false);
     error_.clear();
     last_report_ = {};
-    thread_ = QThread::create([this, plan, dir = dir.toStdString(), device] { work(plan, dir, device); });
+    thread_ = QThread::create(
+        [this, plan, dir = dir.toStdString(), device, existing] { work(plan, dir, device, existing); });
     thread_->setObjectName("sweep");
     // Queued: QThread::finished is emitted by the worker thread itself, just before it ends.
     connect(thread_, &QThread::finished, this, &SweepRunner::onThreadFinished, Qt::QueuedConnection);
@@ -54,7 +56,8 @@ void SweepRunner::report(const SweepProgress& p) {
     emit progress(p);
 }
 
-void SweepRunner::work(const SweepPlan& plan, const std::string& dir, gpu::ComputeDevice device) {
+void SweepRunner::work(const SweepPlan& plan, const std::string& dir, gpu::ComputeDevice device,
+                       ExistingFolder existing) {
     // CUDA without a usable GPU: every run on the CPU, said once, as the main window's Compute choice does.
     if (device == gpu::ComputeDevice::Cuda) {
         const gpu::DeviceProbe probe = gpu::probe_device();
@@ -104,7 +107,7 @@ void SweepRunner::work(const SweepPlan& plan, const std::string& dir, gpu::Compu
         return h;
     };
     try {
-        run_sweep(plan, dir, hooks);
+        run_sweep(plan, dir, hooks, existing);
     } catch (const std::exception& e) {
         // A failed run (NaN) is recorded by run_sweep and the sweep goes on; this is what stops it: a folder that
         // cannot be written, data that cannot be read, ...

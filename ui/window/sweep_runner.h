@@ -36,8 +36,10 @@ public:
     explicit SweepRunner(QObject* parent = nullptr);
     ~SweepRunner() override;
 
-    // Starts `plan` into `dir` on `device`; does nothing while a sweep is running.
-    void start(const SweepPlan& plan, const QString& dir, gpu::ComputeDevice device);
+    // Starts `plan` into `dir` on `device`; `existing` says whether an earlier sweep there is replaced (run_sweep).
+    // Does nothing while a sweep is running.
+    void start(const SweepPlan& plan, const QString& dir, gpu::ComputeDevice device,
+               ExistingFolder existing = ExistingFolder::refuse);
     void requestStop() { stop_.store(true); }
     // True from start() until finished() is emitted (the thread has ended by then).
     bool isRunning() const { return thread_ != nullptr; }
@@ -50,7 +52,7 @@ signals:
     void finished(const QString& error, bool stopped);
 
 private:
-    void work(const SweepPlan& plan, const std::string& dir, gpu::ComputeDevice device);
+    void work(const SweepPlan& plan, const std::string& dir, gpu::ComputeDevice device, ExistingFolder existing);
     void report(const SweepProgress& p);  // at most 20 a second
     void onThreadFinished();
 
