@@ -1,0 +1,106 @@
+// The whole training step of a lesson's model (forward, backward, gradient clipping, AdamW and the step's routing
+// statistics, as Trainer::train_step does them in the app), against a dense GEMM of the same FLOPs in the same run:
+//
+//   WholeStep/<preset>   WholeStepDenseGEMM/<preset>
+//
+// The models are the ladder lesson's (ui/lessons/01-ladder.json: each preset's default sizes, batch 8 x 64 bytes of
+// the mixed corpus), the seed document's default at the same batch, and the 2-D spirals classifier. Counters:
+// `tokens` per step (points for the classifier) and `flops`, a rate: 3 x the model's forward FLOPs per token
+// (core/accounting; backward is counted as twice the forward) x tokens, per second. The ratio of WholeStep's rate to WholeStepDenseGEMM's is the
+// share of the cores' GEMM rate that the whole step reaches. Not yet split by phase (attention, router, experts,
+// optimizer, ...).
+#include "core/accounting.h"
+#include "core/config.h"
+#include "core/gemm.h"
+#include "core/parallel.h"
+#include "core/presets.h"
+#include "core/rng.h"
+#include "core/runtime.h"
+#include "core/train/trainer.h"
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace moe {
+namespace {
+
+struct StepModel {
+    std::string name;
+    Config config;
+};
+
+std::vector<StepModel> step_models() {
+    const std::vector<std::string> lesson = {"dataset=corpus", "batch_size=8", "seq_len=64", "learning_rate=0.003",
+                                             "seed=1"};
+    std::vector<StepModel> out;
+    for (const PresetInfo& info : presets())
+        if (info.on_ladder || info.name == "seed-default") out.push_back({info.name, resolve_config(info.name, "", lesson)});
+    // The spirals lesson's model A (ui/lessons/04-spirals.json).
+    out.push_back({"spirals", resolve_config("deepseek", "", {"dataset=spirals", "classes=4", "noise=0.1", "points=2000",
+                                                              "learning_rate=0.01", "batch_size=64", "seed=1"})});
+    return out;
+}
+
+// Tokens (or 2-D points) per step, and the step's FLOPs, for the data `trainer` trains on.
+double step_tokens(const Trainer& t) {
+    const TrainConfig& c = t.config().train;
+    return t.dataset().is_language() ? double(c.batch_size) * c.seq_len : double(c.batch_size);
+}
+double step_flops(const Trainer& t) {
+    const Dataset& data = t.dataset();
+    return 3.0 * account(t.config(), data.is_language(), data.num_outputs()).flops_total() * step_tokens(t);
+}
+
+void set_counters(benchmark::State& state, const Trainer& t, double flops) {
+    state.counters["tokens"] = step_tokens(t);
+    state.counters["hidden"] = t.config().model.hidden_size;
+    state.counters["flops"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void bm_whole_step(benchmark::State& state, const Config& config) {
+    Trainer trainer(config);  // its own thread width: config.train.threads (0 = all cores)
+    trainer.train_step();     // the first step allocates the caches
+    for (auto _ : state) benchmark::DoNotOptimize(trainer.train_step());
+    set_counters(state, trainer, step_flops(trainer));
+}
+
+// y = x W^T with x [tokens, hidden] and W [n, hidden], n chosen so that 2 * tokens * hidden * n equals the step's
+// FLOPs: the rate the same cores reach on plain GEMM work at the model's width.
+void bm_dense(benchmark::State& state, const Config& config) {
+    const Trainer shape(config);  // only for the data's kind and the step's FLOPs
+    const ParallelScope threads(0);  // all cores, as the Trainer
+    const double flops = step_flops(shape);
+    const int64_t m = std::max<int64_t>(1, std::llround(step_tokens(shape))), k = config.model.hidden_size;
+    const int64_t n = std::max<int64_t>(1, std::llround(flops / (2.0 * double(m) * double(k))));
+    Rng rng(7);
+    Mat x(m, k), W(n, k), y(m, n);
+    for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = float(rng.normal(0.0, 1.0));
+    for (int64_t i = 0; i < W.size(); ++i) W.data()[i] = float(rng.normal(0.0, 0.02));
+    for (auto _ : state) {
+        matmul_nt<float>(x, W, y);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    set_counters(state, shape, 2.0 * double(m) * double(k) * double(n));
+}
+
+// Wall-clock time: the work runs on the thread pool, so the calling thread's CPU time would understate it.
+const bool kRegistered = [] {
+    configure_allocator();
+    for (const StepModel& s : step_models()) {
+        benchmark::RegisterBenchmark(("WholeStep/" + s.name).c_str(), bm_whole_step, s.config)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
+        benchmark::RegisterBenchmark(("WholeStepDenseGEMM/" + s.name).c_str(), bm_dense, s.config)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
+    }
+    return true;
+}();
+
+}  // namespace
+}  // namespace moe
