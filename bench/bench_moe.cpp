@@ -6,6 +6,7 @@
 // Counters: the layer's shape (tokens, hidden, expert_width, routed, shared, topk) and `flops`, a rate: the FLOPs of
 // one step (2*m*n*k per GEMM of forward and backward: routed experts, shared experts and router) per second.
 // Elementwise work (SwiGLU, softmax, gather / scatter) is not counted as FLOPs: it is overhead the fast path pays.
+#include "bench/dense_gemm.h"
 #include "core/config.h"
 #include "core/gemm.h"
 #include "core/moe/moe_layer.h"
@@ -125,18 +126,9 @@ void bm_moe_train(benchmark::State& state, const Preset& p, MoEPath path) {
 
 // y = x W^T with x [tokens, d] and W [n, d], n chosen so that 2 * tokens * d * n equals the preset's step FLOPs.
 void bm_dense(benchmark::State& state, const Preset& p) {
-    const ParallelScope threads(0);  // all cores
     const int64_t m = int64_t(kBatch) * kSeq, k = kHidden;
     const int64_t n = std::max<int64_t>(1, std::llround(step_flops(p) / (2.0 * m * k)));
-    Rng rng(7);
-    Mat x(m, k), W(n, k), y(m, n);
-    fill_normal(x, rng, 1.0);
-    fill_normal(W, rng, 0.02);
-    for (auto _ : state) {
-        matmul_nt<float>(x, W, y);
-        benchmark::DoNotOptimize(y.data());
-        benchmark::ClobberMemory();
-    }
+    time_dense_gemm(state, m, k, n);
     set_counters(state, p, 2.0 * double(m) * double(k) * double(n));
 }
 

@@ -9,6 +9,7 @@
 // (core/accounting; backward is counted as twice the forward) x tokens, per second. The ratio of WholeStep's rate to WholeStepDenseGEMM's is the
 // share of the cores' GEMM rate that the whole step reaches. Not yet split by phase (attention, router, experts,
 // optimizer, ...).
+#include "bench/dense_gemm.h"
 #include "core/accounting.h"
 #include "core/config.h"
 #include "core/gemm.h"
@@ -72,19 +73,10 @@ void bm_whole_step(benchmark::State& state, const Config& config) {
 // FLOPs: the rate the same cores reach on plain GEMM work at the model's width.
 void bm_dense(benchmark::State& state, const Config& config) {
     const Trainer shape(config);  // only for the data's kind and the step's FLOPs
-    const ParallelScope threads(0);  // all cores, as the Trainer
     const double flops = step_flops(shape);
     const int64_t m = std::max<int64_t>(1, std::llround(step_tokens(shape))), k = config.model.hidden_size;
     const int64_t n = std::max<int64_t>(1, std::llround(flops / (2.0 * double(m) * double(k))));
-    Rng rng(7);
-    Mat x(m, k), W(n, k), y(m, n);
-    for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = float(rng.normal(0.0, 1.0));
-    for (int64_t i = 0; i < W.size(); ++i) W.data()[i] = float(rng.normal(0.0, 0.02));
-    for (auto _ : state) {
-        matmul_nt<float>(x, W, y);
-        benchmark::DoNotOptimize(y.data());
-        benchmark::ClobberMemory();
-    }
+    time_dense_gemm(state, m, k, n);
     set_counters(state, shape, 2.0 * double(m) * double(k) * double(n));
 }
 
