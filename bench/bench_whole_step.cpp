@@ -6,16 +6,13 @@
 // The models are the ladder lesson's (ui/lessons/01-ladder.json: each preset's default sizes, batch 8 x 64 bytes of
 // the mixed corpus), the seed document's default at the same batch, and the 2-D spirals classifier. Counters:
 // `tokens` per step (points for the classifier) and `flops`, a rate: 3 x the model's forward FLOPs per token
-// (core/accounting; backward is counted as twice the forward) x tokens, per second. The ratio of WholeStep's rate to WholeStepDenseGEMM's is the
-// share of the cores' GEMM rate that the whole step reaches. Not yet split by phase (attention, router, experts,
-// optimizer, ...).
+// (core/accounting; backward is counted as twice the forward) x tokens, per second. The ratio of WholeStep's rate
+// to WholeStepDenseGEMM's is the share of the cores' GEMM rate that the whole step reaches. Not yet split by phase
+// (attention, router, experts, optimizer, ...).
 #include "bench/dense_gemm.h"
 #include "core/accounting.h"
 #include "core/config.h"
-#include "core/gemm.h"
-#include "core/parallel.h"
 #include "core/presets.h"
-#include "core/rng.h"
 #include "core/runtime.h"
 #include "core/train/trainer.h"
 

@@ -291,7 +291,8 @@ void SweepDialog::stop() {
 }
 
 void SweepDialog::setRunning(bool running) {
-    for (QWidget* w : std::initializer_list<QWidget*>{seeds_, steps_, folder_, browse_, replace_}) w->setEnabled(!running);
+    for (QWidget* w : std::initializer_list<QWidget*>{seeds_, steps_, folder_, browse_, replace_})
+        w->setEnabled(!running);
     validate();
 }
 
