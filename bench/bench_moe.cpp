@@ -1,7 +1,10 @@
 // The MoE layer's training step (forward + backward, balance loss included) on the engine's presets, Reference path
-// against Fast path, and a dense GEMM of the same FLOPs as the speed baseline:
+// against Fast path, and a dense GEMM of the same FLOPs as the speed baseline, at two shapes:
 //
-//   MoELayerTrain/<preset>/reference   MoELayerTrain/<preset>/fast   DenseGEMM/<preset>
+//   MoELayerTrain/<preset>/<shape>/reference   MoELayerTrain/<preset>/<shape>/fast   DenseGEMM/<preset>/<shape>
+//
+//   d128    hidden 128, ffn_base_width 256, a batch of 16 x 64 tokens (where the presets are defined)
+//   lesson  the lessons' own sizes: each preset's default hidden size (64) and expert width, a batch of 8 x 64
 //
 // Counters: the layer's shape (tokens, hidden, expert_width, routed, shared, topk) and `flops`, a rate: the FLOPs of
 // one step (2*m*n*k per GEMM of forward and backward: routed experts, shared experts and router) per second.
@@ -24,53 +27,60 @@
 namespace moe {
 namespace {
 
-// The layer sizes the presets are defined at: hidden d, the standard FFN width F, and a batch of 16 x 64 tokens.
-constexpr int kHidden = 128;
-constexpr int kFfn = 256;
-constexpr int kBatch = 16;
-constexpr int kSeq = 64;
 constexpr double kAlpha = 0.01;
 
-// The engine's MoE presets (core/presets.cpp) at d = 128, F = 256: the ladder gshard -> shared -> fine2 -> deepseek
-// (equal total and activated expert parameters), the seed document's default and the Switch-style top-1.
+struct Shape {
+    std::string name;
+    std::vector<std::string> overrides;  // on the preset's defaults
+    int batch, seq;
+};
+
+std::vector<Shape> shapes() {
+    return {{"d128", {"hidden_size=128", "ffn_base_width=256"}, 16, 64}, {"lesson", {}, 8, 64}};
+}
+
+// One preset's MoE layer at one shape: the ladder gshard -> shared -> fine2 -> deepseek (equal total and activated
+// expert parameters), the seed document's default and the Switch-style top-1.
 struct Preset {
     std::string name;
+    Shape shape;
+    int hidden;
     int n_routed, n_shared, top_k;
     int inter;  // each expert's width I
     bool norm_topk_prob;
+    int64_t tokens() const { return int64_t(shape.batch) * shape.seq; }
 };
 
-std::vector<Preset> engine_presets() {
+std::vector<Preset> engine_presets(const Shape& shape) {
     std::vector<Preset> out;
     for (const PresetInfo& info : presets()) {
-        const Config c = resolve_config(info.name, "",
-                                        {"hidden_size=" + std::to_string(kHidden), "ffn_base_width=" + std::to_string(kFfn)});
+        const Config c = resolve_config(info.name, "", shape.overrides);
         const ModelConfig& m = c.model;
         if (m.n_routed_experts == 0) continue;  // the dense preset has no MoE layer
-        out.push_back({info.name, m.n_routed_experts, m.n_shared_experts, m.num_experts_per_tok,
-                       m.moe_intermediate_size, m.norm_topk_prob});
+        out.push_back({info.name, shape, m.hidden_size, m.n_routed_experts, m.n_shared_experts,
+                       m.num_experts_per_tok, m.moe_intermediate_size, m.norm_topk_prob});
     }
     return out;
 }
 
 MoESpec make_spec(const Preset& p) {
     MoESpec spec;
-    spec.hidden = kHidden;
+    spec.hidden = p.hidden;
     spec.inter = p.inter;
     spec.n_shared = p.n_shared;
     spec.router.n_routed = p.n_routed;
     spec.router.top_k = p.top_k;
     spec.router.norm_topk_prob = p.norm_topk_prob;
     spec.router.aux_alpha = kAlpha;
-    spec.router.batch = kBatch;
-    spec.router.seq = kSeq;
+    spec.router.batch = p.shape.batch;
+    spec.router.seq = p.shape.seq;
     return spec;
 }
 
 // FLOPs of one training step. A SwiGLU of width w on m rows is 3 GEMMs forward and 6 backward (dh, dWd, dWg, dWu
 // and dx through gate and up), each 2*m*d*w. The router is 1 GEMM forward and 2 backward, each 2*N*d*N_r.
 double step_flops(const Preset& p) {
-    const double n = double(kBatch) * kSeq, d = kHidden;
+    const double n = double(p.tokens()), d = p.hidden;
     const double routed = 9 * 2 * (n * p.top_k) * d * p.inter;
     const double shared = 9 * 2 * n * d * (double(p.n_shared) * p.inter);
     const double router = 3 * 2 * n * d * p.n_routed;
@@ -82,8 +92,8 @@ void fill_normal(Mat& m, Rng& rng, double std) {
 }
 
 void set_counters(benchmark::State& state, const Preset& p, double flops) {
-    state.counters["tokens"] = double(kBatch) * kSeq;
-    state.counters["hidden"] = kHidden;
+    state.counters["tokens"] = double(p.tokens());
+    state.counters["hidden"] = p.hidden;
     state.counters["expert_width"] = p.inter;
     state.counters["routed"] = p.n_routed;
     state.counters["shared"] = p.n_shared;
@@ -95,7 +105,7 @@ void set_counters(benchmark::State& state, const Preset& p, double flops) {
 void bm_moe_train(benchmark::State& state, const Preset& p, MoEPath path) {
     const ParallelScope threads(0);  // all cores
     const MoESpec spec = make_spec(p);
-    const int64_t n = int64_t(kBatch) * kSeq, d = kHidden, I = p.inter, nr = p.n_routed;
+    const int64_t n = p.tokens(), d = p.hidden, I = p.inter, nr = p.n_routed;
     const int64_t si = int64_t(p.n_shared) * I;
     Rng rng(42);
     // Weights with std 0.02 (the usual initialisation), a gate with std 1/sqrt(d) so routing is not uniform.
@@ -126,7 +136,7 @@ void bm_moe_train(benchmark::State& state, const Preset& p, MoEPath path) {
 
 // y = x W^T with x [tokens, d] and W [n, d], n chosen so that 2 * tokens * d * n equals the preset's step FLOPs.
 void bm_dense(benchmark::State& state, const Preset& p) {
-    const int64_t m = int64_t(kBatch) * kSeq, k = kHidden;
+    const int64_t m = p.tokens(), k = p.hidden;
     const int64_t n = std::max<int64_t>(1, std::llround(step_flops(p) / (2.0 * m * k)));
     time_dense_gemm(state, m, k, n);
     set_counters(state, p, 2.0 * double(m) * double(k) * double(n));
@@ -135,18 +145,20 @@ void bm_dense(benchmark::State& state, const Preset& p) {
 // Wall-clock time: the work runs on the thread pool, so the calling thread's CPU time would understate it.
 const bool kRegistered = [] {
     configure_allocator();
-    for (const Preset& p : engine_presets()) {
-        const std::string name = p.name;
-        benchmark::RegisterBenchmark(("MoELayerTrain/" + name + "/reference").c_str(), bm_moe_train, p,
-                                     MoEPath::Reference)
-            ->Unit(benchmark::kMillisecond)
-            ->UseRealTime();
-        benchmark::RegisterBenchmark(("MoELayerTrain/" + name + "/fast").c_str(), bm_moe_train, p, MoEPath::Fast)
-            ->Unit(benchmark::kMillisecond)
-            ->UseRealTime();
-        benchmark::RegisterBenchmark(("DenseGEMM/" + name).c_str(), bm_dense, p)
-            ->Unit(benchmark::kMillisecond)
-            ->UseRealTime();
+    for (const Shape& shape : shapes()) {
+        for (const Preset& p : engine_presets(shape)) {
+            const std::string name = p.name + "/" + shape.name;
+            benchmark::RegisterBenchmark(("MoELayerTrain/" + name + "/reference").c_str(), bm_moe_train, p,
+                                         MoEPath::Reference)
+                ->Unit(benchmark::kMillisecond)
+                ->UseRealTime();
+            benchmark::RegisterBenchmark(("MoELayerTrain/" + name + "/fast").c_str(), bm_moe_train, p, MoEPath::Fast)
+                ->Unit(benchmark::kMillisecond)
+                ->UseRealTime();
+            benchmark::RegisterBenchmark(("DenseGEMM/" + name).c_str(), bm_dense, p)
+                ->Unit(benchmark::kMillisecond)
+                ->UseRealTime();
+        }
     }
     return true;
 }();

@@ -7,11 +7,17 @@
 // the mixed corpus), the seed document's default at the same batch, and the 2-D spirals classifier. Counters:
 // `tokens` per step (points for the classifier) and `flops`, a rate: 3 x the model's forward FLOPs per token
 // (core/accounting; backward is counted as twice the forward) x tokens, per second. The ratio of WholeStep's rate
-// to WholeStepDenseGEMM's is the share of the cores' GEMM rate that the whole step reaches. Not yet split by phase
-// (attention, router, experts, optimizer, ...).
+// to WholeStepDenseGEMM's is the share of the cores' GEMM rate that the whole step reaches.
+//
+// WholeStep also reports where the step's time goes: `ms_<phase>`, wall-clock milliseconds per step in each phase of
+// core/phase_times.h (embedding, attention, norms, router, experts, combine, dense_ffn, head, optimizer, data,
+// statistics), and `ms_other`, the rest of the step (metrics, checks). Timing the phases costs about 20 clock reads
+// per layer and pass; WholeStepUntimed/<preset>/threads:<T> runs the same steps with no phase timing on T = 1 and 2
+// threads (bench/compare_with_torch.sh compares these with the PyTorch twin at the same thread counts).
 #include "bench/dense_gemm.h"
 #include "core/accounting.h"
 #include "core/config.h"
+#include "core/phase_times.h"
 #include "core/presets.h"
 #include "core/runtime.h"
 #include "core/train/trainer.h"
@@ -19,6 +25,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -59,11 +66,22 @@ void set_counters(benchmark::State& state, const Trainer& t, double flops) {
     state.counters["flops"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void bm_whole_step(benchmark::State& state, const Config& config) {
+void bm_whole_step(benchmark::State& state, const Config& config, bool timed) {
     Trainer trainer(config);  // its own thread width: config.train.threads (0 = all cores)
     trainer.train_step();     // the first step allocates the caches
+    PhaseTimes phases;
+    if (timed) trainer.time_phases(&phases);
+    const auto start = std::chrono::steady_clock::now();
     for (auto _ : state) benchmark::DoNotOptimize(trainer.train_step());
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     set_counters(state, trainer, step_flops(trainer));
+    if (!timed) return;
+    const auto per_step_ms = [&](double seconds) {
+        return benchmark::Counter(1e3 * seconds, benchmark::Counter::kAvgIterations);
+    };
+    for (size_t p = 0; p < kPhaseCount; ++p)
+        state.counters[std::string("ms_") + kPhaseNames[p]] = per_step_ms(phases.seconds[p]);
+    state.counters["ms_other"] = per_step_ms(std::max(0.0, wall - phases.total()));
 }
 
 // y = x W^T with x [tokens, hidden] and W [n, hidden], n chosen so that 2 * tokens * hidden * n equals the step's
@@ -81,9 +99,17 @@ void bm_dense(benchmark::State& state, const Config& config) {
 const bool kRegistered = [] {
     configure_allocator();
     for (const StepModel& s : step_models()) {
-        benchmark::RegisterBenchmark(("WholeStep/" + s.name).c_str(), bm_whole_step, s.config)
+        benchmark::RegisterBenchmark(("WholeStep/" + s.name).c_str(), bm_whole_step, s.config, true)
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
+        for (int threads : {1, 2}) {
+            Config c = s.config;
+            c.train.threads = threads;
+            const std::string name = "WholeStepUntimed/" + s.name + "/threads:" + std::to_string(threads);
+            benchmark::RegisterBenchmark(name.c_str(), bm_whole_step, c, false)
+                ->Unit(benchmark::kMillisecond)
+                ->UseRealTime();
+        }
         benchmark::RegisterBenchmark(("WholeStepDenseGEMM/" + s.name).c_str(), bm_dense, s.config)
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();

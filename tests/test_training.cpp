@@ -1,10 +1,12 @@
 // Training: determinism (same seed -> bit-identical metrics, whatever the thread count), learning, NaN handling.
 #include "core/config.h"
 #include "core/error.h"
+#include "core/phase_times.h"
 #include "core/train/trainer.h"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -48,6 +50,45 @@ TEST(Training, SameSeedGivesBitIdenticalMetricsForAnyThreadCount) {
     // And a different seed gives a different run.
     Trainer other(tiny("deepseek", {"seed=12"}));
     EXPECT_FALSE(same_bits(other.train_step().loss, runs[0][0].loss));
+}
+
+// The whole-step benchmark's phase timing (core/phase_times.h) only observes: the run is bit-identical with and
+// without it, every phase the model has gets time, the phases it lacks get none, and together they fit in the step.
+TEST(Training, PhaseTimingObservesWithoutChangingTheRun) {
+    for (const std::string preset : {"deepseek", "dense"}) {
+        SCOPED_TRACE(preset);
+        Trainer plain(tiny(preset, {"seed=5"})), timed(tiny(preset, {"seed=5"}));
+        PhaseTimes phases;
+        timed.time_phases(&phases);
+        double wall = 0.0;
+        for (int s = 0; s < 6; ++s) {
+            const StepMetrics a = plain.train_step();
+            const auto start = std::chrono::steady_clock::now();
+            const StepMetrics b = timed.train_step();
+            wall += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            expect_identical(a, b);
+        }
+        const bool moe = preset != "dense";
+        for (Phase p : {Phase::Embedding, Phase::Attention, Phase::Norms, Phase::Head, Phase::Optimizer, Phase::Data,
+                        Phase::Statistics})
+            EXPECT_GT(phases[p], 0.0) << kPhaseNames[static_cast<size_t>(p)];
+        for (Phase p : {Phase::Router, Phase::Experts, Phase::Combine}) {
+            if (moe)
+                EXPECT_GT(phases[p], 0.0) << kPhaseNames[static_cast<size_t>(p)];
+            else
+                EXPECT_EQ(phases[p], 0.0) << kPhaseNames[static_cast<size_t>(p)];
+        }
+        if (moe)
+            EXPECT_EQ(phases[Phase::DenseFfn], 0.0);
+        else
+            EXPECT_GT(phases[Phase::DenseFfn], 0.0);
+        EXPECT_LE(phases.total(), wall);
+        // Detached, the steps add nothing more.
+        timed.time_phases(nullptr);
+        const PhaseTimes before = phases;
+        timed.train_step();
+        EXPECT_EQ(phases.seconds, before.seconds);
+    }
 }
 
 TEST(Training, LanguageModelLearnsBelowUnigramEntropy) {

@@ -40,6 +40,7 @@ ForwardResult ClassifierModel::forward(const Batch& batch) {
         throw Error("a 2-D batch needs 2 coordinates and 1 target per point");
     batch_copy_ = batch;
     const float eps = static_cast<float>(config_.model.rms_norm_eps);
+    PhaseClock clock(times_, Phase::Embedding);  // the input projection plays the embedding's part
     points_ = Eigen::Map<const Mat>(batch.points.data(), B, 2);
     Mat x(B, in_w_->w.rows());
     matmul_nt<float>(points_, in_w_->w, x);
@@ -47,12 +48,16 @@ ForwardResult ClassifierModel::forward(const Batch& batch) {
     ForwardResult r;
     for (auto& b : blocks_) {
         b.x_in = x;
+        clock.next(Phase::Norms);
         rmsnorm_forward<float>(b.x_in, b.norm->w, eps, b.h, b.rstd);
+        clock.pause();  // the FFN layer times its own phases
         r.aux_loss += b.ffn->forward(b.h, /*batch=*/1, /*seq=*/B, b.ffn_out);
+        clock.next(Phase::Norms);
         x = b.x_in + b.ffn_out;
     }
     x_final_ = std::move(x);
     rmsnorm_forward<float>(x_final_, norm_->w, eps, hn_, rstd_final_);
+    clock.next(Phase::Head);
     logits_.resize(B, head_w_->w.rows());
     matmul_nt<float>(hn_, head_w_->w, logits_);
     logits_.rowwise() += head_b_->w.row(0);
@@ -67,18 +72,23 @@ ForwardResult ClassifierModel::forward(const Batch& batch) {
 }
 
 void ClassifierModel::backward() {
+    PhaseClock clock(times_, Phase::Head);
     Mat dlogits, dhn, dx, dh, dpart;
     cross_entropy_backward<float>(probs_, batch_copy_.targets, 1.0f, dlogits);
     head_b_->g.row(0) += dlogits.colwise().sum();
     dhn.resize(hn_.rows(), hn_.cols());
     matmul_nn<float>(dlogits, head_w_->w, dhn);
     matmul_tn<float>(dlogits, hn_, head_w_->g, true);
+    clock.next(Phase::Norms);
     rmsnorm_backward<float>(x_final_, norm_->w, rstd_final_, dhn, dx, norm_->g);
     for (auto it = blocks_.rbegin(); it != blocks_.rend(); ++it) {
+        clock.pause();  // the FFN layer times its own phases
         it->ffn->backward(it->h, dx, dh);
+        clock.next(Phase::Norms);
         rmsnorm_backward<float>(it->x_in, it->norm->w, it->rstd, dh, dpart, it->norm->g);
         dx += dpart;
     }
+    clock.next(Phase::Embedding);
     in_b_->g.row(0) += dx.colwise().sum();
     matmul_tn<float>(dx, points_, in_w_->g, true);
 }

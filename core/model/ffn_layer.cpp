@@ -78,12 +78,13 @@ void FfnLayer::set_routing_probe(const RoutingProbe& probe) {
 double FfnLayer::forward(const Mat& x, int batch, int seq, Mat& y) {
     y.resize(x.rows(), x.cols());
     if (!moe_) {
+        const PhaseClock clock(times_, Phase::DenseFfn);
         swiglu_forward<float>(x, w_gate_->w, w_up_->w, w_down_->w, dense_cache_, y);
         return 0.0;
     }
     spec_.router.batch = batch;
     spec_.router.seq = seq;
-    moe_forward<float>(spec_, weights(), x, path_, moe_cache_, y);
+    moe_forward<float>(spec_, weights(), x, path_, moe_cache_, y, times_);
     probe_shortfall_ += moe_cache_.router.probe_shortfall;
     return moe_cache_.router.aux_loss;
 }
@@ -91,6 +92,7 @@ double FfnLayer::forward(const Mat& x, int batch, int seq, Mat& y) {
 void FfnLayer::backward(const Mat& x, const Mat& dy, Mat& dx) {
     dx.resize(x.rows(), x.cols());
     if (!moe_) {
+        const PhaseClock clock(times_, Phase::DenseFfn);
         swiglu_backward<float>(x, w_gate_->w, w_up_->w, w_down_->w, dense_cache_, dy, dx, w_gate_->g, w_up_->g,
                                w_down_->g);
         return;
@@ -105,7 +107,7 @@ void FfnLayer::backward(const Mat& x, const Mat& dy, Mat& dx) {
         g.s_up = &s_up_->g;
         g.s_down = &s_down_->g;
     }
-    moe_backward<float>(spec_, weights(), x, path_, moe_cache_, dy, dx, g);
+    moe_backward<float>(spec_, weights(), x, path_, moe_cache_, dy, dx, g, times_);
 }
 
 RoutingStats FfnLayer::routing_stats(const std::vector<int16_t>& domains, int n_domains) const {

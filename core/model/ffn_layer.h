@@ -66,6 +66,9 @@ public:
     // probe under the device limit (RouterCache::probe_shortfall).
     int64_t probe_shortfall() const { return probe_shortfall_; }
 
+    // Time the later passes' phases into `sink` (null: stop timing). For measurement (phase_times.h).
+    void time_phases(PhaseTimes* sink) { times_ = sink; }
+
 private:
     MoEWeights<float> weights() const;
 
@@ -79,6 +82,7 @@ private:
     SwigluCache<float> dense_cache_;
     MoECache<float> moe_cache_;
     int64_t probe_shortfall_ = 0;
+    PhaseTimes* times_ = nullptr;
 };
 
 }  // namespace moe

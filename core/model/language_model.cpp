@@ -51,6 +51,7 @@ ForwardResult LanguageModel::forward(const Batch& batch) {
     shape_.seq = T;
     const float eps = static_cast<float>(c.rms_norm_eps);
 
+    PhaseClock clock(times_, Phase::Embedding);
     Mat x;
     embedding_forward<float>(embed_->w, batch.inputs, x);
     if (pos_) {
@@ -63,15 +64,21 @@ ForwardResult LanguageModel::forward(const Batch& batch) {
     ForwardResult r;
     for (auto& b : blocks_) {
         b.x_in = x;
+        clock.next(Phase::Norms);
         rmsnorm_forward<float>(b.x_in, b.ln1->w, eps, b.h1, b.rstd1);
+        clock.next(Phase::Attention);
         attention_forward<float>(b.h1, b.q->w, b.k->w, b.v->w, b.o->w, shape_, b.attn, b.attn_out);
         b.x_mid = b.x_in + b.attn_out;
+        clock.next(Phase::Norms);
         rmsnorm_forward<float>(b.x_mid, b.ln2->w, eps, b.h2, b.rstd2);
+        clock.pause();  // the FFN layer times its own phases
         r.aux_loss += b.ffn->forward(b.h2, B, T, b.ffn_out);
+        clock.next(Phase::Norms);
         x = b.x_mid + b.ffn_out;
     }
     x_final_ = std::move(x);
     rmsnorm_forward<float>(x_final_, norm_->w, eps, hn_, rstd_final_);
+    clock.next(Phase::Head);
     logits_.resize(hn_.rows(), head_->w.rows());
     matmul_nt<float>(hn_, head_->w, logits_);
     r.loss = cross_entropy_forward<float>(logits_, batch.targets, probs_);
@@ -85,24 +92,31 @@ ForwardResult LanguageModel::forward(const Batch& batch) {
 }
 
 void LanguageModel::backward() {
+    PhaseClock clock(times_, Phase::Head);
     Mat dlogits, dhn, dx, dh, dpart;
     cross_entropy_backward<float>(probs_, batch_copy_.targets, 1.0f, dlogits);
     dhn.resize(hn_.rows(), hn_.cols());
     matmul_nn<float>(dlogits, head_->w, dhn);
     matmul_tn<float>(dlogits, hn_, head_->g, true);
+    clock.next(Phase::Norms);
     rmsnorm_backward<float>(x_final_, norm_->w, rstd_final_, dhn, dx, norm_->g);
     for (auto it = blocks_.rbegin(); it != blocks_.rend(); ++it) {
         Block& b = *it;
         // x_out = x_mid + ffn(norm2(x_mid))
+        clock.pause();  // the FFN layer times its own phases
         b.ffn->backward(b.h2, dx, dh);
+        clock.next(Phase::Norms);
         rmsnorm_backward<float>(b.x_mid, b.ln2->w, b.rstd2, dh, dpart, b.ln2->g);
         dx += dpart;
         // x_mid = x_in + attn(norm1(x_in))
+        clock.next(Phase::Attention);
         attention_backward<float>(b.h1, b.q->w, b.k->w, b.v->w, b.o->w, shape_, b.attn, dx, dh, b.q->g, b.k->g,
                                   b.v->g, b.o->g);
+        clock.next(Phase::Norms);
         rmsnorm_backward<float>(b.x_in, b.ln1->w, b.rstd1, dh, dpart, b.ln1->g);
         dx += dpart;
     }
+    clock.next(Phase::Embedding);
     embedding_backward<float>(batch_copy_.inputs, dx, embed_->g);
     if (pos_) embedding_backward<float>(positions_, dx, pos_->g);
 }

@@ -51,6 +51,11 @@ void Model::zero_grad() {
     for (auto& p : params_) p.g.setZero();
 }
 
+void Model::time_phases(PhaseTimes* sink) {
+    times_ = sink;
+    for (FfnLayer* f : ffn_ptrs_) f->time_phases(sink);
+}
+
 void Model::set_routing_probe(const RoutingProbe& probe) {
     bool any_moe = false;
     for (const FfnLayer* f : ffn_ptrs_) {

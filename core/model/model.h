@@ -5,6 +5,7 @@
 #include "core/config.h"
 #include "core/model/ffn_layer.h"
 #include "core/model/param.h"
+#include "core/phase_times.h"
 #include "datasets/dataset.h"
 
 #include <deque>
@@ -52,6 +53,10 @@ public:
 
     void zero_grad();
 
+    // Time the later forward and backward passes' phases into `sink` (null: stop timing): for the whole-step
+    // benchmark (phase_times.h). Timing reads the clock about 20 times per layer and pass; off by default.
+    void time_phases(PhaseTimes* sink);
+
     // Evaluation probes (DeepSeekMoE Figs. 4 and 5, core/moe/router.h; the runner is core/train/probes.h): set on
     // every MoE layer for the forward passes that follow; RoutingProbe{} restores the ordinary model exactly.
     // All or nothing: throws ConfigError, changing no layer, when a layer cannot run it (r > N_r - k, k' > k,
@@ -77,6 +82,7 @@ protected:
     const Batch* last_batch_ = nullptr;
     Batch batch_copy_;
     RoutingProbe probe_;
+    PhaseTimes* times_ = nullptr;
 };
 
 // n_outputs: 256 for the byte LM, the class count for a 2-D set. Throws ConfigError on an unusable config.

@@ -57,7 +57,8 @@ ExpertWeights<T> expert_weights(const MoEWeights<T>& w, int e, int64_t d, int64_
 // Fills cache.offsets / perm / xp / yp / expert_cache, cache.routed_out and cache.shared_out. cache.router must
 // already hold this pass's routing.
 template <class T>
-void moe_fast_forward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T>& x, MoECache<T>& cache) {
+void moe_fast_forward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T>& x, MoECache<T>& cache,
+                      PhaseClock& clock) {
     const int64_t n = x.rows(), d = spec.hidden, inter = spec.inter;
     const int nr = spec.router.n_routed, k = spec.router.top_k;
     const int64_t slots = n * k;
@@ -99,6 +100,7 @@ void moe_fast_forward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T>
     });
 
     // 3. Combine, per token over its slots in order.
+    clock.next(Phase::Combine);
     cache.routed_out.resize(n, d);
     parallel_for(n, kTokenGrain, [&](int64_t begin, int64_t end) {
         for (int64_t t = begin; t < end; ++t) {
@@ -108,6 +110,7 @@ void moe_fast_forward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T>
         }
     });
 
+    clock.next(Phase::Experts);
     if (spec.n_shared > 0) {
         cache.shared_out.resize(n, d);
         swiglu_forward<T>(x, *w.s_gate, *w.s_up, *w.s_down, cache.shared_cache, cache.shared_out);
@@ -120,7 +123,7 @@ void moe_fast_forward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T>
 // [N,k] receives d loss / d topk_weight; expert gradients accumulated.
 template <class T>
 void moe_fast_backward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T>& x, const MoECache<T>& cache,
-                       const MatT<T>& dy, MatT<T>& dx, MatT<T>& dtopk_weight, MoEGrads<T>& grads) {
+                       const MatT<T>& dy, MatT<T>& dx, MatT<T>& dtopk_weight, MoEGrads<T>& grads, PhaseClock& clock) {
     const int64_t n = x.rows(), d = spec.hidden, inter = spec.inter;
     const int nr = spec.router.n_routed, k = spec.router.top_k;
     const int64_t slots = n * k;
@@ -164,6 +167,7 @@ void moe_fast_backward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T
     }
 
     // Gather the input gradient back per token, its slots in order.
+    clock.next(Phase::Combine);
     dx.resize(n, d);
     parallel_for(n, kTokenGrain, [&](int64_t begin, int64_t end) {
         for (int64_t t = begin; t < end; ++t) {
@@ -175,12 +179,14 @@ void moe_fast_backward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T
             for (int j = 0; j < k; ++j) out += ws.dxp.row(slot_row[t * k + j]);
         }
     });
+    clock.next(Phase::Experts);
 }
 
 #define MOE_INSTANTIATE(T)                                                                                      \
-    template void moe_fast_forward<T>(const MoESpec&, const MoEWeights<T>&, const MatT<T>&, MoECache<T>&);      \
+    template void moe_fast_forward<T>(const MoESpec&, const MoEWeights<T>&, const MatT<T>&, MoECache<T>&,       \
+                                      PhaseClock&);                                                               \
     template void moe_fast_backward<T>(const MoESpec&, const MoEWeights<T>&, const MatT<T>&, const MoECache<T>&, \
-                                       const MatT<T>&, MatT<T>&, MatT<T>&, MoEGrads<T>&);
+                                       const MatT<T>&, MatT<T>&, MatT<T>&, MoEGrads<T>&, PhaseClock&);
 MOE_INSTANTIATE(float)
 MOE_INSTANTIATE(double)
 #undef MOE_INSTANTIATE

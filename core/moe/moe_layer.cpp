@@ -17,11 +17,12 @@ void moe_reference_forward(const MoESpec&, const MoEWeights<T>&, const MatT<T>& 
 template <class T>
 void moe_reference_backward(const MoESpec&, const MoEWeights<T>&, const MatT<T>& x, const MoECache<T>&,
                             const MatT<T>& dy, MatT<T>& dx, MatT<T>& dtopk_weight, MoEGrads<T>&);
+// The fast path moves `clock` between Phase::Experts and Phase::Combine (it enters and leaves in Experts).
 template <class T>
-void moe_fast_forward(const MoESpec&, const MoEWeights<T>&, const MatT<T>& x, MoECache<T>&);
+void moe_fast_forward(const MoESpec&, const MoEWeights<T>&, const MatT<T>& x, MoECache<T>&, PhaseClock& clock);
 template <class T>
 void moe_fast_backward(const MoESpec&, const MoEWeights<T>&, const MatT<T>& x, const MoECache<T>&, const MatT<T>& dy,
-                       MatT<T>& dx, MatT<T>& dtopk_weight, MoEGrads<T>&);
+                       MatT<T>& dx, MatT<T>& dtopk_weight, MoEGrads<T>&, PhaseClock& clock);
 }  // namespace detail
 
 namespace {
@@ -80,29 +81,32 @@ ProbeCheck check_routing_probe(const MoESpec& spec, const RoutingProbe& probe) {
 
 template <class T>
 void moe_forward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T>& x, MoEPath path, MoECache<T>& cache,
-                 MatT<T>& y) {
+                 MatT<T>& y, PhaseTimes* times) {
     check_spec(spec, x.cols());
     check_params(spec, w);
     if (spec.router.probe.shared_off && spec.n_shared == 0)
         throw ConfigError("MoE layer: " + check_routing_probe(spec, spec.router.probe).reason);
+    PhaseClock clock(times, Phase::Router);
     router_forward(spec.router, x, *w.gate, cache.router);
 
     const int nr = spec.router.n_routed;
     cache.expert_load.assign(nr, 0);
     for (int32_t e : cache.router.topk_idx) ++cache.expert_load[e];
 
+    clock.next(Phase::Experts);
     if (path == MoEPath::Reference)
         detail::moe_reference_forward(spec, w, x, cache);
     else
-        detail::moe_fast_forward(spec, w, x, cache);
+        detail::moe_fast_forward(spec, w, x, cache, clock);
 
+    clock.next(Phase::Combine);
     y = cache.routed_out;
     if (spec.n_shared > 0 && !spec.router.probe.shared_off) y += cache.shared_out;
 }
 
 template <class T>
 void moe_backward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T>& x, MoEPath path,
-                  const MoECache<T>& cache, const MatT<T>& dy, MatT<T>& dx, MoEGrads<T>& grads) {
+                  const MoECache<T>& cache, const MatT<T>& dy, MatT<T>& dx, MoEGrads<T>& grads, PhaseTimes* times) {
     check_spec(spec, x.cols());
     check_params(spec, w);
     check_params(spec, grads);
@@ -116,20 +120,22 @@ void moe_backward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T>& x,
         throw InternalError("MoE layer: backward called without a matching forward pass");
 
     MatT<T> dtopk_weight;
+    PhaseClock clock(times, Phase::Experts);
     if (path == MoEPath::Reference)
         detail::moe_reference_backward(spec, w, x, cache, dy, dx, dtopk_weight, grads);
     else
-        detail::moe_fast_backward(spec, w, x, cache, dy, dx, dtopk_weight, grads);
+        detail::moe_fast_backward(spec, w, x, cache, dy, dx, dtopk_weight, grads, clock);
 
     // Through the combine weights to the router; the balance loss's own gradient is added there.
+    clock.next(Phase::Router);
     router_backward(spec.router, x, *w.gate, cache.router, dtopk_weight, dx, *grads.gate);
 }
 
 #define MOE_INSTANTIATE(T)                                                                                         \
     template void moe_forward<T>(const MoESpec&, const MoEWeights<T>&, const MatT<T>&, MoEPath, MoECache<T>&,      \
-                                 MatT<T>&);                                                                        \
+                                 MatT<T>&, PhaseTimes*);                                                           \
     template void moe_backward<T>(const MoESpec&, const MoEWeights<T>&, const MatT<T>&, MoEPath, const MoECache<T>&, \
-                                  const MatT<T>&, MatT<T>&, MoEGrads<T>&);
+                                  const MatT<T>&, MatT<T>&, MoEGrads<T>&, PhaseTimes*);
 MOE_INSTANTIATE(float)
 MOE_INSTANTIATE(double)
 #undef MOE_INSTANTIATE

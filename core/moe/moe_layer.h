@@ -20,6 +20,7 @@
 
 #include "core/layers/swiglu.h"
 #include "core/moe/router.h"
+#include "core/phase_times.h"
 #include "core/tensor.h"
 
 #include <cstdint>
@@ -86,14 +87,16 @@ struct MoECache {
 // reason in words either way.
 ProbeCheck check_routing_probe(const MoESpec& spec, const RoutingProbe& probe);
 
-// x [N,d] -> y [N,d] (shared + routed, no residual). cache.router.aux_loss holds the balance loss.
+// x [N,d] -> y [N,d] (shared + routed, no residual). cache.router.aux_loss holds the balance loss. `times`, when
+// given, receives the time of the router, expert and combine phases (phase_times.h).
 template <class T>
 void moe_forward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T>& x, MoEPath path, MoECache<T>& cache,
-                 MatT<T>& y);
+                 MatT<T>& y, PhaseTimes* times = nullptr);
 
 // dx overwritten; grads accumulated. Includes the balance loss's gradient (weight 1).
 template <class T>
 void moe_backward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T>& x, MoEPath path,
-                  const MoECache<T>& cache, const MatT<T>& dy, MatT<T>& dx, MoEGrads<T>& grads);
+                  const MoECache<T>& cache, const MatT<T>& dy, MatT<T>& dx, MoEGrads<T>& grads,
+                  PhaseTimes* times = nullptr);
 
 }  // namespace moe

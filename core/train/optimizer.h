@@ -11,7 +11,8 @@ namespace moe {
 // Linear warmup from 0 to the peak over warmup_steps, then cosine decay to peak * min_lr_ratio at `steps`.
 double learning_rate_at(const TrainConfig& config, int step);
 
-// sqrt(sum of squared gradients) over all parameters, accumulated in double in parameter order (deterministic).
+// sqrt(sum of squared gradients) over all parameters, accumulated in double: per fixed chunk of each parameter, then
+// over the chunks in parameter order (deterministic, the same for any thread count).
 double global_grad_norm(const std::deque<Param>& params);
 
 class AdamW {

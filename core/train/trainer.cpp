@@ -44,10 +44,16 @@ std::shared_ptr<const Evaluation> Trainer::evaluate() {
     return e;
 }
 
+void Trainer::time_phases(PhaseTimes* sink) {
+    times_ = sink;
+    model_->time_phases(sink);
+}
+
 StepMetrics Trainer::train_step() {
     const TrainConfig& t = config_.train;
     const ParallelScope threads(t.threads);
     const auto start = std::chrono::steady_clock::now();
+    PhaseClock clock(backend_ ? nullptr : times_, Phase::Data);
     const Batch batch = dataset_->train_batch(step_, t.batch_size, t.seq_len);
     StepMetrics m;
     m.step = step_ + 1;
@@ -62,8 +68,11 @@ StepMetrics Trainer::train_step() {
         r = on_device.forward;
         routing = std::move(on_device.routing);
     } else {
+        clock.next(Phase::Optimizer);
         model_->zero_grad();
+        clock.pause();  // the model times its own phases
         r = model_->forward(batch);
+        clock.next(Phase::Statistics);
         routing = model_->routing_stats(n_domains);
     }
     m.loss = r.loss;
@@ -72,6 +81,7 @@ StepMetrics Trainer::train_step() {
     const bool want_routing = (m.step % t.routing_interval == 0) || m.step == t.steps || m.step == 1;
     for (const auto& s : routing) m.balance.push_back(balance_of(s));
     if (want_routing) m.routing = std::move(routing);
+    clock.pause();
 
     auto fail = [&](const std::string& what) {
         std::ostringstream msg;
@@ -89,9 +99,11 @@ StepMetrics Trainer::train_step() {
         model_stale_ = true;
     } else {
         model_->backward();
+        clock.next(Phase::Optimizer);
         m.grad_norm = global_grad_norm(model_->params());
         if (!std::isfinite(m.grad_norm)) fail("the gradient norm became " + std::to_string(m.grad_norm));
         optimizer_.step(model_->params(), m.lr, m.grad_norm);
+        clock.pause();
     }
     ++step_;
 

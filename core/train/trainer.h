@@ -41,6 +41,10 @@ public:
     // left as they were before the step.
     StepMetrics train_step();
 
+    // Time the later CPU train steps' phases into `sink` (null: stop timing), for the whole-step benchmark
+    // (core/phase_times.h). Evaluation is not timed; a compute-device backend's steps are not split.
+    void time_phases(PhaseTimes* sink);
+
     // The fixed validation set (Dataset::validation_set with batch_size, seq_len, eval_sequences), built once.
     const std::vector<Batch>& validation_set() const { return validation_set_; }
     // Evaluates the current weights on the validation set (forward only, on the CPU model: a backend's parameters
@@ -60,6 +64,7 @@ private:
     int step_ = 0;
     std::vector<Batch> validation_set_;
     std::shared_ptr<const Evaluation> last_eval_;  // its routing is the saturation reference
+    PhaseTimes* times_ = nullptr;
 };
 
 }  // namespace moe
