@@ -3,7 +3,7 @@
 // Opt-in and for measurement only (the whole-step benchmark, `moelab-bench --benchmark_filter=WholeStep`): a model or
 // trainer with no sink attached reads no clock at all. A phase is timed on the calling thread around work that may
 // itself run on the thread pool, so the figures are wall-clock shares of the step, and they add up to at most the
-// step's time (the rest: residual adds, copies between phases).
+// step's time (the rest: the step's metrics and checks).
 #pragma once
 
 #include <array>

@@ -35,15 +35,14 @@ double cross_entropy_forward(const MatT<T>& logits, const std::vector<int32_t>& 
             const T* lr = logits.data() + i * c;
             T* pr = probs.data() + i * c;
             // Subtracting the row max keeps every exp() <= 1, so nothing overflows; the result is unchanged.
-            T mx = lr[0];
-            for (int64_t j = 1; j < c; ++j) mx = std::max(mx, lr[j]);
-            double sum = 0.0;
-            for (int64_t j = 0; j < c; ++j) {
-                pr[j] = std::exp(lr[j] - mx);
-                sum += static_cast<double>(pr[j]);
-            }
-            const T inv = static_cast<T>(1.0 / sum);
-            for (int64_t j = 0; j < c; ++j) pr[j] *= inv;
+            // Array expressions, so that exp and the sum are vectorised (a scalar std::exp loop over the 256
+            // logits of every token was ~5% of a lesson's step). The sum is in double.
+            const Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> l(lr, c);
+            Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> p(pr, c);
+            const T mx = l.maxCoeff();
+            p = (l - mx).exp();
+            const double sum = p.template cast<double>().sum();
+            p *= static_cast<T>(1.0 / sum);
             // -log softmax_t = log(sum_j exp(l_j - max)) - (l_t - max), in double.
             losses[static_cast<size_t>(i)] = std::log(sum) - static_cast<double>(lr[targets[i]] - mx);
         }
