@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include <QApplication>
+#include <QScreen>
 
 #include <cstdio>
 #include <cstring>
@@ -118,6 +119,13 @@ int main(int argc, char** argv) {
     moe::ui::MainWindow window;
     window.openLesson(first);
     window.setComputeDevice(QString::fromStdString(device));
+    // Fit the screen the app starts on (a 1366x768 projector as much as a large monitor); where the window fills
+    // it, maximise too, so that the window manager's frame does not push the edges off screen.
+    if (const QScreen* screen = QGuiApplication::primaryScreen()) {
+        const QRect available = screen->availableGeometry();
+        window.fitToScreen(available);
+        if (window.width() >= available.width()) window.setWindowState(window.windowState() | Qt::WindowMaximized);
+    }
     window.show();
     if (presentation) window.setPresentationMode(true);
     return QApplication::exec();

@@ -28,6 +28,11 @@
 #include <QImage>
 #include <QLabel>
 #include <QProcess>
+#include <QToolButton>
+#include <QToolBar>
+#include <QTabWidget>
+#include <QTabBar>
+#include <QPushButton>
 #include <QScrollArea>
 #include <QSpinBox>
 #include <QDoubleSpinBox>
@@ -441,6 +446,70 @@ void settle_window() {
 }
 
 }  // namespace
+
+// Whether `w` shows all of itself inside `window`: visible, not clipped by a scroll area or by the window's edge.
+static bool wholly_shown(const QWidget* w, const QWidget* window) {
+    if (!w->isVisibleTo(window)) return false;
+    if (w->visibleRegion().boundingRect() != w->rect()) return false;
+    const QRect in_window(w->mapTo(window, QPoint(0, 0)), w->size());
+    return window->rect().contains(in_window);
+}
+
+// The app on a 1366x768 projector and a 1920x1080 screen (fitToScreen, as the app does at start-up): the window is
+// the screen's size, Play / Pause / Step / Reset and Apply are in sight without scrolling, every view's tab is whole
+// (no scroll arrows), and both models' parameter counts are whole. With the controls in front on the small screen.
+TEST_F(Window, FitsA1366x768ProjectorAndA1920x1080Screen) {
+    for (const QSize screen : {QSize(1366, 768), QSize(1920, 1080)}) {
+        SCOPED_TRACE(QString("%1x%2").arg(screen.width()).arg(screen.height()).toStdString());
+        MainWindow w;
+        w.openLesson(load_lesson(bundled_lessons().front()));
+        w.fitToScreen(QRect(QPoint(0, 0), screen));
+        w.show();
+        auto* controls = w.findChild<QDockWidget*>("controlsDock");
+        ASSERT_NE(controls, nullptr);
+        controls->raise();
+        settle_window();
+        EXPECT_EQ(w.size(), screen);
+
+        auto* toolbar = w.findChild<QToolBar*>("trainingToolbar");
+        ASSERT_NE(toolbar, nullptr);
+        int buttons = 0;
+        for (QAction* a : toolbar->actions()) {
+            if (!QStringList{"Play", "Pause", "Step", "Reset"}.contains(a->text())) continue;
+            ++buttons;
+            EXPECT_TRUE(wholly_shown(toolbar->widgetForAction(a), &w)) << a->text().toStdString();
+        }
+        EXPECT_EQ(buttons, 4);
+
+        auto* apply = w.findChild<QPushButton*>("apply");
+        ASSERT_NE(apply, nullptr);
+        EXPECT_TRUE(wholly_shown(apply, &w));
+        for (const QWidget* p = apply; p; p = p->parentWidget())
+            EXPECT_EQ(qobject_cast<const QScrollArea*>(p), nullptr) << "Apply is inside a scroll area";
+        for (const char* name : {"A_parameters", "B_parameters"}) {
+            auto* label = w.findChild<QLabel*>(name);
+            ASSERT_NE(label, nullptr) << name;
+            EXPECT_FALSE(label->text().isEmpty()) << name;
+            EXPECT_TRUE(wholly_shown(label, &w)) << name;
+            EXPECT_LE(label->minimumSizeHint().width(), label->width()) << name << ": text cut";
+        }
+
+        auto* tabs = w.findChild<QTabWidget*>();
+        ASSERT_NE(tabs, nullptr);
+        QTabBar* bar = tabs->tabBar();
+        ASSERT_EQ(bar->count(), static_cast<int>(w.views().size()));
+        int shown = 0;
+        for (int i = 0; i < bar->count(); ++i) {
+            if (!bar->isTabVisible(i)) continue;  // a view that does not apply to this lesson (the 2-D plane)
+            ++shown;
+            EXPECT_TRUE(bar->rect().contains(bar->tabRect(i))) << bar->tabText(i).toStdString() << " is cut off";
+        }
+        EXPECT_GE(shown, 10);
+        for (const QToolButton* arrow : bar->findChildren<QToolButton*>())
+            EXPECT_FALSE(arrow->isVisible()) << "the tab bar scrolls";
+        EXPECT_TRUE(wholly_shown(tabs, &w));
+    }
+}
 
 // In presentation mode at the usual 1400x900 (set before show(), as `moelab --screenshot --presentation` does: no full
 // screen), with a token in the inspector: no view widens the window, no text of any view's plot is drawn over another

@@ -17,6 +17,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QToolButton>
+#include <QScrollArea>
 #include <QVBoxLayout>
 
 #include <limits>
@@ -81,9 +82,23 @@ QStringList ControlsPanel::controlKeys() {
 }
 
 ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
+    // The knobs scroll; the error, the hint and Apply stay pinned below them, so Apply is reachable without
+    // scrolling on any screen (a 1366x768 projector shows about two thirds of the knobs).
+    auto* knobs = new QWidget;
+    auto* knob_layout = new QVBoxLayout(knobs);
+    knob_layout->setContentsMargins(0, 0, 0, 0);
+    knob_layout->addWidget(buildModelGrid());
+    knob_layout->addWidget(buildSharedForm());
+    knob_layout->addStretch(1);
+    auto* scroll = new QScrollArea;
+    scroll->setObjectName("controlsScroll");
+    scroll->setWidget(knobs);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+
     auto* layout = new QVBoxLayout(this);
-    layout->addWidget(buildModelGrid());
-    layout->addWidget(buildSharedForm());
+    layout->addWidget(scroll, 1);
 
     message_ = new QLabel;
     message_->setWordWrap(true);
@@ -99,11 +114,11 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
     layout->addWidget(hint_);
 
     apply_ = new QPushButton(tr("Apply (restart training)"));
+    apply_->setObjectName("apply");
     apply_->setToolTip(tr("Train the edited models from step 0 (Reset does the same)"));
     apply_->setEnabled(false);
     connect(apply_, &QPushButton::clicked, this, &ControlsPanel::applyRequested);
     layout->addWidget(apply_);
-    layout->addStretch(1);
 }
 
 void ControlsPanel::registerControl(int model, const QString& key, QWidget* widget, QWidget* label) {
@@ -196,6 +211,7 @@ QWidget* ControlsPanel::buildModelGrid() {
     int_row(tr("d_model"), "hidden_size", 4, 1024, 8);
     for (int m = 0; m < 2; ++m) {
         summaries_[m] = new QLabel;
+        summaries_[m]->setObjectName(QString("%1_parameters").arg(QChar('A' + m)));
         summaries_[m]->setWordWrap(true);
         QFont small = summaries_[m]->font();
         small.setPointSizeF(small.pointSizeF() * 0.85);

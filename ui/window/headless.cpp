@@ -121,7 +121,8 @@ int run_screenshot(const QString& lesson_path, int steps, const QString& png, co
         return 1;
     }
     MainWindow window;
-    window.resize(size.isValid() ? size : QSize(1400, 900));
+    // What a screen of that size shows: the window fits it as at start-up.
+    window.fitToScreen(QRect(QPoint(0, 0), size.isValid() ? size : QSize(1400, 900)));
     window.openLesson(lesson);
     window.setPresentationMode(presentation);  // before show(): the screenshot keeps its size, not full screen
     window.show();

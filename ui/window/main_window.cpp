@@ -30,6 +30,7 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <map>
 
 namespace moe::ui {
@@ -89,6 +90,34 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     resize(1400, 900);
     resizeDocks({controls_dock_, lesson_dock_}, {335, 280}, Qt::Horizontal);
     updateActions();
+}
+
+void MainWindow::fitToScreen(const QRect& available) {
+    const QSize size = available.size().boundedTo(QSize(1920, 1200));
+    resize(size);
+    move(available.topLeft() +
+         QPoint((available.width() - size.width()) / 2, (available.height() - size.height()) / 2));
+    const bool narrow = size.width() < 1600;
+    const bool stacked = tabifiedDockWidgets(controls_dock_).contains(lesson_dock_);
+    if (narrow && !stacked) {
+        // One column of tabs on the left (controls, lesson, token inspector): the views keep ~1040 px of a
+        // 1366 px screen, enough for every view's tab and a large plot. The lesson is in front at the start;
+        // clicking a token brings the inspector forward.
+        tabifyDockWidget(controls_dock_, lesson_dock_);
+        tabifyDockWidget(lesson_dock_, inspector_dock_);
+        lesson_dock_->raise();
+    } else if (!narrow && stacked) {
+        addDockWidget(Qt::RightDockWidgetArea, lesson_dock_);
+        splitDockWidget(lesson_dock_, inspector_dock_, Qt::Vertical);
+    }
+    // The controls need about 320 px for the knob names and both model columns.
+    if (narrow) {
+        resizeDocks({controls_dock_}, {std::clamp(size.width() * 235 / 1000, 320, 380)}, Qt::Horizontal);
+    } else {
+        resizeDocks({controls_dock_, lesson_dock_},
+                    {std::clamp(size.width() * 175 / 1000, 320, 380), std::clamp(size.width() * 16 / 100, 260, 400)},
+                    Qt::Horizontal);
+    }
 }
 
 MainWindow::~MainWindow() {
@@ -185,7 +214,7 @@ void MainWindow::buildCentral() {
 
 void MainWindow::buildDocks() {
     controls_ = new ControlsPanel;
-    controls_dock_ = make_dock(tr("Controls"), "controlsDock", scrolled(controls_), this);
+    controls_dock_ = make_dock(tr("Controls"), "controlsDock", controls_, this);  // scrolls its own knobs
     addDockWidget(Qt::LeftDockWidgetArea, controls_dock_);
     connect(controls_, &ControlsPanel::validityChanged, this, [this] { updateActions(); });
     connect(controls_, &ControlsPanel::pendingChanged, this, [this] { updateActions(); });

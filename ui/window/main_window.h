@@ -52,6 +52,10 @@ public:
     void apply();  // trains the lesson the controls describe, from step 0
     void setSpeed(double steps_per_second);  // 0 = as fast as possible
     void setPresentationMode(bool on);
+    // Sizes the window and its docks for a screen whose free area is `available` (QScreen::availableGeometry):
+    // the whole area, up to 1920x1200, with the docks in proportion. Below 1600 px of width the controls, the
+    // lesson and the token inspector share the left column as tabs, so that the views keep the width they need.
+    void fitToScreen(const QRect& available);
     // "cpu", "cuda" or "auto": selects the toolbar's Compute choice (both models restart on it).
     void setComputeDevice(const QString& device);
     void showView(const QString& id);
