@@ -470,6 +470,10 @@ TEST_F(Window, FitsA1366x768ProjectorAndA1920x1080Screen) {
         controls->raise();
         settle_window();
         EXPECT_EQ(w.size(), screen);
+        // For review: MOELAB_SCREENSHOT_DIR=folder saves what this test looked at.
+        if (const QString dir = qEnvironmentVariable("MOELAB_SCREENSHOT_DIR"); !dir.isEmpty())
+            w.grab().save(
+                QDir(dir).filePath(QString("fit-controls-%1x%2.png").arg(screen.width()).arg(screen.height())));
 
         auto* toolbar = w.findChild<QToolBar*>("trainingToolbar");
         ASSERT_NE(toolbar, nullptr);
