@@ -16,7 +16,8 @@
 namespace moe {
 
 // The calling thread's width: the threads its parallel_for calls use, itself included (at least 1). Set by the
-// innermost ParallelScope of this thread; all cores outside any scope.
+// innermost ParallelScope of this thread; outside any scope, all the cores the process may use (its CPU affinity
+// mask and any cgroup CPU quota, not just the machine's count).
 int num_threads();
 
 // Sets the calling thread's width for the scope's lifetime and restores the previous width at its end.

@@ -16,6 +16,10 @@
 #include <thread>
 #include <vector>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
 namespace moe {
 namespace {
 
@@ -23,6 +27,23 @@ namespace {
 int more_than_all_cores() {
     const ParallelScope all(0);
     return num_threads() + 1;
+}
+
+// The default width is the cores the process may use, not the machine's count: a CI runner's container or a
+// `taskset` gets a pool no wider than its CPUs. ctest also runs this under `taskset -c 0` (tests/CMakeLists.txt),
+// where a width taken from the machine (2 or more) fails it.
+TEST(ParallelPool, TheDefaultWidthIsTheCoresOfTheAffinityMask) {
+#if defined(__linux__)
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    ASSERT_EQ(sched_getaffinity(0, sizeof(set), &set), 0);
+    const ParallelScope all(0);
+    EXPECT_GE(num_threads(), 1);
+    EXPECT_LE(num_threads(), CPU_COUNT(&set));
+    EXPECT_LE(num_threads(), int(std::max(1u, std::thread::hardware_concurrency())));
+#else
+    GTEST_SKIP() << "the affinity mask is read on Linux only";
+#endif
 }
 
 TEST(ParallelPool, AScopeSetsOnlyTheCallingThreadsWidthAndRestoresIt) {
