@@ -63,4 +63,8 @@ std::unique_ptr<Dataset> make_dataset(const DataConfig& config, uint64_t seed);
 // The names make_dataset accepts, for help texts and the GUI.
 std::vector<std::string> dataset_names();
 
+// Whether the dataset of that name is byte-level text (a language model: tokens, probe text, domains of prose,
+// code, ...) rather than a 2-D classification set (points, classes), without building it.
+bool is_language_dataset(const std::string& name);
+
 }  // namespace moe

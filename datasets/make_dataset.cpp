@@ -60,6 +60,8 @@ std::vector<std::string> dataset_names() {
     return names;
 }
 
+bool is_language_dataset(const std::string& name) { return name == "corpus" || name == "text"; }
+
 std::unique_ptr<Dataset> make_dataset(const DataConfig& config, uint64_t seed) {
     const std::vector<std::string> names = dataset_names();
     if (std::find(names.begin(), names.end(), config.dataset) == names.end()) {

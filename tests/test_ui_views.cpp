@@ -3,6 +3,7 @@
 // points, and normalises heatmap colours per layer or globally.
 #include "ui/session/lesson.h"
 #include "ui/views/accounting_view.h"
+#include "ui/views/heatmap_view.h"
 #include "ui/views/loss_view.h"
 #include "ui/views/plane_view.h"
 #include "ui/views/plot_text.h"
@@ -17,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -405,6 +407,48 @@ TEST_F(ViewsTest, EmptyDenseAndMismatchedSnapshotsAreShownAndExported) {
     EXPECT_TRUE(routing.note(1).contains("dense model")) << routing.note(1).toStdString();
 }
 
+// Before its first step an MoE model has no statistics yet: the views say so (not "dense model"), and the layer
+// selectors already name the configuration's MoE layers rather than staying blank.
+TEST_F(ViewsTest, AnMoEModelBeforeItsFirstStepIsNotCalledDenseAndItsLayersAreNamed) {
+    auto start = std::make_shared<Snapshot>(*make_snapshot(1, 2));
+    start->step = 0;
+    for (ModelSnapshot& ms : start->models) {
+        ms.layers.clear();
+        ms.probe.clear();
+        ms.config.model.num_hidden_layers = 3;
+        ms.config.model.first_k_dense_replace = 1;  // MoE layers 1 and 2
+    }
+    QWidget parent;
+    int boxes = 0, notes = 0;
+    for (View* v : create_all_views(&parent)) {
+        SCOPED_TRACE(v->id().toStdString());
+        v->setSnapshot(start);
+        v->refresh();
+        if (auto* box = v->findChild<QComboBox*>("layer")) {
+            ++boxes;
+            QStringList items;
+            for (int i = 0; i < box->count(); ++i) items << box->itemText(i);
+            EXPECT_EQ(items, (QStringList{"layer 1", "layer 2"}));
+        }
+        if (auto* heatmap = dynamic_cast<HeatmapView*>(v))
+            for (int m = 0; m < 2; ++m) {
+                EXPECT_FALSE(heatmap->note(m).contains("dense")) << heatmap->note(m).toStdString();
+                notes += heatmap->note(m).contains("no step yet");
+            }
+    }
+    EXPECT_GE(boxes, 5);  // routing, utilisation, domains, co-activation, plane, ...
+    EXPECT_GE(notes, 2);
+    RoutingView routing;
+    routing.setSnapshot(start);
+    EXPECT_TRUE(routing.note(0).contains("no step yet")) << routing.note(0).toStdString();
+    // A dense model is still called one.
+    auto dense = std::make_shared<Snapshot>(*start);
+    dense->serial = 2;
+    dense->models[1].config.model.n_routed_experts = 0;
+    routing.setSnapshot(dense);
+    EXPECT_TRUE(routing.note(1).contains("dense model")) << routing.note(1).toStdString();
+}
+
 TEST_F(ViewsTest, UtilisationCsvHasTheSnapshotNumbers) {
     QWidget parent;
     UtilisationView view(&parent);
@@ -763,8 +807,10 @@ SnapshotPtr realistic_snapshot(uint64_t serial, bool plane) {
     return snap;
 }
 
-// Views get up to 30 snapshots a second while training: updating the view on screen (data and repaint) must stay
-// well inside a frame, and a view in a background tab must cost next to nothing (it draws when shown).
+// Views get up to 30 snapshots a second while training. A view in a background tab must not draw at all (it draws
+// the newest snapshot once when shown), and a view on screen draws at most once per new snapshot, never for one it
+// has already drawn. Counted, not timed: what an update costs is printed for the reader (a shared machine's clock is
+// no test), and moelab --benchmark measures the app's update rate.
 TEST_F(ViewsTest, UpdatesAreCheapAndHiddenViewsDefer) {
     std::vector<SnapshotPtr> snaps;
     for (uint64_t i = 0; i < 12; ++i) snaps.push_back(realistic_snapshot(100 + i, false));
@@ -773,26 +819,32 @@ TEST_F(ViewsTest, UpdatesAreCheapAndHiddenViewsDefer) {
         SCOPED_TRACE(v->id().toStdString());
         v->setParent(nullptr);
         v->resize(1200, 720);
-        v->setSnapshot(snaps[0]);
+        const int before = v->drawCount();
         QElapsedTimer hidden;
         hidden.start();
-        for (std::size_t i = 1; i < snaps.size(); ++i) v->setSnapshot(snaps[i]);
-        const double hidden_ms = hidden.nsecsElapsed() / 1e6 / double(snaps.size() - 1);
-        std::vector<SnapshotPtr> again;  // the same data under new serials, made before the clock starts
-        for (std::size_t i = 0; i < snaps.size(); ++i) again.push_back(copy_with_serial(snaps[i], 1000 + i));
+        for (const SnapshotPtr& s : snaps) v->setSnapshot(s);
+        const double hidden_ms = hidden.nsecsElapsed() / 1e6 / double(snaps.size());
+        EXPECT_EQ(v->drawCount(), before) << "a hidden view drew";
+
         v->show();
         QApplication::processEvents();
+        EXPECT_EQ(v->drawCount(), before + 1) << "shown: one draw of the newest snapshot";
+        EXPECT_EQ(v->snapshot(), snaps.back());
+        v->setSnapshot(snaps.back());  // already drawn
+        EXPECT_EQ(v->drawCount(), before + 1) << "drew a snapshot it had drawn";
+
+        std::vector<SnapshotPtr> again;  // the same data under new serials
+        for (std::size_t i = 0; i < snaps.size(); ++i) again.push_back(copy_with_serial(snaps[i], 1000 + i));
         QElapsedTimer shown;
         shown.start();
-        for (std::size_t i = 0; i < snaps.size(); ++i) {
-            v->setSnapshot(again[i]);
+        for (const SnapshotPtr& s : again) {
+            v->setSnapshot(s);
             QApplication::processEvents();  // the queued replot and the paint
         }
-        const double shown_ms = shown.nsecsElapsed() / 1e6 / double(snaps.size());
+        const double shown_ms = shown.nsecsElapsed() / 1e6 / double(again.size());
+        EXPECT_EQ(v->drawCount(), before + 1 + int(again.size())) << "shown: one draw per new snapshot";
         std::printf("  %-22s shown %6.2f ms/update, hidden %6.3f ms/update\n", v->id().toUtf8().constData(), shown_ms,
                     hidden_ms);
-        EXPECT_LT(hidden_ms, 2.0);
-        EXPECT_LT(shown_ms, 100.0);  // a loose bound on a shared machine; the printout tells the real cost
         delete v;
     }
 }

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/io/json_text.h"
+#include "datasets/dataset.h"
 
 #include <QDir>
 #include <QFile>
@@ -51,8 +52,6 @@ QString get_string(const json& j, const char* key, const QString& fallback, cons
     if (!j[key].is_string()) fail(where, std::string("\"") + key + "\" must be a string");
     return QString::fromStdString(j[key].get<std::string>());
 }
-
-bool is_language_dataset(const std::string& name) { return name == "corpus" || name == "text"; }
 
 // Preset from the model object (else from "shared", else deepseek), then the shared keys, then the model's own keys,
 // all through the engine's resolver so every message is the engine's.

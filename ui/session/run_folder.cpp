@@ -7,6 +7,7 @@
 #include "core/moe/device_routing.h"
 #include "core/train/run.h"
 #include "core/train/run_writer.h"
+#include "datasets/dataset.h"
 #include "datasets/toy2d.h"
 #include "ui/session/model_history.h"
 
@@ -483,7 +484,7 @@ RunData load_run_folder(const QString& dir) {
     ModelSnapshot& s = run.snapshot;
     s.label = QFileInfo(QDir::cleanPath(dir)).fileName();
     s.config = config;
-    s.language = config.data.dataset == "corpus" || config.data.dataset == "text";
+    s.language = is_language_dataset(config.data.dataset);
     int n_outputs = config.model.vocab_size;
     if (!s.language) {
         try {

@@ -120,9 +120,7 @@ QString AccountingView::explanation() const {
         "A and B match. FLOPs: forward pass per token, 2 per multiply-add; a training step costs about 3x.");
 }
 
-void AccountingView::setSnapshot(const SnapshotPtr& snapshot) {
-    if (snapshot == snapshot_ || (snapshot && snapshot_ && snapshot->serial == snapshot_->serial)) return;
-    snapshot_ = snapshot;
+void AccountingView::draw() {
     // Accounting depends only on the configurations: redraw when what is shown changes, not 30 times a second.
     QString signature = csv();
     if (snapshot_)
@@ -201,7 +199,10 @@ void AccountingView::changeEvent(QEvent* event) {
     if (event->type() == QEvent::FontChange) fitTable();
 }
 
-QString AccountingView::ladderNote() const { return note_->text(); }
+QString AccountingView::ladderNote() const {
+    refresh();
+    return note_->text();
+}
 
 QString AccountingView::csv() const {
     QString out = csv_row({"model", "row", "total", "activated", "flops"});
@@ -214,6 +215,7 @@ QString AccountingView::csv() const {
 }
 
 bool AccountingView::exportTo(const QString& dir, QString* error) const {
+    refresh();
     // The scrolled content, all of it: at least as wide as the table even where the view shows only a part.
     // Never shown (a background tab): laid out at its natural size so the figure is not squashed.
     if (!isVisible()) {

@@ -17,22 +17,22 @@ public:
     QString id() const override { return QStringLiteral("accounting"); }
     QString title() const override { return tr("Parameters and compute"); }
     QString explanation() const override;
-    void setSnapshot(const SnapshotPtr& snapshot) override;
     bool exportTo(const QString& dir, QString* error) const override;
     QString csv() const override;
 
     QTableWidget* table() const { return table_; }
-    // The sentence under the table on the ladder claim (equal expert totals and activated experts, or not).
+    // The sentence under the table on the ladder claim (equal expert totals and activated experts, or not), drawn
+    // from the latest snapshot.
     QString ladderNote() const;
 
 protected:
     void changeEvent(QEvent* event) override;
 
 private:
+    void draw() override;
     void rebuild();
     void fitTable();
 
-    SnapshotPtr snapshot_;
     QString signature_;  // what the table shows, to skip snapshots that change nothing here
     QWidget* content_ = nullptr;  // the heading, the table and the note, in a scroll area
     QLabel* heading_ = nullptr;

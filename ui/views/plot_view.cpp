@@ -48,6 +48,7 @@ void PlotView::addControl(QWidget* control) { controls_->insertWidget(controls_-
 void PlotView::addLayerSelector(bool probe) {
     layer_probe_ = probe;
     layer_box_ = new QComboBox(this);
+    layer_box_->setObjectName(QStringLiteral("layer"));
     layer_box_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     layer_box_->setToolTip(tr("Which MoE layer to show"));
     auto* label = new QLabel(tr("Layer:"), this);
@@ -94,43 +95,15 @@ void PlotView::setGlobalNormalisation(bool global) {
     requestRebuild();
 }
 
-void PlotView::setSnapshot(const SnapshotPtr& snapshot) {
-    // The session publishes a new serial with every snapshot: the same serial means nothing new to draw.
-    if (snapshot && snapshot_ && (snapshot == snapshot_ || snapshot->serial == snapshot_->serial)) return;
-    if (!snapshot && !snapshot_) return;
-    snapshot_ = snapshot;
-    requestRebuild();
-}
-
-void PlotView::requestRebuild() {
-    dirty_ = true;
-    if (isVisible()) refresh();
-}
-
-void PlotView::refresh() const {
-    if (!dirty_) return;
-    dirty_ = false;
-    // Logically const: brings the drawn plot up to date with data the view already holds.
-    auto* self = const_cast<PlotView*>(this);
-    self->syncLayerChoices();
-    self->rebuild();
+void PlotView::draw() {
+    syncLayerChoices();
+    rebuild();
     plot_->replot(QCustomPlot::rpQueuedReplot);
-}
-
-void PlotView::showEvent(QShowEvent* event) {
-    View::showEvent(event);
-    refresh();
 }
 
 void PlotView::syncLayerChoices() {
     if (!layer_box_) return;
-    QStringList labels;
-    if (snapshot_) {
-        std::size_t n = 0;
-        for (const ModelSnapshot& m : snapshot_->models)
-            n = std::max(n, layer_probe_ ? m.probe.size() : m.layers.size());
-        for (std::size_t i = 0; i < n; ++i) labels << layer_choice_label(*snapshot_, int(i), layer_probe_);
-    }
+    const QStringList labels = snapshot_ ? layer_choice_labels(*snapshot_, layer_probe_) : QStringList();
     QStringList current;
     for (int i = 0; i < layer_box_->count(); ++i) current << layer_box_->itemText(i);
     const QSignalBlocker block(layer_box_);

@@ -1,8 +1,8 @@
 // The common frame of the QCustomPlot views: a row of controls over the plot.
 // The plot is never squeezed below the height its text needs at the current font (plot_text.h: content_height): when
 // the view is shorter than that, as in presentation mode with the explanation open, the plot scrolls.
-// It keeps the latest snapshot, skips snapshots it has already drawn (same serial), and defers drawing while the
-// view is hidden (a tab in the background costs nothing at 30 snapshots per second); export draws it first.
+// Drawing (View::draw) syncs the layer choices, rebuilds the plot's data (rebuild) and queues one replot; View defers
+// it while the view is hidden.
 #pragma once
 
 #include "ui/views/view.h"
@@ -18,7 +18,6 @@ class PlotView : public View {
 public:
     explicit PlotView(QWidget* parent = nullptr);
 
-    void setSnapshot(const SnapshotPtr& snapshot) override;
     bool exportTo(const QString& dir, QString* error) const override;
     void setGlobalNormalisation(bool global) override;
     bool globalNormalisation() const { return global_norm_; }
@@ -29,10 +28,6 @@ public:
     int layerIndex() const;
 
     QCustomPlot* plot() const { return plot_; }
-    const SnapshotPtr& snapshot() const { return snapshot_; }
-
-    // Draws the latest snapshot now if it has not been drawn yet (it is deferred while the view is hidden).
-    void refresh() const;
 
 protected:
     // Redraws everything from snapshot_ (which may be null). Ends with a queued replot done by the caller.
@@ -45,17 +40,13 @@ protected:
     void addLayerSelector(bool probe);
     // The least height the plot gets, more when its text needs it (e.g. one readable row per probe token).
     void setPlotMinimumHeight(int height);
-    void requestRebuild();
     int clampedLayer(std::size_t count) const;
     // Model m's MoE layer (ModelSnapshot::layers) at the selected index, clamped to the most layers either model has;
     // null when there is no snapshot or the model has no layer there.
     const LayerSnapshot* selectedLayer(int model) const;
 
-    void showEvent(QShowEvent* event) override;
-
-    SnapshotPtr snapshot_;
-
 private:
+    void draw() final;
     void syncLayerChoices();
 
     QHBoxLayout* controls_ = nullptr;
@@ -64,7 +55,6 @@ private:
     int wanted_layer_ = 0;
     QCustomPlot* plot_ = nullptr;
     bool global_norm_ = false;
-    mutable bool dirty_ = true;
 };
 
 }  // namespace moe::ui

@@ -74,14 +74,15 @@ QString SpecialisationView::explanation() const {
     return tr(
         "How the routers divide the work, measured at every evaluation on the fixed validation set (the same "
         "held-out text for both models, every seed and run). Domain specialisation = I(domain; expert) / H(domain) "
-        "over token-slots: the share of the uncertainty about a token's domain (prose, code, ...) that its chosen "
+        "over token-slots (domains: the %1): the share of the uncertainty about a token's domain that its chosen "
         "experts remove; 0 = the router ignores the kind of text, 1 = every domain has experts of its own. It is "
         "not divided by the experts' entropy, so 63 small experts and 16 large ones are compared fairly. Byte "
         "specialisation: for bytes seen at least 10 times, the largest share of a byte's occurrences that go to "
         "one top-1 expert, averaged (OLMoE). Router saturation: the share of each validation token's top-k that "
         "is unchanged since the previous evaluation; it climbs to 1 as routing settles. MaxVio = max load / mean "
         "load - 1 over the whole validation set (0 = balanced), and the balance statistic N_r * sum_i f_i P_i "
-        "(1 = balanced), whatever the model's alpha. Dashed: the neutral level.");
+        "(1 = balanced), whatever the model's alpha. Dashed: the neutral level.")
+        .arg(domain_words(snapshot_.get()));
 }
 
 QString SpecialisationView::yLabel() const { return tr(info(measure()).name); }

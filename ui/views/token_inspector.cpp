@@ -61,6 +61,10 @@ void draw_scores(QCustomPlot* plot, int model, const std::vector<float>& scores,
         label->setText(QStringLiteral("w %1").arg(weight[j], 0, 'f', 2));
         label->setClipToAxisRect(true);
     }
+    for (QCPAxis* axis : {plot->xAxis, plot->yAxis}) {
+        axis->setTicks(true);
+        axis->setTickLabels(true);
+    }
     plot->xAxis->setRange(-0.7, N - 0.3);
     plot->yAxis->setRange(0, top * 1.3);
     plot->replot(QCustomPlot::rpQueuedReplot);
@@ -122,6 +126,13 @@ void TokenInspector::clear() {
         if (auto* g = qobject_cast<QCPGraph*>(plot_->plottable(i))) g->data()->clear();
     }
     plot_->clearItems();
+    // No numbers on empty axes: the expert range and the score scale of the last token shown (perhaps another
+    // lesson's 63 experts) would be read as this lesson's.
+    for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis}) {
+        axis->setTicks(false);
+        axis->setTickLabels(false);
+        axis->setRange(0, 1);
+    }
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

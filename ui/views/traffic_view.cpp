@@ -71,6 +71,9 @@ QString limit_text(const ModelSnapshot& ms) {
 QString summary_text(const Snapshot& s) {
     const ModelSnapshot& a = s.models[0];
     const ModelSnapshot& b = s.models[1];
+    // Nothing to compare: the cost in loss of a device limit means something only when a model simulates devices.
+    if (a.devices <= 1 && b.devices <= 1)
+        return QObject::tr("A and B each run on one device: no traffic to compare (set devices > 1 on a model)");
     QStringList parts;
     // final_val_loss is NaN before the first evaluation in a session's snapshot, but 0 in a default-made one.
     auto evaluated = [](const ModelSnapshot& ms) { return !ms.val_loss.y.empty() && std::isfinite(ms.final_val_loss); };
@@ -79,9 +82,7 @@ QString summary_text(const Snapshot& s) {
     else
         parts << QObject::tr("Δ val loss: no validation yet");
     const double ba = recent_mean(a.dispatch_bytes), bb = recent_mean(b.dispatch_bytes);
-    if (a.devices <= 1 && b.devices <= 1)
-        parts << QObject::tr("bytes: A and B run on one device (no traffic)");
-    else if (a.devices <= 1 || b.devices <= 1)
+    if (a.devices <= 1 || b.devices <= 1)
         parts << QObject::tr("bytes: %1 runs on one device (no traffic)").arg(model_letter(a.devices <= 1 ? 0 : 1));
     else if (std::isnan(ba) || std::isnan(bb))
         parts << QObject::tr("bytes/step: no step yet");

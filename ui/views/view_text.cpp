@@ -1,7 +1,10 @@
 #include "ui/views/view_text.h"
 
+#include "core/config.h"
+
 #include <QObject>
 
+#include <array>
 #include <charconv>
 #include <cmath>
 
@@ -37,20 +40,49 @@ QString token_label(const std::string& text, int t) {
     return byte_label(static_cast<unsigned char>(text[std::size_t(t)]));
 }
 
-QString layer_choice_label(const Snapshot& snapshot, int index, bool probe) {
-    auto block = [&](int m) -> int {
+QStringList layer_choice_labels(const Snapshot& snapshot, bool probe) {
+    // Each model's MoE layer numbers: from its statistics, or before the first step from its configuration, so the
+    // selector names the layers there will be rather than staying blank.
+    std::array<std::vector<int>, 2> blocks;
+    std::size_t n = 0;
+    for (int m = 0; m < 2; ++m) {
         const ModelSnapshot& ms = snapshot.models[std::size_t(m)];
-        if (probe) return std::size_t(index) < ms.probe.size() ? ms.probe[std::size_t(index)].layer : -1;
-        return std::size_t(index) < ms.layers.size() ? ms.layers[std::size_t(index)].layer : -1;
-    };
-    const int a = block(0), b = block(1);
-    if (a == b || b < 0) return QStringLiteral("layer %1").arg(a);
-    if (a < 0) return QStringLiteral("layer %1").arg(b);
-    return QStringLiteral("MoE layer %1 (A: layer %2, B: layer %3)").arg(index + 1).arg(a).arg(b);
+        std::vector<int>& b = blocks[std::size_t(m)];
+        if (probe)
+            for (const ProbeLayer& p : ms.probe) b.push_back(p.layer);
+        else
+            for (const LayerSnapshot& l : ms.layers) b.push_back(l.layer);
+        if (b.empty())
+            for (int l = 0; l < ms.config.model.num_hidden_layers; ++l)
+                if (is_moe_layer(ms.config.model, l)) b.push_back(l);
+        n = std::max(n, b.size());
+    }
+    QStringList labels;
+    for (std::size_t i = 0; i < n; ++i) {
+        const int a = i < blocks[0].size() ? blocks[0][i] : -1, b = i < blocks[1].size() ? blocks[1][i] : -1;
+        if (a == b || b < 0)
+            labels << QStringLiteral("layer %1").arg(a);
+        else if (a < 0)
+            labels << QStringLiteral("layer %1").arg(b);
+        else
+            labels << QStringLiteral("MoE layer %1 (A: layer %2, B: layer %3)").arg(i + 1).arg(a).arg(b);
+    }
+    return labels;
 }
 
 QString no_layer_note(const ModelSnapshot& model) {
-    return model.layers.empty() ? QObject::tr("no MoE layer\n(dense model)") : QObject::tr("no MoE layer here");
+    const ModelConfig& c = model.config.model;
+    bool has_moe = false;
+    for (int l = 0; l < c.num_hidden_layers && !has_moe; ++l) has_moe = is_moe_layer(c, l);
+    if (!has_moe) return QObject::tr("no MoE layer\n(dense model)");
+    // The statistics arrive with the first step: an MoE model before it has routed nothing yet.
+    if (model.layers.empty()) return QObject::tr("no step yet:\npress Play or Step");
+    return QObject::tr("no MoE layer here");
+}
+
+QString domain_words(const Snapshot* snapshot) {
+    if (snapshot && !snapshot->models[0].language) return QObject::tr("classes of the 2-D points (class 0, 1, ...)");
+    return QObject::tr("corpus domains (prose, code, arithmetic, ...)");
 }
 
 QString csv_field(const QString& text) {

@@ -22,12 +22,18 @@ QString byte_label(unsigned char byte);
 // Token t of the probe text (empty when the text is shorter than the routing data).
 QString token_label(const std::string& text, int t);
 
-// The layer selector's text for MoE layer index i of the snapshot ("layer 3", or both block numbers when A and B
-// differ). `probe`: count the probe layers rather than the layer statistics.
-QString layer_choice_label(const Snapshot& snapshot, int index, bool probe);
+// The layer selector's choices, one per MoE layer index of the snapshot ("layer 3", or both block numbers when A and
+// B differ). `probe`: count the probe layers rather than the layer statistics. Before a model's first step its
+// configuration's MoE layers stand in.
+QStringList layer_choice_labels(const Snapshot& snapshot, bool probe);
 
-// Why model m has no MoE layer at this index: a dense model has none at all, another has fewer than its partner.
+// Why model m shows no MoE layer at this index: a dense model has none at all, an MoE model before its first step has
+// no statistics yet, another has fewer MoE layers than its partner.
 QString no_layer_note(const ModelSnapshot& model);
+
+// What the rows of the domain views are, in the snapshot's terms: the corpus domains (prose, code, ...) of a language
+// model, the classes of a 2-D classifier's points.
+QString domain_words(const Snapshot* snapshot);
 
 // CSV: a field quoted when it needs to be (RFC 4180), numbers in their shortest exact form, NaN as an empty field.
 QString csv_field(const QString& text);

@@ -67,6 +67,7 @@ ViewPanel::ViewPanel(View* view, QWidget* parent) : QWidget(parent), view_(view)
     explanation_->setObjectName("explanation_" + view->id());
     layout->addWidget(explanation_);
     connect(why_, &QToolButton::toggled, this, &ViewPanel::setExplanationVisible);
+    connect(view, &View::explanationChanged, explanation_, [this] { explanation_->setText(view_->explanation()); });
 }
 
 void ViewPanel::setExplanationVisible(bool visible) {
