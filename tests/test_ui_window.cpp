@@ -297,6 +297,58 @@ TEST_F(Window, SegmentationAndTopKFollowTheLadderRule) {
     EXPECT_EQ(m->value(), 0);
     EXPECT_TRUE(c->hasPendingChanges());
     EXPECT_EQ(c->builtLesson().model_a.model.num_experts_per_tok, 5);
+    // The model is no longer its preset, and the hint says why m went to "off".
+    auto* preset = qobject_cast<QComboBox*>(c->control(0, "preset"));
+    EXPECT_EQ(preset->currentData().toString(), "custom");
+    EXPECT_EQ(preset->currentText(), "custom (deepseek + edits)");
+    EXPECT_EQ(qobject_cast<QComboBox*>(c->control(1, "preset"))->currentData().toString(), "gshard");
+    const QString hint = c->findChild<QLabel*>("applyHint")->text();
+    EXPECT_TRUE(hint.contains("A: routed experts and top-k are set directly, so segmentation m (the ladder) is off"))
+        << hint.toStdString();
+    // Choosing the preset again gives the preset back.
+    preset->setCurrentIndex(preset->findData("deepseek"));
+    EXPECT_EQ(preset->currentData().toString(), "deepseek");
+    EXPECT_EQ(routed->value(), 63);
+}
+
+// Device-limited routing from the controls (it used to need a lesson file): per model, validated inline by the
+// engine like every knob, and trained once applied.
+TEST_F(Window, DeviceLimitedRoutingIsSetFromTheControls) {
+    MainWindow w;
+    const Lesson lesson = tiny_lesson();
+    w.openLesson(lesson);
+    ASSERT_TRUE(wait_configured(w, lesson));
+    ControlsPanel* c = w.controls();
+    auto* devices = qobject_cast<QSpinBox*>(c->control(1, "devices"));
+    auto* limit = qobject_cast<QSpinBox*>(c->control(1, "device_limit"));
+    auto* routing = qobject_cast<QComboBox*>(c->control(1, "device_routing"));
+    auto* comm = qobject_cast<QDoubleSpinBox*>(c->control(1, "comm_aux_alpha"));
+    ASSERT_TRUE(devices && limit && routing && comm);
+    EXPECT_FALSE(limit->isEnabled()) << "one device: the limit does nothing";
+    devices->setValue(4);
+    EXPECT_TRUE(limit->isEnabled());
+    limit->setValue(2);
+    routing->setCurrentIndex(routing->findData("group"));
+    comm->setValue(0.02);
+    ASSERT_TRUE(c->isValid()) << c->errorText().toStdString();
+    const Config b = c->builtLesson().model_b;
+    EXPECT_EQ(b.model.devices, 4);
+    EXPECT_EQ(b.model.device_limit, 2);
+    EXPECT_EQ(b.model.device_routing, "group");
+    EXPECT_DOUBLE_EQ(b.model.comm_aux_alpha, 0.02);
+    EXPECT_EQ(c->builtLesson().model_a.model.devices, 1);
+
+    devices->setValue(5);  // B's 16 routed experts do not split over 5 devices
+    EXPECT_FALSE(c->isValid());
+    EXPECT_TRUE(c->errorText().contains("devices = 5")) << c->errorText().toStdString();
+    EXPECT_TRUE(devices->styleSheet().contains("#ffcdd2")) << "the knob just turned is the one marked";
+    EXPECT_FALSE(w.findChild<QPushButton*>("apply")->isEnabled());
+    devices->setValue(4);
+    ASSERT_TRUE(c->isValid()) << c->errorText().toStdString();
+    w.findChild<QPushButton*>("apply")->click();
+    ASSERT_TRUE(step_to(w, 1));
+    EXPECT_EQ(w.latestSnapshot()->models[1].devices, 4);
+    EXPECT_FALSE(w.latestSnapshot()->models[1].dispatch_bytes.y.empty());
 }
 
 TEST_F(Window, ApplyTrainsTheEditedModels) {
@@ -315,6 +367,31 @@ TEST_F(Window, ApplyTrainsTheEditedModels) {
         return s && s->step == 0 && s->models[1].config.model.aux_loss_alpha == 0.05;
     }, 60000));
     EXPECT_DOUBLE_EQ(w.lesson().model_b.model.aux_loss_alpha, 0.05);
+}
+
+// Applying while the class watches a run: the edited models restart from step 0 and keep training without Play.
+TEST_F(Window, ApplyWhilePlayingRestartsAndKeepsPlaying) {
+    MainWindow w;
+    const Lesson lesson = tiny_lesson({}, 100000);
+    w.openLesson(lesson);
+    ASSERT_TRUE(wait_configured(w, lesson));
+    w.play();
+    ASSERT_TRUE(wait_for([&] { return w.latestSnapshot() && w.latestSnapshot()->step >= 2; }, 60000));
+    auto* topk = qobject_cast<QSpinBox*>(w.controls()->control(0, "num_experts_per_tok"));
+    topk->setValue(topk->value() == 1 ? 2 : 1);
+    const int k = topk->value();
+    w.controls()->findChild<QPushButton*>("apply")->click();
+    EXPECT_TRUE(w.isRunning());
+    ASSERT_TRUE(wait_for([&] {
+        const SnapshotPtr s = w.latestSnapshot();
+        return s && s->models[0].config.model.num_experts_per_tok == k && s->step >= 3;
+    }, 60000)) << "the applied run did not go on training";
+    EXPECT_TRUE(w.isRunning());
+    w.pause();
+    // Not playing: Apply restarts and waits for Play.
+    topk->setValue(k == 1 ? 2 : 1);
+    w.controls()->findChild<QPushButton*>("apply")->click();
+    EXPECT_FALSE(w.isRunning());
 }
 
 TEST_F(Window, ComputeChoiceWithoutAGpuSaysSoAndTrainsOnTheCpu) {
@@ -353,10 +430,17 @@ TEST_F(Window, ClickingATokenOrAPointFillsTheInspector) {
     ASSERT_TRUE(wait_for([&] { return !w.latestSnapshot()->models[0].probe.empty(); }, 10000));
     emit w.views().front()->tokenClicked(0, 0, 2);
     EXPECT_FALSE(w.inspector()->summary().isEmpty());
+    QCPAxis* experts = w.inspector()->plot()->xAxis;
+    EXPECT_TRUE(experts->tickLabels());
+    EXPECT_NEAR(experts->range().upper, lesson.model_a.model.n_routed_experts - 0.3, 1e-9);
 
+    // Another lesson: the inspector is empty, with no numbers left on its axes from the last lesson's experts.
     const Lesson plane = tiny_lesson({{"dataset", "spirals"}});
     w.openLesson(plane);
     EXPECT_TRUE(w.inspector()->summary().isEmpty());
+    EXPECT_FALSE(experts->tickLabels());
+    EXPECT_FALSE(w.inspector()->plot()->yAxis->tickLabels());
+    EXPECT_NE(experts->range().upper, lesson.model_a.model.n_routed_experts - 0.3);
     ASSERT_TRUE(wait_configured(w, plane));
     emit w.views().front()->planeClicked(1, 0.5, -0.25);
     EXPECT_TRUE(wait_for([&] { return !w.inspector()->summary().isEmpty(); }, 10000));

@@ -2,6 +2,7 @@
 
 #include "core/accounting.h"
 #include "core/presets.h"
+#include "datasets/dataset.h"
 #include "ui/views/view.h"
 
 #include <QCheckBox>
@@ -16,8 +17,9 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
-#include <QToolButton>
+#include <QStandardItemModel>
 #include <QScrollArea>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include <limits>
@@ -28,6 +30,8 @@ namespace {
 
 const std::set<std::string> kDirect = {"n_routed_experts", "num_experts_per_tok", "moe_intermediate_size"};
 const std::set<std::string> kLadder = {"segmentation", "ladder_experts", "ladder_top_k", "ffn_base_width"};
+// The preset combo's "custom" entry.
+constexpr const char* kCustomPreset = "custom";
 
 std::string number_text(double v) { return QString::number(v, 'g', 17).toStdString(); }
 
@@ -61,8 +65,6 @@ QString dataset_text(const std::string& name) {
     return QString::fromStdString(name) + " (2-D)";
 }
 
-bool is_language(const std::string& dataset) { return dataset == "corpus" || dataset == "text"; }
-
 QString millions(int64_t n) { return QString::number(n / 1e6, 'f', n < 1e6 ? 3 : 2) + "M"; }
 
 void set_int(QWidget* w, int v) {
@@ -78,7 +80,8 @@ QStringList ControlsPanel::controlKeys() {
     return {"preset",        "n_routed_experts", "segmentation", "n_shared_experts", "num_experts_per_tok",
             "aux_loss_alpha", "seq_aux",          "norm_topk_prob", "num_hidden_layers", "hidden_size",
             "dataset",       "data_file",        "noise",        "learning_rate",    "batch_size",
-            "seq_len",       "seed",             "probe_text"};
+            "seq_len",       "seed",             "probe_text",   "devices",          "device_limit",
+            "placement",     "device_routing",   "device_aux_alpha", "comm_aux_alpha"};
 }
 
 ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
@@ -88,6 +91,7 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
     auto* knob_layout = new QVBoxLayout(knobs);
     knob_layout->setContentsMargins(0, 0, 0, 0);
     knob_layout->addWidget(buildModelGrid());
+    knob_layout->addWidget(buildDeviceGrid());
     knob_layout->addWidget(buildSharedForm());
     knob_layout->addStretch(1);
     auto* scroll = new QScrollArea;
@@ -109,6 +113,7 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
     layout->addWidget(message_);
 
     hint_ = new QLabel;
+    hint_->setObjectName("applyHint");
     hint_->setWordWrap(true);
     hint_->setStyleSheet("color: palette(mid);");
     layout->addWidget(hint_);
@@ -147,18 +152,58 @@ void ControlsPanel::addModelRow(QGridLayout* grid, int row, const QString& label
     }
 }
 
+QLabel* ControlsPanel::addModelHeaders(QGridLayout* grid) {
+    grid->setColumnStretch(1, 1);
+    grid->setColumnStretch(2, 1);
+    QLabel* first = nullptr;
+    for (int m = 0; m < 2; ++m) {
+        auto* header = new QLabel(QString("<b>%1</b>").arg(QChar('A' + m)));
+        header->setAlignment(Qt::AlignCenter);
+        header->setStyleSheet(QString("color: %1;").arg(model_colour(m).name()));
+        grid->addWidget(header, 0, 1 + m);
+        if (m == 0) first = header;
+    }
+    return first;
+}
+
+void ControlsPanel::addIntRow(QGridLayout* grid, int row, const QString& label, const char* key, int lo, int hi,
+                              int step, const QString& special) {
+    addModelRow(grid, row, label, key, [&](int m) {
+        QSpinBox* spin = int_spin(lo, hi, step);
+        if (!special.isEmpty()) spin->setSpecialValueText(special);
+        const std::string k = key;
+        connect(spin, &QSpinBox::valueChanged, this, [this, m, k](int v) { modelEdited(m, k, std::to_string(v)); });
+        return spin;
+    });
+}
+
+void ControlsPanel::addRealRow(QGridLayout* grid, int row, const QString& label, const char* key) {
+    addModelRow(grid, row, label, key, [&](int m) {
+        QDoubleSpinBox* spin = real_spin(0.0, 1.0, 4, 0.001);
+        const std::string k = key;
+        connect(spin, &QDoubleSpinBox::valueChanged, this, [this, m, k](double v) { modelEdited(m, k, number_text(v)); });
+        return spin;
+    });
+}
+
+void ControlsPanel::addChoiceRow(QGridLayout* grid, int row, const QString& label, const char* key,
+                                 const std::vector<std::pair<QString, QString>>& items) {
+    addModelRow(grid, row, label, key, [&](int m) {
+        auto* combo = new QComboBox;
+        for (const auto& [text, value] : items) combo->addItem(text, value);
+        const std::string k = key;
+        connect(combo, &QComboBox::currentIndexChanged, this,
+                [this, m, k, combo] { modelEdited(m, k, combo->currentData().toString().toStdString()); });
+        return combo;
+    });
+}
+
 QWidget* ControlsPanel::buildModelGrid() {
     auto* box = new QGroupBox(tr("Models"));
     models_box_ = box;
     auto* grid = new QGridLayout(box);
-    grid->setColumnStretch(1, 1);
-    grid->setColumnStretch(2, 1);
-    for (int m = 0; m < 2; ++m) {
-        headers_[m] = new QLabel(QString("<b>%1</b>").arg(QChar('A' + m)));
-        headers_[m]->setAlignment(Qt::AlignCenter);
-        headers_[m]->setStyleSheet(QString("color: %1;").arg(model_colour(m).name()));
-        grid->addWidget(headers_[m], 0, 1 + m);
-    }
+    headers_[0] = addModelHeaders(grid);
+    headers_[1] = qobject_cast<QLabel*>(grid->itemAtPosition(0, 2)->widget());
     int row = 1;
     addModelRow(grid, row++, tr("Preset"), "preset", [this](int m) {
         auto* combo = new QComboBox;
@@ -166,49 +211,32 @@ QWidget* ControlsPanel::buildModelGrid() {
             combo->addItem(QString::fromStdString(p.name), QString::fromStdString(p.name));
             combo->setItemData(combo->count() - 1, QString::fromStdString(p.description), Qt::ToolTipRole);
         }
+        // Shown (never chosen) once the user edits a key the preset sets: the model is no longer that preset.
+        combo->addItem(tr("custom"), QString::fromLatin1(kCustomPreset));
+        if (auto* items = qobject_cast<QStandardItemModel*>(combo->model()))
+            items->item(combo->count() - 1)->setFlags(Qt::NoItemFlags);
         combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
         combo->setMinimumContentsLength(6);
-        connect(combo, &QComboBox::currentIndexChanged, this,
-                [this, m, combo] { presetChosen(m, combo->currentData().toString()); });
-        return combo;
-    });
-    auto int_row = [&](const QString& label, const char* key, int lo, int hi, int step = 1,
-                       const QString& special = {}) {
-        addModelRow(grid, row++, label, key, [&](int m) {
-            QSpinBox* spin = int_spin(lo, hi, step);
-            if (!special.isEmpty()) spin->setSpecialValueText(special);
-            const std::string k = key;
-            connect(spin, &QSpinBox::valueChanged, this, [this, m, k](int v) { modelEdited(m, k, std::to_string(v)); });
-            return spin;
-        });
-    };
-    int_row(tr("Segmentation m"), "segmentation", 0, 16, 1, tr("off"));
-    int_row(tr("Routed experts"), "n_routed_experts", 1, 1024);
-    int_row(tr("Shared K_s"), "n_shared_experts", 0, 64);
-    int_row(tr("Top-k"), "num_experts_per_tok", 1, 1024);
-    addModelRow(grid, row++, tr("Aux loss \u03b1"), "aux_loss_alpha", [this](int m) {
-        QDoubleSpinBox* spin = real_spin(0.0, 1.0, 4, 0.001);
-        connect(spin, &QDoubleSpinBox::valueChanged, this,
-                [this, m](double v) { modelEdited(m, "aux_loss_alpha", number_text(v)); });
-        return spin;
-    });
-    addModelRow(grid, row++, tr("Balance per"), "seq_aux", [this](int m) {
-        auto* combo = new QComboBox;
-        combo->addItem(tr("sequence"), true);
-        combo->addItem(tr("batch"), false);
         connect(combo, &QComboBox::currentIndexChanged, this, [this, m, combo] {
-            modelEdited(m, "seq_aux", combo->currentData().toBool() ? "true" : "false");
+            if (combo->currentData().toString() != QLatin1String(kCustomPreset))
+                presetChosen(m, combo->currentData().toString());
         });
         return combo;
     });
+    addIntRow(grid, row++, tr("Segmentation m"), "segmentation", 0, 16, 1, tr("off"));
+    addIntRow(grid, row++, tr("Routed experts"), "n_routed_experts", 1, 1024);
+    addIntRow(grid, row++, tr("Shared K_s"), "n_shared_experts", 0, 64);
+    addIntRow(grid, row++, tr("Top-k"), "num_experts_per_tok", 1, 1024);
+    addRealRow(grid, row++, tr("Aux loss \u03b1"), "aux_loss_alpha");
+    addChoiceRow(grid, row++, tr("Balance per"), "seq_aux", {{tr("sequence"), "true"}, {tr("batch"), "false"}});
     addModelRow(grid, row++, tr("Renormalise"), "norm_topk_prob", [this](int m) {
         auto* check = new QCheckBox;
         connect(check, &QCheckBox::toggled, this,
                 [this, m](bool on) { modelEdited(m, "norm_topk_prob", on ? "true" : "false"); });
         return check;
     });
-    int_row(tr("Layers"), "num_hidden_layers", 1, 16);
-    int_row(tr("d_model"), "hidden_size", 4, 1024, 8);
+    addIntRow(grid, row++, tr("Layers"), "num_hidden_layers", 1, 16);
+    addIntRow(grid, row++, tr("d_model"), "hidden_size", 4, 1024, 8);
     for (int m = 0; m < 2; ++m) {
         summaries_[m] = new QLabel;
         summaries_[m]->setObjectName(QString("%1_parameters").arg(QChar('A' + m)));
@@ -221,6 +249,24 @@ QWidget* ControlsPanel::buildModelGrid() {
     auto* params = new QLabel(tr("Parameters"));
     params->setToolTip(tr("All parameters, and those a token activates (shared + top-k experts, attention, ...)"));
     grid->addWidget(params, row, 0, Qt::AlignTop);
+    return box;
+}
+
+QWidget* ControlsPanel::buildDeviceGrid() {
+    // DeepSeek-V2's device-limited routing on simulated devices (the Traffic tab): per model, like the expert knobs.
+    auto* box = new QGroupBox(tr("Simulated devices (expert parallelism)"));
+    devices_box_ = box;
+    auto* grid = new QGridLayout(box);
+    addModelHeaders(grid);
+    int row = 1;
+    addIntRow(grid, row++, tr("Devices D"), "devices", 1, 64, 1, tr("1 (off)"));
+    addIntRow(grid, row++, tr("Device limit M"), "device_limit", 0, 64, 1, tr("off"));
+    addChoiceRow(grid, row++, tr("Placement"), "placement",
+                 {{tr("contiguous"), "contiguous"}, {tr("round robin"), "round_robin"}});
+    addChoiceRow(grid, row++, tr("Device choice"), "device_routing",
+                 {{tr("best expert (V2)"), "device"}, {tr("top-2 sum (V3)"), "group"}});
+    addRealRow(grid, row++, tr("Device bal. \u03b1\u2082"), "device_aux_alpha");
+    addRealRow(grid, row++, tr("Comm. bal. \u03b1\u2083"), "comm_aux_alpha");
     return box;
 }
 
@@ -315,6 +361,7 @@ void ControlsPanel::setLesson(const Lesson& lesson) {
     for (auto it = rows_.begin(); it != rows_.end(); ++it)
         for (QWidget* w : it.value()) w->setVisible(!lesson.hidden_controls.contains(it.key()));
     models_box_->setEnabled(true);
+    devices_box_->setEnabled(true);
     shared_box_->setEnabled(true);
     showConfigs(lesson.model_a, lesson.model_b);
     pending_ = false;
@@ -328,17 +375,35 @@ void ControlsPanel::showConfigs(const Config& a, const Config& b) {
         const Config& c = *configs[m];
         const auto& w = model_controls_[m];
         auto* preset = qobject_cast<QComboBox*>(w["preset"]);
-        preset->setCurrentIndex(preset->findData(QString::fromStdString(c.preset)));
+        const int custom = preset->findData(QString::fromLatin1(kCustomPreset));
+        if (isCustom(m)) {
+            preset->setItemText(custom, tr("custom (%1 + edits)").arg(QString::fromStdString(c.preset)));
+            preset->setCurrentIndex(custom);
+        } else {
+            preset->setCurrentIndex(preset->findData(QString::fromStdString(c.preset)));
+        }
         set_int(w["segmentation"], c.model.segmentation);
         set_int(w["n_routed_experts"], c.model.n_routed_experts);
         set_int(w["n_shared_experts"], c.model.n_shared_experts);
         set_int(w["num_experts_per_tok"], c.model.num_experts_per_tok);
         set_real(w["aux_loss_alpha"], c.model.aux_loss_alpha);
         auto* seq = qobject_cast<QComboBox*>(w["seq_aux"]);
-        seq->setCurrentIndex(c.model.seq_aux ? 0 : 1);
+        seq->setCurrentIndex(seq->findData(c.model.seq_aux ? "true" : "false"));
         qobject_cast<QCheckBox*>(w["norm_topk_prob"])->setChecked(c.model.norm_topk_prob);
         set_int(w["num_hidden_layers"], c.model.num_hidden_layers);
         set_int(w["hidden_size"], c.model.hidden_size);
+        set_int(w["devices"], c.model.devices);
+        set_int(w["device_limit"], c.model.device_limit);
+        for (const char* key : {"placement", "device_routing"}) {
+            auto* combo = qobject_cast<QComboBox*>(w[key]);
+            const std::string& value = std::string(key) == "placement" ? c.model.placement : c.model.device_routing;
+            combo->setCurrentIndex(combo->findData(QString::fromStdString(value)));
+        }
+        set_real(w["device_aux_alpha"], c.model.device_aux_alpha);
+        set_real(w["comm_aux_alpha"], c.model.comm_aux_alpha);
+        // Dim, not hide: on one device the other device knobs exist but do nothing.
+        for (const char* key : {"device_limit", "placement", "device_routing", "device_aux_alpha", "comm_aux_alpha"})
+            w[key]->setEnabled(c.model.devices > 1);
     }
     // The data are the same for both models (check_same_data): show A's.
     auto* dataset = qobject_cast<QComboBox*>(shared_controls_["dataset"]);
@@ -352,6 +417,12 @@ void ControlsPanel::showConfigs(const Config& a, const Config& b) {
     qobject_cast<QLineEdit*>(shared_controls_["probe_text"])->setText(probe_);
     loading_ = false;
     updateDatasetDependent();
+}
+
+bool ControlsPanel::isCustom(int model) const {
+    for (const auto& key : preset_owned_keys())
+        if (edits_[model].settings.count(key)) return true;
+    return false;
 }
 
 void ControlsPanel::presetChosen(int model, const QString& preset) {
@@ -369,6 +440,7 @@ void ControlsPanel::presetChosen(int model, const QString& preset) {
 
 void ControlsPanel::modelEdited(int model, const std::string& key, const std::string& value) {
     if (loading_) return;
+    last_edit_ = {model, QString::fromStdString(key)};
     ModelEdits& e = edits_[model];
     if (key == "segmentation") {
         // m states the experts through the ladder: routed experts and top-k follow from it.
@@ -392,6 +464,7 @@ void ControlsPanel::modelEdited(int model, const std::string& key, const std::st
 
 void ControlsPanel::sharedEdited(const std::string& key, const std::string& value) {
     if (loading_) return;
+    last_edit_ = {-1, QString::fromStdString(key)};
     shared_[key] = value;
     pending_ = true;
     rebuild();
@@ -416,7 +489,7 @@ void ControlsPanel::datasetChosen(bool by_user) {
 void ControlsPanel::updateDatasetDependent() {
     auto* dataset = qobject_cast<QComboBox*>(shared_controls_["dataset"]);
     const std::string name = dataset->currentData().toString().toStdString();
-    const bool language = is_language(name);
+    const bool language = is_language_dataset(name);
     // Dim, not hide: a student should see that the knob exists but does nothing for this kind of data.
     for (const char* key : {"seq_len", "probe_text"})
         for (QWidget* w : rows_[key]) w->setEnabled(language);
@@ -443,14 +516,29 @@ void ControlsPanel::rebuild() {
         message_->setText(result_.error);
         message_->show();
         QWidget* culprit = nullptr;
-        if (result_.model >= 0) culprit = control(result_.model, result_.key);
+        // A message may name several keys ("n_routed_experts = 16 is not divisible by devices = 5"): the knob just
+        // turned is the one to point at when the message names it.
+        if ((result_.model == last_edit_.first || last_edit_.first < 0) &&
+            !key_named_in(result_.error, {last_edit_.second}).isEmpty())
+            culprit = control(last_edit_.first, last_edit_.second);
+        if (!culprit && result_.model >= 0) culprit = control(result_.model, result_.key);
         if (!culprit) culprit = control(-1, result_.key);
         if (!culprit) culprit = control(0, result_.key);  // a data problem named by a model key
         setHighlighted(culprit);
     }
-    hint_->setText(!result_.ok   ? tr("Fix the setting in red to train again.")
-                   : pending_    ? tr("Changed: press Apply (or Reset) to train the edited models from step 0.")
-                                 : tr("Change a knob, then Apply (or Reset) to retrain from step 0."));
+    QString hint = !result_.ok ? tr("Fix the setting in red to train again.")
+                   : pending_  ? tr("Changed: press Apply (or Reset) to train the edited models from step 0.")
+                               : tr("Change a knob, then Apply (or Reset) to retrain from step 0.");
+    for (int m = 0; m < 2; ++m)
+        if (edits_[m].mode == ExpertMode::Direct && (m == 0 ? base_.model_a : base_.model_b).model.segmentation > 0)
+            hint += tr("\n%1: routed experts and top-k are set directly, so segmentation m (the ladder) is off.")
+                        .arg(QChar('A' + m));
+    hint_->setText(hint);
+    // A pending change must not be missed from the back of a classroom: the hint stands out until Apply.
+    hint_->setStyleSheet(pending_ && result_.ok
+                             ? QStringLiteral("background: #fff3cd; color: #5d4200; font-weight: bold; padding: 4px;"
+                                              " border: 1px solid #e0b400; border-radius: 3px;")
+                             : QStringLiteral("color: palette(mid);"));
     apply_->setEnabled(result_.ok && pending_);
     updateSummaries();
     if (was_valid != result_.ok) emit validityChanged(result_.ok);
@@ -460,7 +548,7 @@ void ControlsPanel::rebuild() {
 void ControlsPanel::updateSummaries() {
     for (int m = 0; m < 2; ++m) {
         const Config& c = resolved_[m];
-        const bool language = is_language(c.data.dataset);
+        const bool language = is_language_dataset(c.data.dataset);
         const int outputs = language ? 256 : std::max(2, c.data.classes);
         const Accounting a = account(c, language, outputs);
         summaries_[m]->setText(tr("%1 total\n%2 active").arg(millions(a.total()), millions(a.activated())));
@@ -476,6 +564,7 @@ void ControlsPanel::markApplied() {
 void ControlsPanel::showReadOnly(const Config& a, const Config& b) {
     showConfigs(a, b);
     models_box_->setEnabled(false);
+    devices_box_->setEnabled(false);
     shared_box_->setEnabled(false);
     apply_->setEnabled(false);
     message_->hide();
@@ -485,6 +574,7 @@ void ControlsPanel::showReadOnly(const Config& a, const Config& b) {
 void ControlsPanel::leaveReadOnly() {
     if (models_box_->isEnabled()) return;
     models_box_->setEnabled(true);
+    devices_box_->setEnabled(true);
     shared_box_->setEnabled(true);
     showConfigs(resolved_[0], resolved_[1]);
     rebuild();

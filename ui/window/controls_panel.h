@@ -15,6 +15,8 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 class QComboBox;
 class QGridLayout;
@@ -58,13 +60,24 @@ signals:
 
 private:
     QWidget* buildModelGrid();
+    QWidget* buildDeviceGrid();
     QWidget* buildSharedForm();
     void addModelRow(QGridLayout* grid, int row, const QString& label, const QString& key,
                      const std::function<QWidget*(int model)>& make);
+    // The A and B column headers of a per-model grid (row 0); returns A's.
+    QLabel* addModelHeaders(QGridLayout* grid);
+    // Per-model rows of a spin box, a 0..1 coefficient, or a choice (shown text, config value).
+    void addIntRow(QGridLayout* grid, int row, const QString& label, const char* key, int lo, int hi, int step = 1,
+                   const QString& special = {});
+    void addRealRow(QGridLayout* grid, int row, const QString& label, const char* key);
+    void addChoiceRow(QGridLayout* grid, int row, const QString& label, const char* key,
+                      const std::vector<std::pair<QString, QString>>& items);
     void registerControl(int model, const QString& key, QWidget* widget, QWidget* label);
     void modelEdited(int model, const std::string& key, const std::string& value);
     void sharedEdited(const std::string& key, const std::string& value);
     void presetChosen(int model, const QString& preset);
+    // Model m has an edited key its preset sets: the preset combo says "custom".
+    bool isCustom(int model) const;
     void datasetChosen(bool by_user);
     void rebuild();
     void showConfigs(const Config& a, const Config& b);
@@ -88,6 +101,8 @@ private:
     std::array<QLabel*, 2> headers_{};
     QWidget* models_box_ = nullptr;
     QWidget* shared_box_ = nullptr;
+    QWidget* devices_box_ = nullptr;
+    std::pair<int, QString> last_edit_{-1, {}};  // the model (-1: shared) and key of the latest edit
     QLineEdit* data_file_ = nullptr;
     QLabel* message_ = nullptr;
     QLabel* hint_ = nullptr;

@@ -1,5 +1,6 @@
 #include "ui/window/main_window.h"
 
+#include "datasets/dataset.h"
 #include "ui/session/run_folder.h"
 #include "ui/session/training_session.h"
 #include "ui/views/probes_view.h"
@@ -54,8 +55,6 @@ QString tab_label(const View* view) {
     const auto it = labels.find(view->id());
     return it != labels.end() ? it->second : view->title();
 }
-
-bool is_language(const Config& config) { return config.data.dataset == "corpus" || config.data.dataset == "text"; }
 
 QDockWidget* make_dock(const QString& title, const QString& name, QWidget* content, QMainWindow* window) {
     auto* dock = new QDockWidget(title, window);
@@ -185,6 +184,8 @@ void MainWindow::buildCentral() {
         panels_.push_back(panel);
         tabs_->addTab(panel, tab_label(view));
         tabs_->setTabToolTip(tabs_->count() - 1, view->explanation());
+        connect(view, &View::explanationChanged, this,
+                [this, panel, view] { tabs_->setTabToolTip(tabs_->indexOf(panel), view->explanation()); });
         connect(panel, &ViewPanel::message, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
         connect(view, &View::tokenClicked, this, [this](int model, int layer, int token) {
             if (!latest_) return;
@@ -530,6 +531,8 @@ void MainWindow::reset() {
 
 void MainWindow::apply() {
     if (!controls_->isValid()) return;
+    // A class watching a run keeps watching: the edited models restart from step 0 and go on playing.
+    const bool was_running = running_;
     pause();
     clearBanner();
     lesson_ = controls_->builtLesson();
@@ -539,8 +542,20 @@ void MainWindow::apply() {
     updateTabs();
     const Lesson copy = lesson_;
     awaiting_start_ = true;
-    QMetaObject::invokeMethod(session_, [s = session_, copy] { s->configure(copy); }, Qt::QueuedConnection);
-    statusBar()->showMessage(tr("Applied: both models restart from step 0."), 8000);
+    QMetaObject::invokeMethod(
+        session_,
+        [s = session_, copy, was_running] {
+            s->configure(copy);
+            if (was_running) s->play();
+        },
+        Qt::QueuedConnection);
+    if (was_running) {
+        running_ = true;  // shown at once; runningChanged confirms
+        updateActions();
+    }
+    statusBar()->showMessage(was_running ? tr("Applied: both models restart from step 0 and keep training.")
+                                         : tr("Applied: both models restart from step 0 (press Play)."),
+                             8000);
 }
 
 void MainWindow::setSpeed(double steps_per_second) {
@@ -555,7 +570,7 @@ void MainWindow::setSpeed(double steps_per_second) {
 void MainWindow::updateTabs() {
     // Only the views that can show something for this kind of data: the probe text is for language models, the
     // input plane for 2-D tasks. Hidden views still receive snapshots (Export all writes every view).
-    const bool language = is_language(lesson().model_a);
+    const bool language = is_language_dataset(lesson().model_a.data.dataset);
     for (int i = 0; i < static_cast<int>(views_.size()); ++i) {
         const QString id = views_[i]->id();
         tabs_->setTabVisible(i, !(language && id == "plane") && !(!language && id == "routing"));
