@@ -449,6 +449,28 @@ TEST_F(ViewsTest, AnMoEModelBeforeItsFirstStepIsNotCalledDenseAndItsLayersAreNam
     EXPECT_TRUE(routing.note(1).contains("dense model")) << routing.note(1).toStdString();
 }
 
+// The domain views explain their rows in the dataset's terms: the 2-D lessons have classes, not prose and code, and
+// the panel's text follows a lesson that changes the dataset.
+TEST_F(ViewsTest, DomainExplanationsSpeakOfTheDatasetsOwnDomains) {
+    QWidget parent;
+    for (View* v : create_all_views(&parent)) {
+        if (v->id() != "domains" && v->id() != "specialisation") continue;
+        SCOPED_TRACE(v->id().toStdString());
+        int changes = 0;
+        QObject::connect(v, &View::explanationChanged, [&] { ++changes; });
+        v->setSnapshot(make_snapshot(1, 2, false));
+        v->refresh();
+        EXPECT_TRUE(v->explanation().contains("prose")) << v->explanation().toStdString();
+        const int text_changes = changes;
+        v->setSnapshot(make_snapshot(2, 2, true));  // the 2-D plane: classes
+        v->refresh();
+        EXPECT_FALSE(v->explanation().contains("prose")) << v->explanation().toStdString();
+        EXPECT_FALSE(v->explanation().contains("code")) << v->explanation().toStdString();
+        EXPECT_TRUE(v->explanation().contains("class")) << v->explanation().toStdString();
+        EXPECT_EQ(changes, text_changes + 1);
+    }
+}
+
 TEST_F(ViewsTest, UtilisationCsvHasTheSnapshotNumbers) {
     QWidget parent;
     UtilisationView view(&parent);

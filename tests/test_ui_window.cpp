@@ -19,6 +19,7 @@
 #include <qcustomplot.h>
 
 #include <QAction>
+#include <QKeySequence>
 #include <QApplication>
 #include <QDockWidget>
 #include <QDir>
@@ -462,17 +463,57 @@ TEST_F(Window, PresentationModeEnlargesTextAndHidesTheControls) {
         return plot->yAxis->labelFont().pointSizeF();
     };
     const qreal loss_label = label_size(loss), inspector_label = label_size(inspector);
+    ASSERT_TRUE(step_to(w, 2));
+    spin_ms(300);
+    auto train_line = [&] {  // A's smoothed training curve (the raw one beside it is faint)
+        loss->replot(QCustomPlot::rpImmediateRefresh);
+        for (int i = 0; i < loss->graphCount(); ++i)
+            if (loss->graph(i)->name() == "A train" && loss->graph(i)->pen().color().alpha() == 255)
+                return loss->graph(i)->pen().widthF();
+        return 0.0;
+    };
+    const double normal_line = train_line();
+    ASSERT_GT(normal_line, 0.0);
+    auto* explanation = w.findChild<QLabel*>("explanation_loss");
+    ASSERT_NE(explanation, nullptr);
+    EXPECT_TRUE(explanation->isVisible());
+
     w.setPresentationMode(true);
     EXPECT_NEAR(w.font().pointSizeF(), 1.5 * normal, 1e-6);
-    EXPECT_FALSE(controls_dock->isVisible());
-    EXPECT_TRUE(w.findChild<QDockWidget*>("lessonDock")->isVisible());
+    // One view, large: no dock and no explanation unless asked for.
+    for (const char* dock : {"controlsDock", "lessonDock", "inspectorDock"})
+        EXPECT_FALSE(w.findChild<QDockWidget*>(dock)->isVisible()) << dock;
+    EXPECT_FALSE(explanation->isVisible());
     EXPECT_NEAR(label_size(loss), 1.5 * loss_label, 1e-6);
     EXPECT_NEAR(label_size(inspector), 1.5 * inspector_label, 1e-6);
-    w.setPresentationMode(false);
+    EXPECT_GE(train_line(), 3.0) << "training lines read from the back of the room";
+    // Page Down / Up move between the views; Escape leaves (the window's actions with those keys, enabled only here:
+    // elsewhere Page Up/Down belong to the focused spin box).
+    auto key = [&](Qt::Key k) -> QAction* {
+        for (QAction* a : w.actions())
+            if (a->shortcuts().contains(QKeySequence(k))) return a;
+        return nullptr;
+    };
+    ASSERT_TRUE(key(Qt::Key_PageDown) && key(Qt::Key_PageUp) && key(Qt::Key_Escape));
+    auto* tabs = w.findChild<QTabWidget*>();
+    ASSERT_NE(tabs, nullptr);
+    const int first = tabs->currentIndex();
+    EXPECT_TRUE(key(Qt::Key_PageDown)->isEnabled());
+    key(Qt::Key_PageDown)->trigger();
+    EXPECT_EQ(tabs->currentIndex(), (first + 1) % tabs->count());
+    key(Qt::Key_PageUp)->trigger();
+    key(Qt::Key_PageUp)->trigger();
+    EXPECT_EQ(tabs->currentIndex(), (first + tabs->count() - 1) % tabs->count());
+    tabs->setCurrentIndex(first);
+    key(Qt::Key_Escape)->trigger();
+    EXPECT_FALSE(key(Qt::Key_PageDown)->isEnabled());
+    EXPECT_FALSE(w.presentationMode());
     EXPECT_NEAR(w.font().pointSizeF(), normal, 1e-6);
     EXPECT_TRUE(controls_dock->isVisible());
+    EXPECT_TRUE(explanation->isVisible());
     EXPECT_NEAR(label_size(loss), loss_label, 1e-6);
     EXPECT_NEAR(label_size(inspector), inspector_label, 1e-6);
+    EXPECT_DOUBLE_EQ(train_line(), normal_line);
 }
 
 namespace {

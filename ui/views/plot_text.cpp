@@ -289,6 +289,27 @@ bool scale_fonts(QCPLayerable* part, double scale) {
     return false;
 }
 
+// The lines of the plot's graphs scale with the text, and in presentation mode (scale > 1) an opaque line is at least
+// kPresentationLine px wide, so a 1.4 px training curve reads from the back of a room. The view's own width is kept
+// as the base: a view that sets a new pen (a rebuilt graph) sets a new base.
+constexpr double kPresentationLine = 3.0;
+
+void scale_lines(QCustomPlot* plot, double scale) {
+    for (int i = 0; i < plot->graphCount(); ++i) {
+        QCPGraph* g = plot->graph(i);
+        QPen pen = g->pen();
+        const QVariant scaled = g->property("moelab_scaled_width");
+        if (!scaled.isValid() || scaled.toDouble() != pen.widthF()) g->setProperty("moelab_base_width", pen.widthF());
+        const double base = g->property("moelab_base_width").toDouble();
+        double width = base * scale;
+        if (scale > 1.0 && pen.color().alpha() == 255 && pen.style() != Qt::NoPen)
+            width = std::max(width, kPresentationLine);
+        pen.setWidthF(width);
+        g->setPen(pen);
+        g->setProperty("moelab_scaled_width", width);
+    }
+}
+
 // ---- legends ----------------------------------------------------------------------------------------------------
 
 // The widths the legend's items need, in their order. (itemCount() counts the grid's empty cells too.)
@@ -439,6 +460,7 @@ private:
         const double scale = fontScale();
         bool fonts = false;
         for (QCPLayerable* part : parts) fonts = scale_fonts(part, scale) || fonts;
+        scale_lines(plot_, scale);
         if (fonts) relayout(plot_);
         if (make_room_for_axis_text(plot_)) relayout(plot_);
         fitToWidths(parts);

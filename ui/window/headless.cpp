@@ -133,8 +133,9 @@ int run_screenshot(const QString& lesson_path, int steps, const QString& png, co
         return 1;
     }
     settle(400);
-    // Show the inspector at work, as a teacher would after clicking a token of the probe text.
-    if (SnapshotPtr s = window.latestSnapshot(); s && !s->models[0].probe.empty())
+    // Show the inspector at work, as a teacher would after clicking a token of the probe text (not when presenting:
+    // there the inspector stays hidden until asked for).
+    if (SnapshotPtr s = window.latestSnapshot(); !presentation && s && !s->models[0].probe.empty())
         emit window.views().front()->tokenClicked(0, 0, std::min<int>(4, s->models[0].probe_text.size() - 1));
     settle(400);
     if (!window.grab().save(png, "PNG", 0)) {

@@ -274,19 +274,37 @@ void MainWindow::buildMenus() {
     presentation_action_ = view->addAction(tr("Presentation mode"));
     presentation_action_->setCheckable(true);
     presentation_action_->setShortcut(Qt::Key_F11);
-    presentation_action_->setToolTip(tr("Large text, full screen, controls hidden: for a projector"));
+    presentation_action_->setToolTip(tr("For a projector: one view large, full screen, with large text and thick lines; "
+                                        "the docks and explanations are hidden (this menu brings them back). "
+                                        "Page Up/Down: previous/next view, Space: play/pause, Esc: leave"));
     connect(presentation_action_, &QAction::toggled, this, &MainWindow::setPresentationMode);
     QAction* global = view->addAction(tr("Heatmaps: one colour scale for all layers"));
     global->setCheckable(true);
     connect(global, &QAction::toggled, this, [this](bool on) {
         for (View* v : views_) v->setGlobalNormalisation(on);
     });
-    QAction* explanations = view->addAction(tr("Show \"What am I looking at?\""));
-    explanations->setCheckable(true);
-    explanations->setChecked(true);
-    connect(explanations, &QAction::toggled, this, [this](bool on) {
+    explanations_action_ = view->addAction(tr("Show \"What am I looking at?\""));
+    explanations_action_->setCheckable(true);
+    explanations_action_->setChecked(true);
+    connect(explanations_action_, &QAction::toggled, this, [this](bool on) {
         for (ViewPanel* p : panels_) p->setExplanationVisible(on);
     });
+    // Presentation mode's keys: the controls are hidden there, so Page Up/Down cannot be a spin box's.
+    auto presentation_key = [this](const QString& text, QList<QKeySequence> keys, auto slot) {
+        auto* action = new QAction(text, this);
+        action->setShortcuts(keys);
+        action->setEnabled(false);
+        connect(action, &QAction::triggered, this, slot);
+        addAction(action);
+        presentation_keys_.push_back(action);
+    };
+    presentation_key(tr("Next view"), {Qt::Key_PageDown}, [this] {
+        tabs_->setCurrentIndex((tabs_->currentIndex() + 1) % tabs_->count());
+    });
+    presentation_key(tr("Previous view"), {Qt::Key_PageUp}, [this] {
+        tabs_->setCurrentIndex((tabs_->currentIndex() + tabs_->count() - 1) % tabs_->count());
+    });
+    presentation_key(tr("Leave presentation mode"), {Qt::Key_Escape}, [this] { setPresentationMode(false); });
     view->addSeparator();
     view->addAction(controls_dock_->toggleViewAction());
     view->addAction(lesson_dock_->toggleViewAction());
@@ -592,8 +610,20 @@ void MainWindow::setPresentationMode(bool on) {
         normal_state_ = windowState();
     }
     setFont(f);
-    controls_dock_->setVisible(!on);
-    lesson_dock_->setVisible(true);
+    // One view, large: the docks and the explanations go, and come back as they were. The View menu (and a click on
+    // a token, for the inspector) brings any of them back while presenting.
+    const std::array<QDockWidget*, 3> docks = {controls_dock_, lesson_dock_, inspector_dock_};
+    if (on) {
+        for (std::size_t i = 0; i < docks.size(); ++i) docks_shown_[i] = !docks[i]->isHidden();
+        explanations_shown_ = explanations_action_->isChecked();
+        for (QDockWidget* d : docks) d->hide();
+        explanations_action_->setChecked(false);
+    } else {
+        for (std::size_t i = 0; i < docks.size(); ++i) docks[i]->setVisible(docks_shown_[i]);
+        if (docks_shown_[1]) lesson_dock_->raise();  // tabified in a narrow window: the lesson in front, as at start
+        explanations_action_->setChecked(explanations_shown_);
+    }
+    for (QAction* a : presentation_keys_) a->setEnabled(on);
     lesson_panel_->setLarge(on);
     // The lesson's text is what the class reads: give it the room the controls had.
     resizeDocks({lesson_dock_}, {on ? 420 : 280}, Qt::Horizontal);

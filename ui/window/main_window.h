@@ -12,6 +12,7 @@
 #include <QMainWindow>
 #include <QThread>
 
+#include <array>
 #include <vector>
 
 class QAction;
@@ -148,6 +149,10 @@ private:
     QAction* reset_ = nullptr;
     QAction* play_pause_ = nullptr;
     QAction* presentation_action_ = nullptr;
+    QAction* explanations_action_ = nullptr;
+    std::vector<QAction*> presentation_keys_;  // next / previous view, leave: enabled in presentation mode
+    std::array<bool, 3> docks_shown_{true, true, true};  // controls, lesson, inspector before presenting
+    bool explanations_shown_ = true;
     QAction* save_run_ = nullptr;
 };
 
