@@ -725,6 +725,25 @@ TEST_F(ViewsTest, AccountingShowsTheLadderClaim) {
     EXPECT_TRUE(view.ladderNote().contains("do not")) << view.ladderNote().toStdString();
 }
 
+// A background tab's table exported (as `moelab --export-dir` does with every view but the current one): the figure
+// holds the heading, the whole table and the note, not a strip of the heading.
+TEST_F(ViewsTest, AnAccountingViewNeverShownExportsTheWholeTable) {
+    QWidget window;
+    auto* view = new AccountingView(&window);
+    window.show();  // the window is on screen, the view (a tab in the background) is not
+    view->hide();
+    QApplication::processEvents();
+    view->setSnapshot(make_snapshot(1, 2));
+    QTemporaryDir dir;
+    QString error;
+    ASSERT_TRUE(view->exportTo(dir.path(), &error)) << error.toStdString();
+    const QImage png(QDir(dir.path()).filePath("accounting.png"));
+    ASSERT_FALSE(png.isNull());
+    const double scale = png.devicePixelRatio() > 1 ? 1.0 : 2.0;  // written at twice the widget's pixels
+    EXPECT_GT(png.height() / scale, view->table()->height() + 40) << png.width() << "x" << png.height();
+    EXPECT_GE(png.width() / scale, view->table()->width());
+}
+
 TEST_F(ViewsTest, InspectorSummaryListsTheChosenExpertsInOrder) {
     auto snap = std::make_shared<Snapshot>(*make_snapshot(1, 6));
     ProbeLayer& pl = snap->models[0].probe[1];

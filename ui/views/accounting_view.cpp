@@ -220,10 +220,12 @@ bool AccountingView::exportTo(const QString& dir, QString* error) const {
     // Never shown (a background tab): laid out at its natural size so the figure is not squashed.
     if (!isVisible()) {
         content_->ensurePolished();
-        content_->layout()->activate();
         content_->resize(content_->size().expandedTo(content_->sizeHint()));
     }
-    content_->layout()->activate();
+    // Placed now, not when the layout's deferred request would run: a view never shown has no event loop turn of
+    // its own before this, and its children would keep the geometry of the empty view it was built as.
+    content_->layout()->invalidate();
+    content_->layout()->setGeometry(content_->rect());
     // The heading, the table and the note: not the empty space a large window leaves below them.
     const int right = std::max({table_->geometry().right(), heading_->geometry().left() + heading_->sizeHint().width(),
                                 note_->geometry().left() + note_->sizeHint().width()});

@@ -37,21 +37,32 @@ DomainView::DomainView(QWidget* parent) : HeatmapView(parent) {
     }
 }
 
+QString DomainView::notApplicable() const {
+    if (!snapshot_) return {};
+    for (const ModelSnapshot& ms : snapshot_->models)
+        if (!(!ms.language)) return {};
+    return tr("both models are 2-D classifiers: their points have no text domains (the 2-D plane view shows how their experts divide the plane)");
+}
+
 QString DomainView::explanation() const {
-    const bool points = snapshot_ && !snapshot_->models[0].language;
+    if (snapshot_ && !snapshot_->models[0].language)
+        return tr(
+            "Which experts each domain of a multi-domain text corpus uses (DeepSeek-V3, Fig. 9). This lesson trains "
+            "2-D classifiers: their points have no text domains, so this view stays empty. The 2-D plane view shows "
+            "how their experts divide the plane, and Specialisation measures how well the chosen experts tell the "
+            "classes apart.");
     return tr(
-        "Which experts each %1 uses, in the selected MoE layer, against an even spread (DeepSeek-V3, Fig. 9). "
-        "Rows are the %2, columns the routed experts, and the colour is "
+        "Which experts each kind of text uses, in the selected MoE layer, against an even spread (DeepSeek-V3, Fig. 9). "
+        "Rows are the %1, columns the routed experts, and the colour is "
         "the relative load load_di / (sum_i load_di / N_r): the token-slots of domain d that went to expert i (each "
         "token picks its top-k), over what every expert would get if the domain's tokens were spread evenly over the "
         "N_r experts. White = 1 = balanced, red = the domain favours the expert (4 = four times its share), blue = "
         "the domain avoids it. Counted since the last reset. The white diamond marks each domain's most used expert. "
         "Specialised experts show as a few red cells per row, in different places for different domains; a router "
-        "that ignores the %3 gives the same pattern in every row. A and B share one colour scale, so 63 "
+        "that ignores the kind of text gives the same pattern in every row. A and B share one colour scale, so 63 "
         "fine-grained experts and 16 coarse ones compare directly. Title: the largest relative load and where it "
         "is. The paper's claim: fine-grained experts with shared experts (DeepSeekMoE) specialise more sharply.")
-        .arg(points ? tr("class of points") : tr("kind of text"), domain_words(snapshot_.get()),
-             points ? tr("class") : tr("kind of text"));
+        .arg(domain_words(snapshot_.get()));
 }
 
 void DomainView::rebuild() {

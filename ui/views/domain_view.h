@@ -16,6 +16,7 @@ public:
     QString id() const override { return QStringLiteral("domains"); }
     QString title() const override { return tr("Expert specialisation by domain"); }
     QString explanation() const override;
+    QString notApplicable() const override;
     QString csv() const override;
 
 protected:

@@ -84,6 +84,13 @@ PlaneView::PlaneView(QWidget* parent) : HeatmapView(parent) {
     plot()->setMouseTracking(true);
 }
 
+QString PlaneView::notApplicable() const {
+    if (!snapshot_) return {};
+    for (const ModelSnapshot& ms : snapshot_->models)
+        if (!(ms.language)) return {};
+    return tr("both models are language models: the 2-D plane applies to the 2-D tasks only");
+}
+
 QString PlaneView::explanation() const {
     return tr(
         "For a 2-D classifier every point of the input plane is run through the model. Its gate scores the "

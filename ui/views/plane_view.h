@@ -21,6 +21,7 @@ public:
     QString id() const override { return QStringLiteral("plane"); }
     QString title() const override { return tr("Input plane: which expert owns which region"); }
     QString explanation() const override;
+    QString notApplicable() const override;
     QString csv() const override;
 
     struct PlanePoint {

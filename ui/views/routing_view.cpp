@@ -50,6 +50,13 @@ RoutingView::RoutingView(QWidget* parent) : HeatmapView(parent) {
     plot()->setMouseTracking(true);
 }
 
+QString RoutingView::notApplicable() const {
+    if (!snapshot_) return {};
+    for (const ModelSnapshot& ms : snapshot_->models)
+        if (!(!ms.language)) return {};
+    return tr("both models are 2-D classifiers: the routing of a probe text applies to language models only (the 2-D plane view shows their routing)");
+}
+
 QString RoutingView::explanation() const {
     return tr(
         "The probe text, one byte per row, through the selected MoE layer. Each token's gate scores every "

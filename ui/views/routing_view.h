@@ -20,6 +20,7 @@ public:
     QString id() const override { return QStringLiteral("routing"); }
     QString title() const override { return tr("Routing of the probe text"); }
     QString explanation() const override;
+    QString notApplicable() const override;
     QString csv() const override;
 
     struct Cell {

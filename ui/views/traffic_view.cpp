@@ -221,6 +221,13 @@ void TrafficView::buildCurves(QCPLayoutGrid* grid) {
     curves_note_ = add_empty_note(p, bytes_rect_);
 }
 
+QString TrafficView::notApplicable() const {
+    if (!snapshot_) return {};
+    for (const ModelSnapshot& ms : snapshot_->models)
+        if (!(ms.devices <= 1)) return {};
+    return tr("neither model simulates devices (set devices > 1 on a model to see its traffic)");
+}
+
 QString TrafficView::explanation() const {
     return tr(
         "Simulated expert parallelism. The routed experts of every MoE layer live on D devices and each token "

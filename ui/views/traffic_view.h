@@ -25,6 +25,7 @@ public:
     QString id() const override { return QStringLiteral("traffic"); }
     QString title() const override { return tr("Device traffic (expert parallelism)"); }
     QString explanation() const override;
+    QString notApplicable() const override;
     QString csv() const override;
 
     // The line over the panels (B − A: loss difference, bytes saved), model m's panel title, its device loads as

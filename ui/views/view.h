@@ -40,6 +40,10 @@ public:
     // The view's data as CSV text (header + rows).
     virtual QString csv() const = 0;
 
+    // Why the view has nothing to show for either model of the latest snapshot (e.g. the 2-D plane for two language
+    // models), or empty when it applies. Export all lists such a view in its index instead of writing empty figures.
+    virtual QString notApplicable() const { return {}; }
+
     // Heatmaps: per-layer or global colour normalisation.
     virtual void setGlobalNormalisation(bool) {}
 

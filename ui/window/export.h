@@ -16,9 +16,11 @@ class View;
 // Writes `data` to `path` through a temporary file and a rename. Returns false and sets *error on failure.
 bool write_file_atomically(const QString& path, const QByteArray& data, QString* error);
 
-// Every view's exportTo(dir) plus config_A.json, config_B.json (the full resolved configs) and lesson.json.
-// Creates `dir` if needed.
-bool export_all(const std::vector<View*>& views, const Lesson& lesson, const QString& dir, QString* error);
+// Every view's exportTo(dir) plus config_A.json, config_B.json (the full resolved configs), lesson.json and
+// index.json (the views written, and those not written with the reason each does not apply). Creates `dir` if needed.
+// `written`: how many views were written.
+bool export_all(const std::vector<View*>& views, const Lesson& lesson, const QString& dir, QString* error,
+                int* written = nullptr);
 
 // One view in one format, chosen by the suffix of `path` (.png, .svg, .pdf or .csv).
 bool export_view_as(const View& view, const QString& path, QString* error);

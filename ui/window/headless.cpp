@@ -91,14 +91,15 @@ int run_export(const QString& lesson_path, int steps, const QString& dir) {
         fail_line(error);
         return 1;
     }
-    if (!window.exportAll(dir, &error)) {
+    int written = 0;
+    if (!window.exportAll(dir, &error, &written)) {
         fail_line(error);
         return 1;
     }
-    std::printf("moelab: trained %d steps of \"%s\"; wrote %zu views (PNG, SVG, PDF, CSV), config_A.json, "
-                "config_B.json and lesson.json to %s\n",
-                window.latestSnapshot()->step, lesson.title.toUtf8().constData(), window.views().size(),
-                dir.toUtf8().constData());
+    std::printf("moelab: trained %d steps of \"%s\"; wrote %d views (PNG, SVG, PDF, CSV), config_A.json, "
+                "config_B.json, lesson.json and index.json (%d views that do not apply, and why) to %s\n",
+                window.latestSnapshot()->step, lesson.title.toUtf8().constData(), written,
+                int(window.views().size()) - written, dir.toUtf8().constData());
     return 0;
 }
 

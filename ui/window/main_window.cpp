@@ -464,9 +464,9 @@ void MainWindow::leaveReplay() {
     updateActions();
 }
 
-bool MainWindow::exportAll(const QString& dir, QString* error) const {
+bool MainWindow::exportAll(const QString& dir, QString* error, int* written) const {
     QString why;
-    const bool ok = export_all(views_, lesson(), dir, &why);
+    const bool ok = export_all(views_, lesson(), dir, &why, written);
     if (error) *error = why;
     return ok;
 }
@@ -501,9 +501,13 @@ void MainWindow::exportAllDialog() {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Export every view, the configs and the lesson to"));
     if (dir.isEmpty()) return;
     QString error;
-    if (exportAll(dir, &error))
-        statusBar()->showMessage(tr("Exported %1 views (PNG, SVG, PDF, CSV), config_A.json, config_B.json and "
-                                    "lesson.json to %2").arg(views_.size()).arg(dir), 10000);
+    int written = 0;
+    if (exportAll(dir, &error, &written))
+        statusBar()->showMessage(tr("Exported %1 views (PNG, SVG, PDF, CSV), config_A.json, config_B.json, lesson.json "
+                                    "and index.json (which views do not apply, and why) to %2")
+                                     .arg(written)
+                                     .arg(dir),
+                                 10000);
     else
         showError(error);
 }

@@ -42,7 +42,8 @@ public:
     bool openLessonFile(const QString& path, QString* error = nullptr);
     // A run folder (`moelab-cli train --out DIR`, or one saved here with A/ and B/ inside) shown read-only.
     bool openRunFolder(const QString& dir, QString* error = nullptr);
-    bool exportAll(const QString& dir, QString* error = nullptr) const;
+    // Every view that applies (see export_all), the configs, the lesson and index.json. `written`: the views written.
+    bool exportAll(const QString& dir, QString* error = nullptr, int* written = nullptr) const;
     void saveRun(const QString& dir);
 
     // What the toolbar does.
