@@ -15,6 +15,7 @@
 #include "ui/views/relative_load.h"
 #include "ui/views/routing_view.h"
 #include "ui/views/traffic_view.h"
+#include "ui/views/training_view.h"
 #include "ui/views/utilisation_time_view.h"
 #include "ui/views/utilisation_view.h"
 
@@ -318,6 +319,42 @@ TEST_F(NormalisedViewsTest, ACollapsedRouterLooksCollapsedAtAlphaZero) {
         << heading.toStdString();
     EXPECT_TRUE(heading.contains("N_r·Σ f_i P_i 1.00 · MaxVio 0.00 · loss added 0.0200 (alpha 0.01)"))
         << heading.toStdString();
+}
+
+// The Training tab's router measures against their baselines, for 63 and 16 experts alike: the routing entropy over
+// ln N_r (1 = a uniform gate) and the share of dead experts (0 = none); accuracy against chance.
+TEST_F(NormalisedViewsTest, TrainingCurvesAreEntropyOverItsMaximumAndTheShareOfDeadExperts) {
+    // A: 16 experts, every token certain of expert 0 (entropy 0), 15 of 16 dead in both layers. B: 63 experts, a
+    // uniform gate (entropy ln 63) in layer 0 and half of it in layer 1; 3 experts dead in layer 1 only.
+    std::vector<int64_t> collapsed(16, 0);
+    collapsed[0] = 64;
+    RoutingStats a0 = sample(0, collapsed, 64), a1 = sample(1, collapsed, 64);
+    std::vector<int64_t> spread(63, 2), holes(63, 2);
+    holes[3] = holes[9] = holes[40] = 0;
+    RoutingStats b0 = sample(0, spread, 63), b1 = sample(1, holes, 63);
+    b0.entropy = std::log(63.0);
+    b1.entropy = 0.5 * std::log(63.0);
+    const ModelSnapshot a = model_of(moe_config(16, 0, 1, 0.0), {a0, a1}, 6, "collapsed");
+    const ModelSnapshot b = model_of(moe_config(63, 1, 2, 0.01), {b0, b1}, 6, "spread");
+    TrainingView view;
+    view.setSmoothing(0);
+    view.setSnapshot(snapshot_of(a, b));
+    view.setMeasure(TrainingView::Measure::Entropy);
+    ASSERT_EQ(view.shownValues("A routing entropy / ln N_r").size(), 6u);
+    for (double v : view.shownValues("A routing entropy / ln N_r")) EXPECT_DOUBLE_EQ(v, 0.0);
+    const std::vector<double> b_entropy = view.shownValues("B routing entropy / ln N_r");
+    ASSERT_EQ(b_entropy.size(), 6u);
+    for (double v : b_entropy) EXPECT_NEAR(v, 0.75, 1e-12) << "mean of 1 and 0.5";
+    EXPECT_EQ(view.shownValues("uniform gate (1)"), (std::vector<double>{1.0, 1.0}));
+    view.setMeasure(TrainingView::Measure::Dead);
+    ASSERT_EQ(view.shownValues("A dead experts (share of N_r)").size(), 6u);
+    for (double v : view.shownValues("A dead experts (share of N_r)")) EXPECT_DOUBLE_EQ(v, 15.0 / 16.0);
+    for (double v : view.shownValues("B dead experts (share of N_r)")) EXPECT_NEAR(v, 1.5 / 63.0, 1e-12);
+    EXPECT_EQ(view.shownValues("none dead (0)"), (std::vector<double>{0.0, 0.0}));
+    view.setMeasure(TrainingView::Measure::Accuracy);
+    EXPECT_EQ(view.shownValues("chance"), (std::vector<double>{1.0 / 256, 1.0 / 256})) << "bytes: 1 in 256";
+    const auto rows = view.csv().split('\n', Qt::SkipEmptyParts);
+    EXPECT_EQ(rows.filter(",A,dead_share,").size(), 6);
 }
 
 // metrics.csv without the named columns (a run folder from before they were written).

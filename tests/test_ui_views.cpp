@@ -119,6 +119,13 @@ SnapshotPtr make_snapshot(uint64_t serial, unsigned seed, bool plane = false,
             ms.loss.y.push_back(5.5 - 0.1 * step + 0.3 * u(rng));
             ms.aux_loss.x.push_back(step);
             ms.aux_loss.y.push_back(0.02 + 0.01 * u(rng));
+            for (Series* series : {&ms.lr, &ms.grad_norm, &ms.accuracy, &ms.routing_entropy, &ms.dead_share})
+                series->x.push_back(step);
+            ms.lr.y.push_back(0.003 * std::min(1.0, step / 5.0));
+            ms.grad_norm.y.push_back(1.0 + u(rng));
+            ms.accuracy.y.push_back(0.02 * step * u(rng));
+            ms.routing_entropy.y.push_back(1.0 - 0.02 * step * u(rng));
+            ms.dead_share.y.push_back(0.05 * u(rng));
             if (step % 5 == 0) {
                 ms.val_loss.x.push_back(step);
                 ms.val_loss.y.push_back(5.6 - 0.1 * step + 0.1 * u(rng));
@@ -293,7 +300,8 @@ TEST_F(ViewsTest, FactoryCreatesEveryViewInOrder) {
         EXPECT_EQ(v->parent(), &parent);
     }
     EXPECT_EQ(ids, (QStringList{"loss", "aux_loss", "utilisation", "utilisation_over_time", "routing", "domains",
-                                "specialisation", "coactivation", "plane", "traffic", "probes", "accounting"}));
+                                "specialisation", "coactivation", "plane", "traffic", "probes", "training",
+                                "accounting"}));
 }
 
 TEST_F(ViewsTest, ExportWritesValidFilesAndNoTemporaries) {

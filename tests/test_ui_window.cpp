@@ -689,7 +689,7 @@ TEST_F(Window, PresentationModeShowsEveryPlotAndTheInspectorLegendWhole) {
         EXPECT_TRUE(qobject_cast<QScrollArea*>(plot->parentWidget()->parentWidget())) << "does not scroll";
         ++checked;
     }
-    EXPECT_EQ(checked, 11);
+    EXPECT_EQ(checked, 12);
 
     QCustomPlot* inspector = w.inspector()->plot();
     inspector->replot(QCustomPlot::rpImmediateRefresh);

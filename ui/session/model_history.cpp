@@ -18,7 +18,7 @@ ModelHistory::ModelHistory(const ModelConfig& model) { reset(model); }
 void ModelHistory::reset(const ModelConfig& model) {
     model_ = model;
     for (DownsampledSeries* s : {&loss_, &val_loss_, &aux_loss_, &lr_, &grad_norm_, &accuracy_, &dispatch_bytes_, &remote_devices_,
-                               &balance_statistic_, &max_violation_})
+                               &balance_statistic_, &max_violation_, &routing_entropy_, &dead_share_})
         s->clear();
     last_val_ = std::numeric_limits<double>::quiet_NaN();
     layers_.clear();
@@ -51,6 +51,20 @@ void ModelHistory::add_step(const StepMetrics& m) {
     };
     add_mean(balance_statistic_, &LayerBalance::balance_statistic);
     add_mean(max_violation_, &LayerBalance::max_violation);
+    // Relative to a uniform gate and to no dead expert, so 63 small experts and 16 large ones share one axis.
+    if (const int n = model_.n_routed_experts; n > 1 && !m.balance.empty()) {
+        double entropy = 0, dead = 0;
+        int with_entropy = 0;
+        for (const LayerBalance& b : m.balance) {
+            if (std::isfinite(b.entropy)) {
+                entropy += b.entropy;
+                ++with_entropy;
+            }
+            dead += b.dead_experts;
+        }
+        if (with_entropy > 0) routing_entropy_.add(x, entropy / with_entropy / std::log(double(n)));
+        dead_share_.add(x, dead / double(m.balance.size()) / n);
+    }
     if (model_.devices > 1 && !m.balance.empty()) {
         double bytes = 0, remote = 0;
         for (const LayerBalance& b : m.balance) {
@@ -120,6 +134,8 @@ void ModelHistory::fill(ModelSnapshot& out) const {
     out.accuracy = to_series(accuracy_);
     out.balance_statistic = to_series(balance_statistic_);
     out.max_violation = to_series(max_violation_);
+    out.routing_entropy = to_series(routing_entropy_);
+    out.dead_share = to_series(dead_share_);
     out.final_val_loss = last_val_;
     out.devices = model_.devices;
     out.dispatch_bytes = to_series(dispatch_bytes_);

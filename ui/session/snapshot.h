@@ -94,6 +94,10 @@ struct ModelSnapshot {
     // alpha: 1 when balanced) and of LayerBalance::max_violation (MaxVio_batch = max load / mean load - 1: 0 when
     // balanced). The mean keeps the neutral levels of one layer; empty for a dense model or an old run folder.
     Series balance_statistic, max_violation;
+    // Per step, means over the MoE layers on the training batch, against their baselines: the routing entropy per
+    // token over ln N_r (1 = a uniform gate, 0 = one expert takes all the probability) and the share of routed experts
+    // that got no token (0 = none dead). Empty for a dense model.
+    Series routing_entropy, dead_share;
     // Simulated expert parallelism, per step (devices > 1 only): bytes sent on dispatch summed over the MoE layers
     // (combine sends the same back), and distinct remote devices a token visits (mean over tokens and layers).
     int devices = 1;

@@ -111,6 +111,21 @@ std::pair<double, double> CurveView::yRange(int panel) const {
     return {r.lower, r.upper};
 }
 
+void CurveView::placeLegendBeside() {
+    QCustomPlot* p = plot();
+    if (!p->axisRect()->insetLayout()->take(p->legend)) return;
+    p->axisRect()->insetLayout()->simplify();
+    QCPLayoutGrid* layout = p->plotLayout();
+    auto* holder = new QCPLayoutGrid;  // the legend at the top of the column, the rest empty
+    layout->addElement(1, 1, holder);
+    layout->setColumnStretchFactor(1, 0.001);
+    holder->addElement(0, 0, p->legend);
+    holder->addElement(1, 0, new QCPLayoutElement(p));
+    holder->setRowStretchFactor(0, 0.001);
+    p->legend->setBorderPen(Qt::NoPen);
+    p->legend->setBrush(Qt::NoBrush);
+}
+
 QString CurveView::heading(const Snapshot& snapshot) const {
     QStringList names;
     for (int m = 0; m < 2; ++m) names << model_name(snapshot, m);

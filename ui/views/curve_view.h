@@ -64,6 +64,9 @@ protected:
     // and its height relative to the first panel's (1). Returns its index for Curve::panel. The log-scale toggle acts
     // on the first panel only. Call from the constructor.
     int addPanel(const QString& y_label, double stretch);
+    // Moves the legend out of the axes to a column beside them, where it cannot hide the newest points and stays in
+    // view at any height (a column of the figure's own layout, as narrow as its text). Call from the constructor.
+    void placeLegendBeside();
 
     void rebuild() override;
 

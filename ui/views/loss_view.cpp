@@ -15,21 +15,8 @@ LossView::LossView(QWidget* parent) : CurveView(parent) {
     difference_->setToolTip(tr("Draw B's validation loss minus A's, in total and per domain, with a zero line"));
     addControl(difference_);
     connect(difference_, &QCheckBox::toggled, this, [this] { requestRebuild(); });
-    // The legend goes beside the axes, where it cannot hide the newest points (the B − A mode has one entry per
-    // domain) and stays in view at any height: a column of the figure's own layout, as narrow as its text.
-    QCustomPlot* p = plot();
-    if (p->axisRect()->insetLayout()->take(p->legend)) {
-        p->axisRect()->insetLayout()->simplify();
-        QCPLayoutGrid* layout = p->plotLayout();
-        auto* holder = new QCPLayoutGrid;  // the legend at the top of the column, the rest empty
-        layout->addElement(1, 1, holder);
-        layout->setColumnStretchFactor(1, 0.001);
-        holder->addElement(0, 0, p->legend);
-        holder->addElement(1, 0, new QCPLayoutElement(p));
-        holder->setRowStretchFactor(0, 0.001);
-        p->legend->setBorderPen(Qt::NoPen);
-        p->legend->setBrush(Qt::NoBrush);
-    }
+    // The B − A mode has one legend entry per domain.
+    placeLegendBeside();
 }
 
 void LossView::setDifferenceMode(bool on) { difference_->setChecked(on); }

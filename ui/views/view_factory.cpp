@@ -10,6 +10,7 @@
 #include "ui/views/routing_view.h"
 #include "ui/views/specialisation_view.h"
 #include "ui/views/traffic_view.h"
+#include "ui/views/training_view.h"
 #include "ui/views/utilisation_time_view.h"
 #include "ui/views/utilisation_view.h"
 
@@ -19,8 +20,7 @@ std::vector<View*> create_all_views(QWidget* parent) {
     return {
         new LossView(parent),    new AuxLossView(parent), new UtilisationView(parent), new UtilisationTimeView(parent),
         new RoutingView(parent), new DomainView(parent),  new SpecialisationView(parent), new CoactivationView(parent), new PlaneView(parent),       new TrafficView(parent),
-        new ProbesView(parent),
-        new AccountingView(parent)};
+        new ProbesView(parent),  new TrainingView(parent), new AccountingView(parent)};
 }
 
 }  // namespace moe::ui
