@@ -321,6 +321,43 @@ TEST_F(NormalisedViewsTest, ACollapsedRouterLooksCollapsedAtAlphaZero) {
         << heading.toStdString();
 }
 
+// The utilisation bars average the last kUtilisationWindow routing samples (they flickered with every batch): token-
+// slots summed over the window, an expert dead only when it got no token in all of them, the window's size in the
+// title; older samples drop out.
+TEST_F(NormalisedViewsTest, UtilisationBarsAverageTheLastRoutingSamples) {
+    ModelHistory history(moe_config(4, 0, 1, 0.01));
+    auto step = [&](int s, std::vector<int64_t> load) {
+        StepMetrics m;
+        m.step = s;
+        m.routing = {sample(0, std::move(load), 8)};
+        m.balance = {balance_of(m.routing[0])};
+        history.add_step(m);
+    };
+    // Alternating batches: experts 0 and 1, then 2 and 3. Expert 3 is dead in the first kind only.
+    for (int s = 1; s <= kUtilisationWindow; ++s)
+        step(s, s % 2 ? std::vector<int64_t>{6, 2, 0, 0} : std::vector<int64_t>{0, 0, 4, 4});
+    ModelSnapshot ms;
+    ms.config.model = moe_config(4, 0, 1, 0.01);
+    history.fill(ms);
+    ASSERT_EQ(ms.layers.size(), 1u);
+    const LayerSnapshot& l = ms.layers[0];
+    EXPECT_EQ(l.window_samples, kUtilisationWindow);
+    // Per pair of samples: 6, 2, 4, 4 of 16 token-slots.
+    EXPECT_EQ(l.window_load_fraction, (std::vector<double>{6 / 16.0, 2 / 16.0, 4 / 16.0, 4 / 16.0}));
+    EXPECT_EQ(l.load_fraction, (std::vector<double>{0, 0, 0.5, 0.5})) << "the latest sample alone";
+    UtilisationView view;
+    view.setSnapshot(snapshot_of(ms, ms));
+    EXPECT_EQ(view.shownLoads(0), (std::vector<double>{1.5, 0.5, 1.0, 1.0}));
+    EXPECT_TRUE(view.panelTitle(0).contains("0 dead of 4")) << view.panelTitle(0).toStdString();
+    EXPECT_TRUE(view.panelTitle(0).contains(QString("last %1 samples").arg(kUtilisationWindow)));
+    // A window later, only the new kind of batch is in it: experts 0 and 1 are dead.
+    for (int s = kUtilisationWindow + 1; s <= 2 * kUtilisationWindow; ++s) step(s, {0, 0, 4, 4});
+    history.fill(ms);
+    view.setSnapshot(snapshot_of(ms, ms, 2));
+    EXPECT_EQ(view.shownLoads(0), (std::vector<double>{0, 0, 2, 2}));
+    EXPECT_TRUE(view.panelTitle(0).contains("2 dead of 4")) << view.panelTitle(0).toStdString();
+}
+
 // The Training tab's router measures against their baselines, for 63 and 16 experts alike: the routing entropy over
 // ln N_r (1 = a uniform gate) and the share of dead experts (0 = none); accuracy against chance.
 TEST_F(NormalisedViewsTest, TrainingCurvesAreEntropyOverItsMaximumAndTheShareOfDeadExperts) {

@@ -147,6 +147,9 @@ SnapshotPtr make_snapshot(uint64_t serial, unsigned seed, bool plane = false,
             for (auto& v : prob) v /= pt;
             L.load_fraction = load;
             L.mean_prob = prob;
+            L.window_load_fraction = load;  // a window of one sample
+            L.window_mean_prob = prob;
+            L.window_samples = 1;
             for (double v : load) L.dead.push_back(v == 0);
             L.balance.layer = l;
             L.balance.imbalance = *std::max_element(load.begin(), load.end()) * sh.n_routed;
@@ -485,7 +488,9 @@ TEST_F(ViewsTest, UtilisationCsvHasTheSnapshotNumbers) {
     const SnapshotPtr snap = make_snapshot(1, 11);
     view.setSnapshot(snap);
     const auto rows = parse_csv(view.csv());
-    ASSERT_EQ(rows[0], (QStringList{"model", "layer", "expert", "load_fraction", "relative_load", "mean_prob", "dead"}));
+    ASSERT_EQ(rows[0], (QStringList{"model", "layer", "expert", "load_fraction", "relative_load", "mean_prob", "dead",
+                                    "window_load_fraction", "window_relative_load", "window_mean_prob",
+                                    "window_samples"}));
     std::size_t r = 1;
     for (int m = 0; m < 2; ++m)
         for (const LayerSnapshot& l : snap->models[std::size_t(m)].layers)
@@ -498,6 +503,8 @@ TEST_F(ViewsTest, UtilisationCsvHasTheSnapshotNumbers) {
                 EXPECT_EQ(rows[r][4].toDouble(), l.load_fraction[std::size_t(e)] * l.n_routed);  // load / balanced load
                 EXPECT_EQ(rows[r][5].toDouble(), l.mean_prob[std::size_t(e)]);
                 EXPECT_EQ(rows[r][6], l.dead[std::size_t(e)] ? "1" : "0");
+                EXPECT_EQ(rows[r][7].toDouble(), l.window_load_fraction[std::size_t(e)]);
+                EXPECT_EQ(rows[r][10].toInt(), l.window_samples);
             }
     EXPECT_EQ(r, rows.size());
     // MaxVio of the relative loads f_i N_r: max_i f_i N_r - 1.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 namespace moe::ui {
 namespace {
@@ -119,6 +120,27 @@ void ModelHistory::add_routing(int step, const RoutingStats& stats, const LayerB
             row[e] += static_cast<double>(stats.domain_load[d][e]);
     }
     l.util.add(step, s.load_fraction);
+    // The utilisation bars' window: token-slots summed over the last samples (each sample's tokens weigh the same).
+    l.recent_load.push_back(stats.load);
+    l.recent_prob.push_back(s.mean_prob);
+    while (l.recent_load.size() > std::size_t(kUtilisationWindow)) {
+        l.recent_load.pop_front();
+        l.recent_prob.pop_front();
+    }
+    std::vector<double> load_sum(n, 0.0);
+    s.window_mean_prob.assign(n, 0.0);
+    for (std::size_t i = 0; i < l.recent_load.size(); ++i)
+        for (int e = 0; e < n; ++e) {
+            if (e < int(l.recent_load[i].size())) load_sum[e] += static_cast<double>(l.recent_load[i][e]);
+            if (e < int(l.recent_prob[i].size())) s.window_mean_prob[e] += l.recent_prob[i][e];
+        }
+    const double window_total = std::accumulate(load_sum.begin(), load_sum.end(), 0.0);
+    s.window_load_fraction.assign(n, 0.0);
+    for (int e = 0; e < n; ++e) {
+        if (window_total > 0) s.window_load_fraction[e] = load_sum[e] / window_total;
+        s.window_mean_prob[e] /= static_cast<double>(l.recent_prob.size());
+    }
+    s.window_samples = static_cast<int>(l.recent_load.size());
     s.traffic.assign(stats.traffic.size(), {});
     for (size_t i = 0; i < stats.traffic.size(); ++i)
         s.traffic[i].assign(stats.traffic[i].begin(), stats.traffic[i].end());

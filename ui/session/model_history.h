@@ -10,6 +10,7 @@
 #include "ui/session/series.h"
 #include "ui/session/snapshot.h"
 
+#include <deque>
 #include <vector>
 
 namespace moe::ui {
@@ -34,6 +35,8 @@ private:
     struct Layer {
         LayerSnapshot latest;
         DownsampledRows util;
+        std::deque<std::vector<int64_t>> recent_load;   // the last kUtilisationWindow samples' loads
+        std::deque<std::vector<double>> recent_prob;    // ... and mean gate probabilities
     };
     Layer& layer(int index, int n_routed);
 

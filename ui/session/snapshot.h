@@ -19,6 +19,9 @@ struct Series {
     std::vector<double> x, y;
 };
 
+// How many of the latest routing samples the utilisation bars average.
+constexpr int kUtilisationWindow = 10;
+
 // One MoE layer of one model.
 struct LayerSnapshot {
     int layer = 0;
@@ -26,6 +29,10 @@ struct LayerSnapshot {
     std::vector<double> load_fraction;  // [N_r] share of token-slots in the latest routing sample (sums to 1)
     std::vector<double> mean_prob;      // [N_r] mean gate probability
     std::vector<bool> dead;             // [N_r] no token in the latest sample
+    // The same over the last window_samples routing samples (at most kUtilisationWindow, routing_interval steps apart):
+    // what the utilisation bars show, so they do not flicker with every batch. Dead: no token in the whole window.
+    std::vector<double> window_load_fraction, window_mean_prob;
+    int window_samples = 0;
     LayerBalance balance;
     std::vector<std::vector<double>> domain_load;  // [domain][expert] token-slots, accumulated since reset
     std::vector<double> util_steps;                // utilisation over time: step of each row

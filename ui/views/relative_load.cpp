@@ -7,12 +7,22 @@
 
 namespace moe::ui {
 
-std::vector<double> relative_loads(const LayerSnapshot& layer) {
-    const std::size_t n = std::min(layer.load_fraction.size(), std::size_t(std::max(layer.n_routed, 0)));
+namespace {
+
+std::vector<double> times_count(const std::vector<double>& fraction, int n_routed) {
+    const std::size_t n = std::min(fraction.size(), std::size_t(std::max(n_routed, 0)));
     std::vector<double> out(n);
     // load_fraction_i = load_i / (k T): times N_r that is load_i / (k T / N_r), the load over the balanced load.
-    for (std::size_t e = 0; e < n; ++e) out[e] = layer.load_fraction[e] * double(n);
+    for (std::size_t e = 0; e < n; ++e) out[e] = fraction[e] * double(n);
     return out;
+}
+
+}  // namespace
+
+std::vector<double> relative_loads(const LayerSnapshot& layer) { return times_count(layer.load_fraction, layer.n_routed); }
+
+std::vector<double> relative_window_loads(const LayerSnapshot& layer) {
+    return times_count(layer.window_load_fraction, layer.n_routed);
 }
 
 std::vector<double> relative_to_mean(const std::vector<double>& values) {

@@ -13,6 +13,8 @@ namespace moe::ui {
 
 // Expert i's load in the layer's latest routing sample over the balanced load: load_fraction_i · N_r.
 std::vector<double> relative_loads(const LayerSnapshot& layer);
+// The same over the utilisation window (LayerSnapshot::window_load_fraction).
+std::vector<double> relative_window_loads(const LayerSnapshot& layer);
 
 // Each value over the mean of all of them (a domain's row of loads, the loads of the devices): 1 = an even share.
 // All zeros (nothing counted yet): all zeros.

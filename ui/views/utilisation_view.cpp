@@ -53,16 +53,20 @@ UtilisationView::UtilisationView(QWidget* parent) : PlotView(parent) {
 
 QString UtilisationView::explanation() const {
     return tr(
-        "How the selected MoE layer shares the work, in the latest routing sample, against the balanced load. Each "
-        "of the T tokens picks its top-k of the N_r routed experts, so a perfectly balanced router gives every "
-        "expert k·T/N_r token-slots. A bar is expert i's relative load, load_i / (k·T/N_r) = f_i · N_r (f_i: its "
-        "share of the token-slots): 1 = balanced, 2 = twice its share, 0 = dead (a red cross: no token this time). "
+        "How the selected MoE layer shares the work, against the balanced load, over the last %1 routing samples "
+        "(one every routing_interval steps; the title says how many there are yet): one batch alone makes the bars "
+        "flicker. Each of the T tokens picks its top-k of the N_r routed experts, so a perfectly balanced router "
+        "gives every expert k·T/N_r token-slots. A bar is expert i's relative load over the window, "
+        "load_i / (k·T/N_r) = f_i · N_r (f_i: its share of the window's token-slots): 1 = balanced, 2 = twice its "
+        "share, 0 = dead (a red cross: no token in the whole window). "
         "A dot is the mean gate probability against the uniform one, P_i · N_r. The dashed line at 1 is the "
         "balanced level, the same for 63 fine-grained experts as for 16 coarse ones, and A and B share one y-axis, "
         "so the bars compare directly. Title: MaxVio = max_i f_i·N_r − 1 (0 = balanced; a router that sends every "
         "token to the same k experts has MaxVio = N_r/k − 1), CV = std/mean of the loads, and the dead experts. "
         "Shared experts are not routed: every token goes through all K_s of them with weight 1, so they are noted "
-        "apart. The balance loss L_bal = alpha · N_r · sum_i f_i P_i is smallest when bars and dots are level at 1.");
+        "apart. The balance loss L_bal = alpha · N_r · sum_i f_i P_i is smallest when bars and dots are level at 1. The "
+        "CSV holds the latest sample and the window.")
+        .arg(kUtilisationWindow);
 }
 
 QString UtilisationView::panelTitle(int model) const {
@@ -96,12 +100,12 @@ void UtilisationView::rebuild() {
         const ModelSnapshot* ms = snapshot_ ? &snapshot_->models[std::size_t(m)] : nullptr;
         const LayerSnapshot* l =
             (ms && li >= 0 && std::size_t(li) < ms->layers.size()) ? &ms->layers[std::size_t(li)] : nullptr;
-        if (!l || l->load_fraction.empty() || l->n_routed <= 0) continue;
+        if (!l || l->window_load_fraction.empty() || l->n_routed <= 0) continue;
         layers[std::size_t(m)] = l;
-        loads[std::size_t(m)] = relative_loads(*l);
+        loads[std::size_t(m)] = relative_window_loads(*l);
         const std::size_t N = loads[std::size_t(m)].size();
-        for (std::size_t e = 0; e < N && e < l->mean_prob.size(); ++e)
-            probs[std::size_t(m)].push_back(l->mean_prob[e] * double(N));
+        for (std::size_t e = 0; e < N && e < l->window_mean_prob.size(); ++e)
+            probs[std::size_t(m)].push_back(l->window_mean_prob[e] * double(N));
         for (const auto* v : {&loads[std::size_t(m)], &probs[std::size_t(m)]})
             for (double x : *v) top = std::max(top, x);
     }
@@ -138,12 +142,17 @@ void UtilisationView::rebuild() {
                 dead_values << 0.04 * y_top;  // just above the axis, where the bar would be
             }
         }
-        panel.title->setText(QStringLiteral("%1\nlayer %2 · top-%3 · %4 · CV %5")
+        // The relative loads average 1, so their CV is their standard deviation.
+        double var = 0;
+        for (double x : loads[mi]) var += (x - 1.0) * (x - 1.0);
+        const double cv = N > 0 ? std::sqrt(var / N) : 0.0;
+        panel.title->setText(tr("%1\nlayer %2 · top-%3 · %4 · CV %5 · last %6 samples")
                                  .arg(model_name(*snapshot_, m))
                                  .arg(l->layer)
                                  .arg(l->top_k)
                                  .arg(balance_numbers(loads[mi]))
-                                 .arg(l->balance.load_cv, 0, 'f', 2));
+                                 .arg(cv, 0, 'f', 2)
+                                 .arg(l->window_samples));
         bars_[mi]->setData(keys, QVector<double>(loads[mi].begin(), loads[mi].end()), true);
         probs_[mi]->setData(prob_keys, QVector<double>(probs[mi].begin(), probs[mi].end()), true);
         dead_[mi]->setData(dead_keys, dead_values, true);
@@ -158,15 +167,25 @@ void UtilisationView::rebuild() {
 }
 
 QString UtilisationView::csv() const {
-    QString out = csv_row({"model", "layer", "expert", "load_fraction", "relative_load", "mean_prob", "dead"});
+    // The latest sample, then the window the bars show (window_samples of them).
+    QString out = csv_row({"model", "layer", "expert", "load_fraction", "relative_load", "mean_prob", "dead",
+                           "window_load_fraction", "window_relative_load", "window_mean_prob", "window_samples"});
     if (!snapshot_) return out;
     for (int m = 0; m < 2; ++m)
-        for (const LayerSnapshot& l : snapshot_->models[std::size_t(m)].layers)
-            for (std::size_t e = 0; e < l.load_fraction.size(); ++e)
+        for (const LayerSnapshot& l : snapshot_->models[std::size_t(m)].layers) {
+            const std::size_t n = l.load_fraction.size();
+            for (std::size_t e = 0; e < n; ++e) {
+                const bool windowed = e < l.window_load_fraction.size();
                 out += csv_row({model_letter(m), QString::number(l.layer), QString::number(e),
-                                csv_number(l.load_fraction[e]), csv_number(l.load_fraction[e] * double(l.load_fraction.size())),
+                                csv_number(l.load_fraction[e]), csv_number(l.load_fraction[e] * double(n)),
                                 e < l.mean_prob.size() ? csv_number(l.mean_prob[e]) : QString(),
-                                e < l.dead.size() && l.dead[e] ? "1" : "0"});
+                                e < l.dead.size() && l.dead[e] ? "1" : "0",
+                                windowed ? csv_number(l.window_load_fraction[e]) : QString(),
+                                windowed ? csv_number(l.window_load_fraction[e] * double(n)) : QString(),
+                                e < l.window_mean_prob.size() ? csv_number(l.window_mean_prob[e]) : QString(),
+                                QString::number(l.window_samples)});
+            }
+        }
     return out;
 }
 
