@@ -52,6 +52,34 @@ TEST(Training, SameSeedGivesBitIdenticalMetricsForAnyThreadCount) {
     EXPECT_FALSE(same_bits(other.train_step().loss, runs[0][0].loss));
 }
 
+// The live knobs (the app changes them between two steps, no restart): the learning rate's schedule follows the new
+// peak from the next step, a balance coefficient weighs the next forward pass's loss (same weights: the aux loss
+// scales with alpha), and a refused value changes nothing.
+TEST(Training, LiveKnobsTakeEffectAtTheNextStepWithoutARestart) {
+    const Config config = tiny("deepseek", {"seed=5", "aux_loss_alpha=0.01"});
+    Trainer same(config), live(config);
+    for (int s = 0; s < 3; ++s) expect_identical(same.train_step(), live.train_step());
+    Config knobs = live.config();
+    knobs.train.learning_rate = config.train.learning_rate * 0.5;
+    knobs.model.aux_loss_alpha = 0.05;
+    knobs.model.n_routed_experts = 7;  // not a live knob: ignored
+    live.set_live_knobs(knobs);
+    EXPECT_EQ(live.steps_done(), 3) << "no restart";
+    EXPECT_EQ(live.config().model.n_routed_experts, config.model.n_routed_experts);
+    const StepMetrics a = same.train_step(), b = live.train_step();
+    EXPECT_DOUBLE_EQ(b.lr, learning_rate_at(knobs.train, 3));
+    EXPECT_NEAR(b.lr, 0.5 * a.lr, 1e-15);
+    ASSERT_GT(a.aux_loss, 0.0);
+    EXPECT_NEAR(b.aux_loss / a.aux_loss, 5.0, 1e-5) << "the same weights, five times the coefficient";
+    EXPECT_TRUE(same_bits(a.loss, b.loss)) << "the forward pass is the same until the update";
+    EXPECT_FALSE(same_bits(same.train_step().loss, live.train_step().loss)) << "a different update";
+
+    Config bad = live.config();
+    bad.train.learning_rate = -1;
+    EXPECT_THROW(live.set_live_knobs(bad), ConfigError);
+    EXPECT_DOUBLE_EQ(live.config().train.learning_rate, knobs.train.learning_rate);
+}
+
 // The whole-step benchmark's phase timing (core/phase_times.h) only observes: the run is bit-identical with and
 // without it, every phase the model has gets time, the phases it lacks get none, and together they fit in the step.
 TEST(Training, PhaseTimingObservesWithoutChangingTheRun) {

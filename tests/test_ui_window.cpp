@@ -328,6 +328,42 @@ TEST_F(Window, SegmentationAndTopKFollowTheLadderRule) {
     EXPECT_EQ(routed->value(), 63);
 }
 
+// The learning rate and the balance coefficients are live: the running models take them at the next step, with no
+// Apply and no restart; a structural knob still waits for Apply.
+TEST_F(Window, LiveKnobsApplyAtTheNextStepWithoutARestart) {
+    MainWindow w;
+    const Lesson lesson = tiny_lesson();
+    w.openLesson(lesson);
+    ASSERT_TRUE(wait_configured(w, lesson));
+    ASSERT_TRUE(step_to(w, 2));
+    ControlsPanel* c = w.controls();
+    auto* lr = qobject_cast<QDoubleSpinBox*>(c->control(-1, "learning_rate"));
+    auto* alpha = qobject_cast<QDoubleSpinBox*>(c->control(1, "aux_loss_alpha"));
+    ASSERT_TRUE(lr && alpha);
+    const double new_lr = lesson.model_a.train.learning_rate / 2;
+    lr->setValue(new_lr);
+    alpha->setValue(0.04);
+    EXPECT_FALSE(c->hasPendingChanges()) << "live knobs need no Apply";
+    ASSERT_TRUE(step_to(w, 3));
+    ASSERT_TRUE(wait_for([&] {
+        const SnapshotPtr s = w.latestSnapshot();
+        return s && s->models[1].config.model.aux_loss_alpha == 0.04;
+    }, 10000));
+    const SnapshotPtr s = w.latestSnapshot();
+    EXPECT_GE(s->step, 3) << "not restarted";
+    EXPECT_NEAR(s->models[0].config.train.learning_rate, new_lr, 1e-12);
+    EXPECT_NEAR(s->models[0].lr.y.back(), learning_rate_at(s->models[0].config.train, s->step - 1), 1e-12);
+    EXPECT_EQ(s->models[0].config.model.aux_loss_alpha, lesson.model_a.model.aux_loss_alpha) << "A untouched";
+    EXPECT_DOUBLE_EQ(w.lesson().model_b.model.aux_loss_alpha, 0.04);
+    // The live knobs' labels say so.
+    int marked = 0;
+    for (QLabel* label : c->findChildren<QLabel*>()) marked += label->text().contains(QChar(0x25cf));
+    EXPECT_GE(marked, 4);  // learning rate, aux alpha, device and communication coefficients
+    // A structural knob is not live.
+    qobject_cast<QSpinBox*>(c->control(0, "num_experts_per_tok"))->setValue(3);
+    EXPECT_TRUE(c->hasPendingChanges());
+}
+
 // Device-limited routing from the controls (it used to need a lesson file): per model, validated inline by the
 // engine like every knob, and trained once applied.
 TEST_F(Window, DeviceLimitedRoutingIsSetFromTheControls) {
@@ -374,16 +410,16 @@ TEST_F(Window, ApplyTrainsTheEditedModels) {
     w.openLesson(lesson);
     ASSERT_TRUE(wait_configured(w, lesson));
     ASSERT_TRUE(step_to(w, 2));
-    auto* alpha = qobject_cast<QDoubleSpinBox*>(w.controls()->control(1, "aux_loss_alpha"));
-    alpha->setValue(0.05);
+    auto* top_k = qobject_cast<QSpinBox*>(w.controls()->control(1, "num_experts_per_tok"));
+    top_k->setValue(3);  // a structural knob: the models restart
     EXPECT_TRUE(w.controls()->hasPendingChanges());
     w.reset();  // Reset applies pending valid changes
     EXPECT_FALSE(w.controls()->hasPendingChanges());
     ASSERT_TRUE(wait_for([&] {
         const SnapshotPtr s = w.latestSnapshot();
-        return s && s->step == 0 && s->models[1].config.model.aux_loss_alpha == 0.05;
+        return s && s->step == 0 && s->models[1].config.model.num_experts_per_tok == 3;
     }, 60000));
-    EXPECT_DOUBLE_EQ(w.lesson().model_b.model.aux_loss_alpha, 0.05);
+    EXPECT_EQ(w.lesson().model_b.model.num_experts_per_tok, 3);
 }
 
 // Applying while the class watches a run: the edited models restart from step 0 and keep training without Play.

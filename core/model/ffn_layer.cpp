@@ -49,6 +49,13 @@ FfnLayer::FfnLayer(const ModelConfig& c, int layer, const std::string& prefix, s
     }
 }
 
+void FfnLayer::set_balance_coefficients(double aux_alpha, double device_alpha, double comm_alpha) {
+    if (!moe_) return;
+    spec_.router.aux_alpha = aux_alpha;
+    spec_.router.device.dev_alpha = device_alpha;
+    spec_.router.device.comm_alpha = comm_alpha;
+}
+
 MoEWeights<float> FfnLayer::weights() const {
     MoEWeights<float> w;
     w.gate = &router_->w;

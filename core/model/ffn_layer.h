@@ -56,6 +56,8 @@ public:
 
     const MoECache<float>& moe_cache() const { return moe_cache_; }
     const MoESpec& moe_spec() const { return spec_; }
+    // New weights of the balance losses from the next forward pass on (Trainer::set_live_knobs); no-op when dense.
+    void set_balance_coefficients(double aux_alpha, double device_alpha, double comm_alpha);
 
     // Evaluation probe (router.h): applied to every later forward pass until changed; the default probe restores
     // the ordinary layer. Throws ConfigError (with check_routing_probe's reason) when this layer cannot run it, or

@@ -49,6 +49,33 @@ void Trainer::time_phases(PhaseTimes* sink) {
     model_->time_phases(sink);
 }
 
+const std::vector<std::string>& live_config_keys() {
+    static const std::vector<std::string> keys = {"learning_rate", "aux_loss_alpha", "device_aux_alpha",
+                                                  "comm_aux_alpha"};
+    return keys;
+}
+
+void Trainer::set_live_knobs(const Config& live) {
+    Config next = config_;
+    next.train.learning_rate = live.train.learning_rate;
+    next.model.aux_loss_alpha = live.model.aux_loss_alpha;
+    next.model.device_aux_alpha = live.model.device_aux_alpha;
+    next.model.comm_aux_alpha = live.model.comm_aux_alpha;
+    validate_config(next);
+    const ModelConfig& now = config_.model;
+    const bool coefficients = next.model.aux_loss_alpha != now.aux_loss_alpha ||
+                              next.model.device_aux_alpha != now.device_aux_alpha ||
+                              next.model.comm_aux_alpha != now.comm_aux_alpha;
+    if (coefficients && backend_)
+        throw Error("the balance-loss coefficients of a model training on " + backend_->name() +
+                    " change only with a restart: press Apply (the learning rate changes live)");
+    config_ = next;
+    if (coefficients)
+        for (FfnLayer* f : model_->ffn_layers())
+            f->set_balance_coefficients(next.model.aux_loss_alpha, next.model.device_aux_alpha,
+                                        next.model.comm_aux_alpha);
+}
+
 StepMetrics Trainer::train_step() {
     const TrainConfig& t = config_.train;
     const ParallelScope threads(t.threads);

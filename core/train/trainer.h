@@ -12,9 +12,13 @@
 #include "datasets/dataset.h"
 
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace moe {
+
+// The config keys Trainer::set_live_knobs changes between two steps.
+const std::vector<std::string>& live_config_keys();
 
 class Trainer {
 public:
@@ -40,6 +44,13 @@ public:
     // suggesting a lower learning rate) when the loss or the gradient is NaN or infinite; the parameters are then
     // left as they were before the step.
     StepMetrics train_step();
+
+    // The knobs that may change between two steps without a restart (live_config_keys()): the learning rate (its
+    // schedule follows the new peak from the next step) and the balance-loss coefficients. The other keys of `live`
+    // are ignored. Throws ConfigError for a value validate_config refuses, and Error for a changed coefficient while
+    // a compute-device backend trains (its kernels keep their own copy: restart the run instead). Nothing changes
+    // when it throws.
+    void set_live_knobs(const Config& live);
 
     // Time the later CPU train steps' phases into `sink` (null: stop timing), for the whole-step benchmark
     // (core/phase_times.h). Evaluation is not timed; a compute-device backend's steps are not split.

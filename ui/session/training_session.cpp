@@ -244,6 +244,24 @@ void TrainingSession::setProbeText(const QString& text) {
     if (!running_.load() && d_->configured) publish(true);
 }
 
+void TrainingSession::setLiveKnobs(const moe::ui::Lesson& lesson) {
+    if (!d_->configured) return;
+    const Config* configs[2] = {&lesson.model_a, &lesson.model_b};
+    // Both or neither: A refusing (a GPU backend) must not leave B changed.
+    std::array<Config, 2> before{};
+    for (int m = 0; m < 2; ++m) before[std::size_t(m)] = d_->runs[std::size_t(m)].trainer->config();
+    try {
+        for (int m = 0; m < 2; ++m) d_->runs[std::size_t(m)].trainer->set_live_knobs(*configs[m]);
+    } catch (const std::exception& e) {
+        for (int m = 0; m < 2; ++m) d_->runs[std::size_t(m)].trainer->set_live_knobs(before[std::size_t(m)]);
+        report(QString::fromUtf8(e.what()));
+        return;
+    }
+    d_->lesson.model_a = lesson.model_a;
+    d_->lesson.model_b = lesson.model_b;
+    if (!running_.load()) publish(true);
+}
+
 void TrainingSession::inspectPoint(int model, double x, double y) {
     if (!d_->configured || model < 0 || model > 1) return;
     ModelRun& r = d_->runs[model];

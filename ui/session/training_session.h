@@ -60,6 +60,10 @@ public slots:
     // Steps per second cap; 0 = as fast as possible. Values below 1 give slow motion (e.g. 0.5 = a step every 2 s).
     void setSpeed(double steps_per_second);
     void setProbeText(const QString& text);
+    // The lesson with new values of the live knobs (moe::live_config_keys: learning rate, balance coefficients):
+    // both trainers take them from the next step on, without a restart; reset() keeps them. A refused change is
+    // reported through error() and changes nothing.
+    void setLiveKnobs(const moe::ui::Lesson& lesson);
     // Where both models train: "cpu", "cuda" or "auto" (gpu/gpu_backend.h). Rebuilds both models from step 0 (a
     // device is chosen before the first step). CUDA without a usable GPU reports why through error() and trains
     // on the CPU; auto falls back quietly (the snapshot's device says where each model runs).

@@ -2,6 +2,7 @@
 
 #include "core/accounting.h"
 #include "core/presets.h"
+#include "core/train/trainer.h"
 #include "datasets/dataset.h"
 #include "ui/views/view.h"
 
@@ -39,6 +40,22 @@ QString help_of(const QString& key) {
     for (const auto& k : config_keys())
         if (QString::fromStdString(k.name) == key) return QString::fromStdString(k.help) + "  [" + key + "]";
     return {};
+}
+
+bool is_live(const QString& key) {
+    for (const std::string& k : live_config_keys())
+        if (QString::fromStdString(k) == key) return true;
+    return false;
+}
+
+// A live knob's label carries a green dot, and its help says it needs no restart.
+QString live_label(const QString& label, const QString& key) {
+    return is_live(key) ? label + QStringLiteral(" <span style='color:#2e7d32'>\u25cf</span>") : label;
+}
+
+QString live_help(const QString& key) {
+    const QString help = help_of(key);
+    return is_live(key) ? help + QObject::tr("\nLive (green dot): applies at the next step, no restart.") : help;
 }
 
 QSpinBox* int_spin(int lo, int hi, int step = 1) {
@@ -132,14 +149,14 @@ void ControlsPanel::registerControl(int model, const QString& key, QWidget* widg
     if (label) rows_[key] << label;
     widget->setToolTip(key == "probe_text" ? tr("Text run through both models for the routing view and the token "
                                                 "inspector (applies at once)")
-                                           : help_of(key));
+                                           : live_help(key));
     widget->setObjectName(QString("%1_%2").arg(model < 0 ? QString("shared") : QString(QChar('A' + model)), key));
 }
 
 void ControlsPanel::addModelRow(QGridLayout* grid, int row, const QString& label, const QString& key,
                                 const std::function<QWidget*(int model)>& make) {
-    auto* text = new QLabel(label);
-    text->setToolTip(help_of(key));
+    auto* text = new QLabel(live_label(label, key));
+    text->setToolTip(live_help(key));
     grid->addWidget(text, row, 0);
     rows_[key] << text;
     for (int m = 0; m < 2; ++m) {
@@ -277,7 +294,7 @@ QWidget* ControlsPanel::buildSharedForm() {
     auto add = [&](const QString& label, const QString& key, QWidget* w) {
         w->setMinimumWidth(120);
         w->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
-        auto* text = new QLabel(label);
+        auto* text = new QLabel(live_label(label, key));
         registerControl(-1, key, w, text);
         form->addRow(text, w);
     };
@@ -506,6 +523,13 @@ void ControlsPanel::setHighlighted(QWidget* widget) {
 void ControlsPanel::rebuild() {
     const bool was_valid = result_.ok;
     result_ = build_lesson(base_, edits_[0], edits_[1], shared_, probe_, controlKeys());
+    if (result_.ok && pending_ && only_live_knobs_differ(base_, result_.lesson)) {
+        // The learning rate or a balance coefficient alone: the running models take it, nothing restarts.
+        base_.model_a = result_.lesson.model_a;
+        base_.model_b = result_.lesson.model_b;
+        pending_ = false;
+        emit liveKnobsEdited(result_.lesson);
+    }
     if (result_.ok) {
         resolved_ = {result_.lesson.model_a, result_.lesson.model_b};
         // Show what the engine derived (e.g. routed experts and top-k from m) without counting it as an edit.
@@ -528,7 +552,8 @@ void ControlsPanel::rebuild() {
     }
     QString hint = !result_.ok ? tr("Fix the setting in red to train again.")
                    : pending_  ? tr("Changed: press Apply (or Reset) to train the edited models from step 0.")
-                               : tr("Change a knob, then Apply (or Reset) to retrain from step 0.");
+                               : tr("Knobs with a green dot apply at the next step; the others need Apply (or "
+                                    "Reset) to retrain from step 0.");
     for (int m = 0; m < 2; ++m)
         if (edits_[m].mode == ExpertMode::Direct && (m == 0 ? base_.model_a : base_.model_b).model.segmentation > 0)
             hint += tr("\n%1: routed experts and top-k are set directly, so segmentation m (the ladder) is off.")

@@ -57,6 +57,8 @@ signals:
     void pendingChanged(bool pending);
     void applyRequested();
     void probeTextEdited(const QString& text);  // applies at once: the probe does not change training
+    // Only live knobs changed (moe::live_config_keys): the running models take them at the next step, no restart.
+    void liveKnobsEdited(const moe::ui::Lesson& lesson);
 
 private:
     QWidget* buildModelGrid();

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/presets.h"
+#include "core/train/trainer.h"
 
 #include <QRegularExpression>
 
@@ -30,6 +31,21 @@ bool uses_ladder(const Config& lesson_config, const ModelEdits& edits) {
 }
 
 }  // namespace
+
+bool only_live_knobs_differ(const Lesson& before, const Lesson& after) {
+    bool live_changed = false;
+    const Config* pairs[2][2] = {{&before.model_a, &after.model_a}, {&before.model_b, &after.model_b}};
+    for (const auto& pair : pairs) {
+        json a = config_to_json(*pair[0]), b = config_to_json(*pair[1]);
+        for (const std::string& key : live_config_keys()) {
+            live_changed = live_changed || a[key] != b[key];
+            a.erase(key);
+            b.erase(key);
+        }
+        if (a != b) return false;
+    }
+    return live_changed && before.probe_text == after.probe_text;
+}
 
 const std::vector<std::string>& preset_owned_keys() {
     // Whatever differs between any two presets is theirs to set; computed, so a new preset needs no change here.

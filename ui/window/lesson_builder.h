@@ -53,6 +53,10 @@ QString key_named_in(const QString& message, const QStringList& keys);
 // Keys whose value depends on the preset (the expert structure): dropped from a lesson when the preset changes.
 const std::vector<std::string>& preset_owned_keys();
 
+// True when `after` differs from `before` only in live knobs (moe::live_config_keys), and in at least one: the
+// change can go to the running trainers without a restart.
+bool only_live_knobs_differ(const Lesson& before, const Lesson& after);
+
 // A short description of a model for labels: "deepseek: 1 shared + top-7 of 63 routed".
 QString describe_model(const Config& config);
 

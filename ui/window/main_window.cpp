@@ -109,9 +109,9 @@ void MainWindow::fitToScreen(const QRect& available) {
         addDockWidget(Qt::RightDockWidgetArea, lesson_dock_);
         splitDockWidget(lesson_dock_, inspector_dock_, Qt::Vertical);
     }
-    // The controls need about 320 px for the knob names and both model columns.
+    // The controls need about 320 px for the knob names and both model columns, about 350 px for whole preset names.
     if (narrow) {
-        resizeDocks({controls_dock_}, {std::clamp(size.width() * 235 / 1000, 320, 380)}, Qt::Horizontal);
+        resizeDocks({controls_dock_}, {std::clamp(size.width() * 255 / 1000, 320, 380)}, Qt::Horizontal);
     } else {
         resizeDocks({controls_dock_, lesson_dock_},
                     {std::clamp(size.width() * 175 / 1000, 320, 380), std::clamp(size.width() * 16 / 100, 260, 400)},
@@ -220,6 +220,13 @@ void MainWindow::buildDocks() {
     connect(controls_, &ControlsPanel::validityChanged, this, [this] { updateActions(); });
     connect(controls_, &ControlsPanel::pendingChanged, this, [this] { updateActions(); });
     connect(controls_, &ControlsPanel::applyRequested, this, &MainWindow::apply);
+    connect(controls_, &ControlsPanel::liveKnobsEdited, this, [this](const Lesson& lesson) {
+        lesson_.model_a = lesson.model_a;
+        lesson_.model_b = lesson.model_b;
+        QMetaObject::invokeMethod(session_, [s = session_, lesson] { s->setLiveKnobs(lesson); },
+                                  Qt::QueuedConnection);
+        statusBar()->showMessage(tr("Changed live: the models take it at the next step."), 5000);
+    });
     connect(controls_, &ControlsPanel::probeTextEdited, this, [this](const QString& text) {
         lesson_.probe_text = text;
         QMetaObject::invokeMethod(session_, [s = session_, text] { s->setProbeText(text); }, Qt::QueuedConnection);
