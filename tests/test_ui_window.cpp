@@ -328,6 +328,41 @@ TEST_F(Window, SegmentationAndTopKFollowTheLadderRule) {
     EXPECT_EQ(routed->value(), 63);
 }
 
+// File > Save lesson: the setup on screen (edits included) as a lesson file that opens to the same models, data,
+// probe and hidden controls.
+TEST_F(Window, ASavedLessonReopensIdentically) {
+    nlohmann::json j = tiny_json();
+    j["hidden_controls"] = {"seq_len"};
+    MainWindow w;
+    w.openLesson(lesson_from_json(QByteArray::fromStdString(j.dump()), "tiny.json"));
+    ControlsPanel* c = w.controls();
+    qobject_cast<QSpinBox*>(c->control(1, "num_experts_per_tok"))->setValue(3);     // pending, not applied
+    qobject_cast<QDoubleSpinBox*>(c->control(0, "aux_loss_alpha"))->setValue(0.02);  // live
+    ASSERT_TRUE(c->isValid()) << c->errorText().toStdString();
+    const Lesson shown = c->builtLesson();
+    QTemporaryDir dir;
+    const QString path = dir.filePath("mine.json");
+    QString error;
+    ASSERT_TRUE(w.saveLesson(path, &error)) << error.toStdString();
+    const Lesson back = load_lesson(path);
+    EXPECT_EQ(config_to_json(back.model_a), config_to_json(shown.model_a));
+    EXPECT_EQ(config_to_json(back.model_b), config_to_json(shown.model_b));
+    EXPECT_EQ(back.model_b.model.num_experts_per_tok, 3);
+    EXPECT_EQ(back.model_a.model.aux_loss_alpha, 0.02);
+    EXPECT_EQ(back.probe_text, shown.probe_text);
+    EXPECT_EQ(back.hidden_controls, QStringList{"seq_len"});
+    EXPECT_EQ(back.title, "tiny");
+    // Opened again, the controls show it.
+    MainWindow again;
+    ASSERT_TRUE(again.openLessonFile(path, &error)) << error.toStdString();
+    EXPECT_EQ(qobject_cast<QSpinBox*>(again.controls()->control(1, "num_experts_per_tok"))->value(), 3);
+    EXPECT_FALSE(again.controls()->hasPendingChanges());
+    // An impossible setting is not saved.
+    qobject_cast<QSpinBox*>(c->control(1, "devices"))->setValue(5);
+    EXPECT_FALSE(w.saveLesson(dir.filePath("bad.json"), &error));
+    EXPECT_FALSE(QFileInfo::exists(dir.filePath("bad.json")));
+}
+
 // The learning rate and the balance coefficients are live: the running models take them at the next step, with no
 // Apply and no restart; a structural knob still waits for Apply.
 TEST_F(Window, LiveKnobsApplyAtTheNextStepWithoutARestart) {

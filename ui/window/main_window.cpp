@@ -266,6 +266,8 @@ void MainWindow::buildMenus() {
     lessons_menu_->setToolTipsVisible(true);
     file->addAction(tr("Open run folder..."), this, &MainWindow::openRunDialog);
     file->addSeparator();
+    file->addAction(tr("Save lesson..."), this, &MainWindow::saveLessonDialog)
+        ->setToolTip(tr("Save the models, data, knobs, probe text and hidden controls as a lesson file to share"));
     save_run_ = file->addAction(tr("Save run..."), QKeySequence::Save, this, &MainWindow::saveRunDialog);
     file->addAction(tr("Export all..."), QKeySequence(Qt::CTRL | Qt::Key_E), this, &MainWindow::exportAllDialog);
     file->addSeparator();
@@ -502,6 +504,30 @@ void MainWindow::openRunDialog() {
 void MainWindow::saveRunDialog() {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Save the run into (A/ and B/ are created)"));
     if (!dir.isEmpty()) saveRun(dir);
+}
+
+bool MainWindow::saveLesson(const QString& path, QString* error) const {
+    if (!replay_ && !controls_->isValid()) {
+        if (error) *error = tr("The controls hold an impossible setting: fix the one in red before saving the lesson.");
+        return false;
+    }
+    Lesson saved = replay_ ? replay_lesson_ : controls_->builtLesson();
+    saved.title = lesson_.title;
+    saved.text = lesson_.text;
+    saved.hidden_controls = lesson_.hidden_controls;
+    return write_file_atomically(path, lesson_to_json(saved), error);
+}
+
+void MainWindow::saveLessonDialog() {
+    QString path = QFileDialog::getSaveFileName(this, tr("Save lesson"), QDir::home().filePath("lesson.json"),
+                                                tr("Lessons (*.json)"));
+    if (path.isEmpty()) return;
+    if (!path.endsWith(".json", Qt::CaseInsensitive)) path += ".json";
+    QString error;
+    if (saveLesson(path, &error))
+        statusBar()->showMessage(tr("Saved the lesson to %1 (File > Open lesson opens it again)").arg(path), 10000);
+    else
+        showError(error);
 }
 
 void MainWindow::exportAllDialog() {

@@ -45,6 +45,9 @@ public:
     // Every view that applies (see export_all), the configs, the lesson and index.json. `written`: the views written.
     bool exportAll(const QString& dir, QString* error = nullptr, int* written = nullptr) const;
     void saveRun(const QString& dir);
+    // Writes the setup the controls show (both models with their edits, the data, the probe text, the hidden
+    // controls, the lesson's title and text) as a lesson file a teacher can share and reopen. Atomic.
+    bool saveLesson(const QString& path, QString* error = nullptr) const;
 
     // What the toolbar does.
     void play();
@@ -108,6 +111,7 @@ private:
     void openLessonDialog();
     void openRunDialog();
     void saveRunDialog();
+    void saveLessonDialog();
     void exportAllDialog();
     void openSweepDialog();  // Training > Run seeds... (main_window_sweep.cpp)
 
