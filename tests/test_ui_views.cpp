@@ -3,6 +3,7 @@
 // points, and normalises heatmap colours per layer or globally.
 #include "ui/session/lesson.h"
 #include "ui/views/accounting_view.h"
+#include "ui/views/colour_maps.h"
 #include "ui/views/heatmap_view.h"
 #include "ui/views/loss_view.h"
 #include "ui/views/plane_view.h"
@@ -689,6 +690,70 @@ TEST_F(ViewsTest, PlaneShowsANoteForLanguageModelsAndFillsTheMapFor2D) {
     EXPECT_EQ(got_model, 1);
     EXPECT_NEAR(gx, 0.5, 0.02);
     EXPECT_NEAR(gy, -0.75, 0.02);
+}
+
+// The 2-D plane reads at a glance: x and y on one scale, a diagonal class boundary drawn as a diagonal (not a
+// staircase of cell edges), every sizeable region numbered with its expert (63 experts share 20 colours), class
+// markers in no model's colour, a legend, and the clicked point marked until the run restarts.
+TEST_F(ViewsTest, ThePlaneIsSquareNumberedAndMarksTheClickedPoint) {
+    auto snap = std::make_shared<Snapshot>(*make_snapshot(1, 3, true));
+    const int G = 24;
+    for (ModelSnapshot& ms : snap->models) {
+        PlaneSnapshot& p = ms.plane;
+        p.grid = G;
+        p.x0 = p.y0 = -1.5;
+        p.x1 = p.y1 = 1.5;
+        p.predicted_class.assign(std::size_t(G * G), 0);
+        for (auto& top1 : p.top1_expert) top1.assign(std::size_t(G * G), 0);
+        for (int j = 0; j < G; ++j)
+            for (int i = 0; i < G; ++i) {
+                p.predicted_class[std::size_t(j * G + i)] = i > j ? 1 : 0;  // the diagonal y = x
+                // 63 experts in 9 x 7 blocks; experts 3 and 23 share a palette colour
+                for (auto& top1 : p.top1_expert) top1[std::size_t(j * G + i)] = (i / 3) + 8 * (j / 4) + (i / 3 == 3);
+            }
+    }
+    PlaneView view;
+    view.resize(1200, 500);  // wide panels: the plane must not stretch
+    view.setSnapshot(snap);
+    show_and_layout(&view, view.plot());
+    view.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    for (int m = 0; m < 2; ++m) {
+        const QPointF o = view.pixelOf(m, 0, 0), ex = view.pixelOf(m, 1, 0), ey = view.pixelOf(m, 0, 1);
+        EXPECT_NEAR(std::abs(ex.x() - o.x()), std::abs(ey.y() - o.y()), 1.0) << "one unit of x as long as one of y";
+    }
+    // The boundary: mostly diagonal steps between cell centres.
+    auto* boundary = view.plot()->findChildren<QCPCurve*>().front();
+    int diagonal = 0, pieces = 0;
+    for (auto it = boundary->data()->constBegin(); it + 1 != boundary->data()->constEnd(); ++it) {
+        const auto next = it + 1;
+        if (std::isnan(it->key) || std::isnan(next->key)) continue;
+        ++pieces;
+        diagonal += std::abs(next->key - it->key) > 1e-9 && std::abs(next->value - it->value) > 1e-9;
+    }
+    EXPECT_GT(pieces, 0);
+    EXPECT_GT(diagonal, pieces / 2) << diagonal << " of " << pieces;
+    const QStringList labels = view.regionLabels(0);
+    EXPECT_TRUE(labels.contains("0") && labels.contains("4") && labels.contains("23")) << labels.join(",").toStdString();
+    EXPECT_GE(labels.size(), 30);
+    for (int c = 0; c < 4; ++c)
+        for (int m = 0; m < 2; ++m) EXPECT_NE(class_colour(c), model_colour(m)) << "class " << c;
+    QStringList legend;
+    for (QCPAbstractLegendItem* item : view.plot()->findChildren<QCPAbstractLegendItem*>())
+        if (auto* p = qobject_cast<QCPPlottableLegendItem*>(item)) legend << p->plottable()->name();
+    EXPECT_TRUE(legend.contains("class 0") && legend.contains("class 1")) << legend.join(",").toStdString();
+    EXPECT_EQ(legend.count("class 0"), 1) << "one set of class markers for A and B";
+
+    EXPECT_FALSE(view.markedPoint().has_value());
+    send_click(view.plot(), view.pixelOf(1, 0.5, -0.75));
+    ASSERT_TRUE(view.markedPoint().has_value());
+    EXPECT_EQ(view.markedPoint()->model, 1);
+    EXPECT_NEAR(view.markedPoint()->x, 0.5, 0.02);
+    auto restarted = std::make_shared<Snapshot>(*snap);
+    restarted->serial = 99;
+    restarted->step = 0;
+    view.setSnapshot(restarted);
+    view.refresh();
+    EXPECT_FALSE(view.markedPoint().has_value()) << "a new run forgets the old click";
 }
 
 TEST_F(ViewsTest, LossSmoothingChangesTheDisplayButNotTheData) {

@@ -67,11 +67,12 @@ QColor expert_colour(int expert) {
 }
 
 QColor class_colour(int cls) {
-    // Okabe-Ito: designed to stay distinct for colour-blind viewers.
-    static const std::array<QColor, 8> okabe_ito = {
-        QColor(0x00, 0x00, 0x00), QColor(0xe6, 0x9f, 0x00), QColor(0x56, 0xb4, 0xe9), QColor(0x00, 0x9e, 0x73),
-        QColor(0xf0, 0xe4, 0x42), QColor(0x00, 0x72, 0xb2), QColor(0xd5, 0x5e, 0x00), QColor(0xcc, 0x79, 0xa7)};
-    return okabe_ito[std::size_t(std::max(cls, 0)) % okabe_ito.size()];
+    // From Okabe-Ito (distinct for colour-blind viewers), without its blue and orange: those are model A's and B's
+    // everywhere else, and a class must not read as a model. Black and white first: they stand out on any region.
+    static const std::array<QColor, 8> classes = {
+        QColor(0x00, 0x00, 0x00), QColor(0xff, 0xff, 0xff), QColor(0x00, 0x9e, 0x73), QColor(0xcc, 0x79, 0xa7),
+        QColor(0xf0, 0xe4, 0x42), QColor(0x8c, 0x56, 0x4b), QColor(0x7f, 0x7f, 0x7f), QColor(0x17, 0xbe, 0xcf)};
+    return classes[std::size_t(std::max(cls, 0)) % classes.size()];
 }
 
 }  // namespace moe::ui

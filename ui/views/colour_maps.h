@@ -22,7 +22,7 @@ QCPColorGradient categorical_gradient(int n);
 // Light colours for experts (background regions): 20 distinct ones, then repeating.
 QColor expert_colour(int expert);
 
-// Saturated colours for classes (markers drawn over the expert colours).
+// Colours for classes (markers drawn over the expert colours), never model A's blue or B's orange.
 QColor class_colour(int cls);
 
 }  // namespace moe::ui

@@ -9,6 +9,7 @@
 
 class QCPCurve;
 class QCPGraph;
+class QCPItemText;
 class QMouseEvent;
 
 namespace moe::ui {
@@ -32,6 +33,10 @@ public:
     std::optional<PlanePoint> pointAt(const QPointF& pixel) const;
     // The pixel of plot() showing point (x, y) of model m's plane.
     QPointF pixelOf(int model, double x, double y) const;
+    // The point last clicked (marked on its plane until the next click or another lesson), if any.
+    std::optional<PlanePoint> markedPoint() const { return marked_; }
+    // The expert numbers shown on model m's regions (for tests).
+    QStringList regionLabels(int model) const;
 
 protected:
     void rebuild() override;
@@ -41,9 +46,18 @@ private:
     void onMousePress(QMouseEvent* event);
     void onMouseMove(QMouseEvent* event);
     QCPGraph* classGraph(int model, int cls);
+    // One unit of x as long on screen as one of y, after every layout: the plane is not stretched.
+    void keepSquare();
+    // Hides the numbers of smaller regions where they would cover a larger region's number or leave the plane.
+    void declutterLabels();
 
     std::array<QCPCurve*, 2> boundary_{};
     std::array<std::vector<QCPGraph*>, 2> classes_;
+    std::array<QCPGraph*, 2> mark_{};  // the clicked point
+    std::array<std::vector<QCPItemText*>, 2> labels_;
+    std::optional<PlanePoint> marked_;
+    int last_step_ = 0;
+    QCPLegend* legend_ = nullptr;
 };
 
 }  // namespace moe::ui
