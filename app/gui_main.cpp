@@ -4,6 +4,7 @@
 //   moelab --device cuda [LESSON.json]       both models on the GPU (the toolbar's Compute choice)
 //   moelab --lesson F --steps N --export-dir DIR   train N steps with no window, write every view and the configs
 //   moelab --benchmark SECONDS | --benchmark-steps N   responsiveness and memory of the window while training
+//   moelab --benchmark-lessons N [--steps S]   memory over N switches between the bundled lessons
 #include "core/runtime.h"
 #include "ui/window/gui_benchmark.h"
 #include "ui/window/headless.h"
@@ -26,7 +27,8 @@ bool has_display() {
 // Modes that need no screen. Decided before QApplication exists, because the platform is chosen when it is built.
 bool wants_no_screen(int argc, char** argv) {
     for (int i = 1; i < argc; ++i)
-        for (const char* flag : {"--export-dir", "--benchmark", "--benchmark-steps", "--screenshot", "--help", "-h"})
+        for (const char* flag :
+             {"--export-dir", "--benchmark", "--benchmark-steps", "--benchmark-lessons", "--screenshot", "--help", "-h"})
             if (std::strcmp(argv[i], flag) == 0 || std::strncmp(argv[i], (std::string(flag) + "=").c_str(),
                                                                  std::strlen(flag) + 1) == 0)
                 return true;
@@ -62,7 +64,7 @@ int main(int argc, char** argv) {
 
     CLI::App cli{"MoE Lab: train two small Mixture-of-Experts models side by side and watch their routers", "moelab"};
     std::string positional, lesson, export_dir, screenshot, view;
-    int steps = 0, benchmark_steps = 0;
+    int steps = 0, benchmark_steps = 0, benchmark_lessons = 0;
     double benchmark = 0;
     cli.add_option("lesson_file", positional, "lesson to open (JSON); default: the first bundled lesson");
     cli.add_option("--lesson", lesson, "lesson to open or train (JSON)");
@@ -76,6 +78,9 @@ int main(int argc, char** argv) {
     cli.add_option("--benchmark-steps", benchmark_steps,
                    "run this many steps as fast as possible with the window (a tiny lesson unless --lesson) and "
                    "report memory along the way")->check(CLI::PositiveNumber);
+    cli.add_option("--benchmark-lessons", benchmark_lessons,
+                   "open the bundled lessons in turn this many times, training --steps steps each (default 30), and "
+                   "report memory after every switch")->check(CLI::PositiveNumber);
     cli.add_option("--screenshot", screenshot, "train --steps steps, then save the window as PNG")->group("");
     cli.add_option("--view", view, "with --screenshot: the view to show (loss, routing, ...)")->group("");
     std::string window_size = "1400x900";
@@ -108,6 +113,7 @@ int main(int argc, char** argv) {
     }
     if (benchmark > 0) return moe::ui::run_gui_benchmark(benchmark, lesson_path);
     if (benchmark_steps > 0) return moe::ui::run_gui_benchmark_steps(benchmark_steps, lesson_path);
+    if (benchmark_lessons > 0) return moe::ui::run_gui_benchmark_lessons(benchmark_lessons, steps > 0 ? steps : 30);
 
     moe::ui::Lesson first;
     try {

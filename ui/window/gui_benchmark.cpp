@@ -201,4 +201,39 @@ int run_gui_benchmark_steps(int steps, const QString& lesson_path) {
     return 0;
 }
 
+int run_gui_benchmark_lessons(int switches, int steps_each) {
+    const QStringList bundled = bundled_lessons();
+    if (bundled.isEmpty()) {
+        std::fprintf(stderr, "moelab: no bundled lesson found\n");
+        return 1;
+    }
+    MainWindow window;
+    window.show();
+    std::printf("MoE Lab lesson-switch memory benchmark: %d switches over the %lld bundled lessons, %d steps each\n",
+                switches, static_cast<long long>(bundled.size()), steps_each);
+    std::printf("%8s  %-34s %14s\n", "switch", "lesson", "memory (MiB)");
+    std::vector<double> rss;
+    for (int i = 0; i < switches; ++i) {
+        const QString path = bundled[i % bundled.size()];
+        QString error;
+        if (!window.openLessonFile(path, &error)) {
+            std::fprintf(stderr, "moelab: %s\n", error.simplified().toUtf8().constData());
+            return 1;
+        }
+        if (!wait_ready(window) || !play_until(window, steps_each, 0, &error)) {
+            if (!error.isEmpty()) std::fprintf(stderr, "moelab: %s\n", error.simplified().toUtf8().constData());
+            return 1;
+        }
+        wait_ms(100);
+        rss.push_back(resident_mib());
+        std::printf("%8d  %-34s %14.1f\n", i + 1, path.section('/', -1).toUtf8().constData(), rss.back());
+        std::fflush(stdout);
+    }
+    // Growth over the second half: the first round allocates each lesson's models and the plots' caches once.
+    const std::size_t half = rss.size() / 2;
+    std::printf("memory after switch %zu: %.1f MiB, after switch %zu: %.1f MiB (%+.1f MiB over the second half)\n",
+                half, rss[half > 0 ? half - 1 : 0], rss.size(), rss.back(), rss.back() - rss[half > 0 ? half - 1 : 0]);
+    return 0;
+}
+
 }  // namespace moe::ui

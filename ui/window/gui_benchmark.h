@@ -17,4 +17,9 @@ int run_gui_benchmark(double seconds, const QString& lesson_path);
 // `lesson_path` is given) and reports resident memory along the way, to show it stays flat.
 int run_gui_benchmark_steps(int steps, const QString& lesson_path);
 
+// Opens the bundled lessons in turn, `switches` times in all, training each for `steps_each` steps with the window
+// shown, and reports resident memory after every switch (`moelab --benchmark-lessons N`): a class moves between
+// lessons all day, and memory must stay flat.
+int run_gui_benchmark_lessons(int switches, int steps_each);
+
 }  // namespace moe::ui
