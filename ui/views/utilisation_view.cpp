@@ -39,7 +39,7 @@ UtilisationView::UtilisationView(QWidget* parent) : PlotView(parent) {
         QCPGraph* dead = p->addGraph(x, y);
         dead->setLineStyle(QCPGraph::lsNone);
         dead->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCross, QPen(dead_colour, 2.2), Qt::NoBrush, 10));
-        dead->setName(tr("dead expert (no token)"));
+        dead->setName(tr("dead expert (no token in the window)"));
         dead_[std::size_t(m)] = dead;
 
         shared_note_[std::size_t(m)] = add_rect_note(p, panel.rect, 0.02, 0.03, Qt::AlignLeft | Qt::AlignTop);
