@@ -8,6 +8,7 @@
 #include "ui/session/lesson.h"
 #include "ui/session/training_session.h"
 #include "ui/views/plot_text.h"
+#include "ui/views/curve_view.h"
 #include "ui/views/plot_view.h"
 #include "ui/views/token_inspector.h"
 #include "ui/views/view.h"
@@ -326,6 +327,52 @@ TEST_F(Window, SegmentationAndTopKFollowTheLadderRule) {
     preset->setCurrentIndex(preset->findData("deepseek"));
     EXPECT_EQ(preset->currentData().toString(), "deepseek");
     EXPECT_EQ(routed->value(), 63);
+}
+
+// Apply and Reset keep the run so far, drawn faded under the new one (View > Earlier runs: shown or hidden each, the
+// latest 5 kept); another lesson starts with none.
+TEST_F(Window, ApplyAndResetKeepEarlierRunsFadedOnTheCurves) {
+    MainWindow w;
+    w.show();
+    const Lesson lesson = tiny_lesson();
+    w.openLesson(lesson);
+    ASSERT_TRUE(wait_configured(w, lesson));
+    ASSERT_TRUE(step_to(w, 3));
+    EXPECT_TRUE(w.earlierRuns()->empty());
+    qobject_cast<QSpinBox*>(w.controls()->control(1, "num_experts_per_tok"))->setValue(3);
+    w.findChild<QPushButton*>("apply")->click();
+    auto restarted = [&] { return wait_for([&] { return w.latestSnapshot() && w.latestSnapshot()->step == 0; }, 60000); };
+    ASSERT_TRUE(restarted());
+    ASSERT_TRUE(step_to(w, 2));
+    ASSERT_EQ(w.earlierRuns()->size(), 1u);
+    const EarlierRun& first = w.earlierRuns()->front();
+    EXPECT_TRUE(first.label.startsWith("run 1 · 3 steps")) << first.label.toStdString();
+    EXPECT_EQ(first.snapshot->models[1].config.model.num_experts_per_tok, 2) << "the run before the edit";
+    w.showView("loss");
+    auto* loss = dynamic_cast<CurveView*>(w.views().front());
+    ASSERT_NE(loss, nullptr);
+    EXPECT_GE(loss->earlierCurveCount(), 2) << "A's and B's curves of the earlier run";
+    // For review: MOELAB_SCREENSHOT_DIR=folder saves what this test looked at.
+    if (const QString dir = qEnvironmentVariable("MOELAB_SCREENSHOT_DIR"); !dir.isEmpty()) {
+        ASSERT_TRUE(step_to(w, 40));
+        w.fitToScreen(QRect(0, 0, 1366, 768));
+        spin_ms(500);
+        w.grab().save(QDir(dir).filePath("earlier-runs-1366x768.png"));
+    }
+    w.setEarlierRunShown(0, false);
+    EXPECT_EQ(loss->earlierCurveCount(), 0);
+    w.setEarlierRunShown(0, true);
+    EXPECT_GE(loss->earlierCurveCount(), 2);
+    for (int i = 0; i < 6; ++i) {  // more runs than are kept
+        w.reset();
+        ASSERT_TRUE(restarted());
+        ASSERT_TRUE(step_to(w, 1));
+    }
+    EXPECT_EQ(int(w.earlierRuns()->size()), EarlierRuns::kMax);
+    EXPECT_TRUE(w.earlierRuns()->back().label.startsWith("run 7 ·")) << w.earlierRuns()->back().label.toStdString();
+    w.openLesson(tiny_lesson({{"seed", 9}}));
+    EXPECT_TRUE(w.earlierRuns()->empty());
+    EXPECT_EQ(loss->earlierCurveCount(), 0);
 }
 
 // File > Save lesson: the setup on screen (edits included) as a lesson file that opens to the same models, data,

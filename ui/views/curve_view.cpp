@@ -209,10 +209,53 @@ void CurveView::rebuild() {
                                  QVector<double>(y.begin(), y.end()), true);
     }
 
+    drawEarlierRuns(a);
     heading_->setText(snapshot_ ? heading(*snapshot_) : QString());
     heading_->setTextColor(Qt::black);
     p->yAxis->setLabel(yLabel());
     if (follow_) rescale();
+}
+
+void CurveView::setEarlierRuns(const EarlierRunsPtr& runs) {
+    earlier_ = runs;
+    requestRebuild();
+}
+
+int CurveView::earlierCurveCount() const {
+    refresh();
+    int n = 0;
+    for (const QCPGraph* g : earlier_graphs_) n += !g->data()->isEmpty();
+    return n;
+}
+
+void CurveView::drawEarlierRuns(double smoothing) {
+    QCustomPlot* p = plot();
+    for (QCPGraph* g : earlier_graphs_) p->removeGraph(g);
+    earlier_graphs_.clear();
+    if (!earlier_) return;
+    // Each shown earlier run's curves of A and B in their model's colour, faded and dashed, under today's.
+    for (const EarlierRun& run : *earlier_) {
+        if (!run.shown || !run.snapshot) continue;
+        for (const Curve& c : curves(*run.snapshot)) {
+            if (c.model < 0 || c.kind == Kind::Reference) continue;
+            const Series& s = c.series ? *c.series : c.own;
+            const std::size_t n = std::min(s.x.size(), s.y.size());
+            if (n == 0) continue;
+            QCPAxisRect* rect = rects_[std::size_t(std::clamp(c.panel, 0, int(rects_.size()) - 1))];
+            QCPGraph* g = p->addGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+            QColor colour = c.colour.isValid() ? c.colour : model_colour(c.model);
+            colour.setAlpha(110);
+            g->setPen(QPen(colour, 1.3, Qt::DashLine));
+            g->setName(run.label + QStringLiteral(": ") + c.name);
+            g->removeFromLegend();
+            g->setLayer(QStringLiteral("grid"));  // under today's curves (graphs draw on "main")
+            std::vector<double> y(s.y.begin(), s.y.begin() + std::ptrdiff_t(n));
+            if (c.kind == Kind::PerStep && smoothing > 0) y = ema(y, smoothing);
+            g->setData(QVector<double>(s.x.begin(), s.x.begin() + std::ptrdiff_t(n)), QVector<double>(y.begin(), y.end()),
+                       true);
+            earlier_graphs_.push_back(g);
+        }
+    }
 }
 
 void CurveView::rescale() {

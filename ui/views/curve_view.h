@@ -37,6 +37,10 @@ public:
 
     // The y values drawn for curve `name` (e.g. "A train"), after smoothing; for tests.
     std::vector<double> shownValues(const QString& name) const;
+    void setEarlierRuns(const EarlierRunsPtr& runs) override;
+    // How many faded curves of earlier runs are drawn (for tests).
+    int earlierCurveCount() const;
+
     // The stacked panels (1 unless the view added some), and the y range of panel `panel` as drawn; for tests.
     int panelCount() const { return int(rects_.size()); }
     std::pair<double, double> yRange(int panel) const;
@@ -71,6 +75,10 @@ protected:
     void rebuild() override;
 
 private:
+    void drawEarlierRuns(double smoothing);
+
+    EarlierRunsPtr earlier_;
+    std::vector<QCPGraph*> earlier_graphs_;  // faded, no legend entry, redrawn with the current run
     struct Drawn {
         QCPGraph* graph = nullptr;
         QString name;

@@ -2,6 +2,7 @@
 // PDF) and its data (CSV). Views never talk to the trainer.
 #pragma once
 
+#include "ui/session/earlier_runs.h"
 #include "ui/session/snapshot.h"
 
 #include <QString>
@@ -43,6 +44,9 @@ public:
     // Why the view has nothing to show for either model of the latest snapshot (e.g. the 2-D plane for two language
     // models), or empty when it applies. Export all lists such a view in its index instead of writing empty figures.
     virtual QString notApplicable() const { return {}; }
+
+    // The earlier runs of this lesson (Apply, Reset): curve views draw the shown ones faded under the current run.
+    virtual void setEarlierRuns(const EarlierRunsPtr&) {}
 
     // Heatmaps: per-layer or global colour normalisation.
     virtual void setGlobalNormalisation(bool) {}

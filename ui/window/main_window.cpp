@@ -9,6 +9,7 @@
 #include "ui/views/view_factory.h"
 #include "ui/window/controls_panel.h"
 #include "ui/window/export.h"
+#include "ui/window/lesson_builder.h"
 #include "ui/window/lesson_panel.h"
 #include "ui/window/score_board.h"
 #include "ui/window/view_panel.h"
@@ -314,6 +315,10 @@ void MainWindow::buildMenus() {
         tabs_->setCurrentIndex((tabs_->currentIndex() + tabs_->count() - 1) % tabs_->count());
     });
     presentation_key(tr("Leave presentation mode"), {Qt::Key_Escape}, [this] { setPresentationMode(false); });
+    // TensorBoard-style: each earlier run of the lesson (Apply, Reset) drawn faded on the curves, or hidden.
+    earlier_menu_ = view->addMenu(tr("Earlier runs"));
+    earlier_menu_->setToolTip(tr("The runs before the last Apply or Reset, drawn faded and dashed on the curves"));
+    connect(earlier_menu_, &QMenu::aboutToShow, this, &MainWindow::fillEarlierRunsMenu);
     view->addSeparator();
     view->addAction(controls_dock_->toggleViewAction());
     view->addAction(lesson_dock_->toggleViewAction());
@@ -374,6 +379,8 @@ void MainWindow::openLesson(const Lesson& lesson) {
     pause();
     lesson_ = lesson;
     latest_.reset();
+    earlier_.clear();  // another lesson's curves are not comparable
+    showEarlierRuns();
     controls_->setLesson(lesson);
     lesson_panel_->setLesson(lesson);
     inspector_->clear();
@@ -506,6 +513,41 @@ void MainWindow::saveRunDialog() {
     if (!dir.isEmpty()) saveRun(dir);
 }
 
+void MainWindow::keepEarlierRun() {
+    if (replay_ || !latest_ || latest_->step <= 0) return;
+    earlier_.add(latest_, QStringLiteral("A: %1, B: %2")
+                              .arg(describe_model(latest_->models[0].config), describe_model(latest_->models[1].config)));
+    showEarlierRuns();
+}
+
+void MainWindow::showEarlierRuns() {
+    for (View* v : views_) v->setEarlierRuns(earlier_.runs());
+}
+
+void MainWindow::setEarlierRunShown(std::size_t index, bool shown) {
+    earlier_.setShown(index, shown);
+    showEarlierRuns();
+}
+
+void MainWindow::fillEarlierRunsMenu() {
+    earlier_menu_->clear();
+    const EarlierRunsPtr runs = earlier_.runs();
+    if (runs->empty()) earlier_menu_->addAction(tr("None yet: Apply or Reset keeps the run so far here"))->setEnabled(false);
+    for (std::size_t i = 0; i < runs->size(); ++i) {
+        QAction* a = earlier_menu_->addAction((*runs)[i].label);
+        a->setCheckable(true);
+        a->setChecked((*runs)[i].shown);
+        connect(a, &QAction::toggled, this, [this, i](bool on) { setEarlierRunShown(i, on); });
+    }
+    earlier_menu_->addSeparator();
+    QAction* clear = earlier_menu_->addAction(tr("Forget earlier runs"), this, [this] {
+        earlier_.clear();
+        showEarlierRuns();
+    });
+    clear->setEnabled(!runs->empty());
+    earlier_menu_->addAction(tr("(the latest %1 are kept)").arg(EarlierRuns::kMax))->setEnabled(false);
+}
+
 bool MainWindow::saveLesson(const QString& path, QString* error) const {
     if (!replay_ && !controls_->isValid()) {
         if (error) *error = tr("The controls hold an impossible setting: fix the one in red before saving the lesson.");
@@ -579,6 +621,7 @@ void MainWindow::reset() {
         return;
     }
     pause();
+    keepEarlierRun();
     inspector_->clear();
     awaiting_start_ = true;
     QMetaObject::invokeMethod(session_, [s = session_] { s->reset(); }, Qt::QueuedConnection);
@@ -589,6 +632,7 @@ void MainWindow::apply() {
     // A class watching a run keeps watching: the edited models restart from step 0 and go on playing.
     const bool was_running = running_;
     pause();
+    keepEarlierRun();
     clearBanner();
     lesson_ = controls_->builtLesson();
     controls_->markApplied();

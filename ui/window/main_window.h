@@ -6,6 +6,7 @@
 // turn, so a burst of snapshots costs one refresh and the GUI thread never waits on a training step.
 #pragma once
 
+#include "ui/session/earlier_runs.h"
 #include "ui/session/lesson.h"
 #include "ui/session/snapshot.h"
 
@@ -48,6 +49,9 @@ public:
     // Writes the setup the controls show (both models with their edits, the data, the probe text, the hidden
     // controls, the lesson's title and text) as a lesson file a teacher can share and reopen. Atomic.
     bool saveLesson(const QString& path, QString* error = nullptr) const;
+    // The runs before the last Apply or Reset of this lesson, drawn faded on the curves (View > Earlier runs).
+    EarlierRunsPtr earlierRuns() const { return earlier_.runs(); }
+    void setEarlierRunShown(std::size_t index, bool shown);
 
     // What the toolbar does.
     void play();
@@ -112,6 +116,9 @@ private:
     void openRunDialog();
     void saveRunDialog();
     void saveLessonDialog();
+    void keepEarlierRun();  // before Apply or Reset restarts: the run so far joins the earlier runs
+    void showEarlierRuns();
+    void fillEarlierRunsMenu();
     void exportAllDialog();
     void openSweepDialog();  // Training > Run seeds... (main_window_sweep.cpp)
 
@@ -155,6 +162,8 @@ private:
     QAction* play_pause_ = nullptr;
     QAction* presentation_action_ = nullptr;
     QAction* explanations_action_ = nullptr;
+    EarlierRuns earlier_;
+    QMenu* earlier_menu_ = nullptr;
     std::vector<QAction*> presentation_keys_;  // next / previous view, leave: enabled in presentation mode
     std::array<bool, 3> docks_shown_{true, true, true};  // controls, lesson, inspector before presenting
     bool explanations_shown_ = true;
