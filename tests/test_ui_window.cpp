@@ -96,6 +96,12 @@ bool step_to(MainWindow& w, int n, int timeout_ms = 60000) {
     return wait_for([&] { return w.latestSnapshot() && w.latestSnapshot()->step >= n; }, timeout_ms);
 }
 
+// Opens the lesson and steps it to step n: the start of most window tests.
+bool open_at_step(MainWindow& w, const Lesson& lesson, int n) {
+    w.openLesson(lesson);
+    return wait_configured(w, lesson) && step_to(w, n);
+}
+
 class Window : public ::testing::Test {
 protected:
     void SetUp() override { ensure_app(); }
@@ -126,9 +132,7 @@ TEST_F(Window, TrainingChangesEveryView) {
     w.show();
     const auto empty = csv_of_views(w);
     const Lesson lesson = tiny_lesson();
-    w.openLesson(lesson);
-    ASSERT_TRUE(wait_configured(w, lesson));
-    ASSERT_TRUE(step_to(w, 2));
+    ASSERT_TRUE(open_at_step(w, lesson, 2));
     const auto early = csv_of_views(w);
     ASSERT_TRUE(step_to(w, 6));
     const auto later = csv_of_views(w);
@@ -181,9 +185,7 @@ TEST_F(Window, ExportAllWritesEveryViewAndTheConfigs) {
     MainWindow w;
     w.show();
     const Lesson lesson = tiny_lesson();
-    w.openLesson(lesson);
-    ASSERT_TRUE(wait_configured(w, lesson));
-    ASSERT_TRUE(step_to(w, 3));
+    ASSERT_TRUE(open_at_step(w, lesson, 3));
     QTemporaryDir dir;
     QString error;
     ASSERT_TRUE(w.exportAll(dir.filePath("figures"), &error)) << error.toStdString();
@@ -335,9 +337,7 @@ TEST_F(Window, ApplyAndResetKeepEarlierRunsFadedOnTheCurves) {
     MainWindow w;
     w.show();
     const Lesson lesson = tiny_lesson();
-    w.openLesson(lesson);
-    ASSERT_TRUE(wait_configured(w, lesson));
-    ASSERT_TRUE(step_to(w, 3));
+    ASSERT_TRUE(open_at_step(w, lesson, 3));
     EXPECT_TRUE(w.earlierRuns()->empty());
     qobject_cast<QSpinBox*>(w.controls()->control(1, "num_experts_per_tok"))->setValue(3);
     w.findChild<QPushButton*>("apply")->click();
@@ -415,9 +415,7 @@ TEST_F(Window, ASavedLessonReopensIdentically) {
 TEST_F(Window, LiveKnobsApplyAtTheNextStepWithoutARestart) {
     MainWindow w;
     const Lesson lesson = tiny_lesson();
-    w.openLesson(lesson);
-    ASSERT_TRUE(wait_configured(w, lesson));
-    ASSERT_TRUE(step_to(w, 2));
+    ASSERT_TRUE(open_at_step(w, lesson, 2));
     ControlsPanel* c = w.controls();
     auto* lr = qobject_cast<QDoubleSpinBox*>(c->control(-1, "learning_rate"));
     auto* alpha = qobject_cast<QDoubleSpinBox*>(c->control(1, "aux_loss_alpha"));
@@ -489,9 +487,7 @@ TEST_F(Window, DeviceLimitedRoutingIsSetFromTheControls) {
 TEST_F(Window, ApplyTrainsTheEditedModels) {
     MainWindow w;
     const Lesson lesson = tiny_lesson();
-    w.openLesson(lesson);
-    ASSERT_TRUE(wait_configured(w, lesson));
-    ASSERT_TRUE(step_to(w, 2));
+    ASSERT_TRUE(open_at_step(w, lesson, 2));
     auto* top_k = qobject_cast<QSpinBox*>(w.controls()->control(1, "num_experts_per_tok"));
     top_k->setValue(3);  // a structural knob: the models restart
     EXPECT_TRUE(w.controls()->hasPendingChanges());
@@ -559,9 +555,7 @@ TEST_F(Window, ClickingATokenOrAPointFillsTheInspector) {
     MainWindow w;
     w.show();
     const Lesson lesson = tiny_lesson();
-    w.openLesson(lesson);
-    ASSERT_TRUE(wait_configured(w, lesson));
-    ASSERT_TRUE(step_to(w, 1));
+    ASSERT_TRUE(open_at_step(w, lesson, 1));
     ASSERT_TRUE(wait_for([&] { return !w.latestSnapshot()->models[0].probe.empty(); }, 10000));
     emit w.views().front()->tokenClicked(0, 0, 2);
     EXPECT_FALSE(w.inspector()->summary().isEmpty());
@@ -869,9 +863,7 @@ TEST_F(Window, CliRunFolderOpensReadOnlyWithItsCurves) {
 TEST_F(Window, SavedRunOpensWithBothModels) {
     MainWindow w;
     const Lesson lesson = tiny_lesson();
-    w.openLesson(lesson);
-    ASSERT_TRUE(wait_configured(w, lesson));
-    ASSERT_TRUE(step_to(w, 4));
+    ASSERT_TRUE(open_at_step(w, lesson, 4));
     QTemporaryDir dir;
     QString saved;
     QObject::connect(&w, &MainWindow::runSaved, [&](const QString& d) { saved = d; });
