@@ -10,6 +10,7 @@
 #include "ui/views/plot_text.h"
 #include "ui/views/plot_view.h"
 #include "ui/views/routing_view.h"
+#include "ui/views/sharp_colour_map.h"
 #include "ui/views/token_inspector.h"
 #include "ui/views/utilisation_view.h"
 #include "ui/views/view_factory.h"
@@ -754,6 +755,59 @@ TEST_F(ViewsTest, ThePlaneIsSquareNumberedAndMarksTheClickedPoint) {
     view.setSnapshot(restarted);
     view.refresh();
     EXPECT_FALSE(view.markedPoint().has_value()) << "a new run forgets the old click";
+}
+
+// The rectangles and embedded images of an SVG file: (width, height) of each image as stored (its pixels).
+struct SvgContent {
+    int rects = 0;
+    std::vector<QSize> images;
+};
+SvgContent svg_content(const QByteArray& svg) {
+    SvgContent out;
+    QXmlStreamReader xml(svg);
+    while (!xml.atEnd()) {
+        xml.readNext();
+        if (!xml.isStartElement()) continue;
+        if (xml.name() == QLatin1String("rect")) ++out.rects;
+        if (xml.name() == QLatin1String("image")) {
+            const QString href = xml.attributes().value("xlink:href").toString();
+            const qsizetype comma = href.indexOf(',');
+            const QImage image = QImage::fromData(QByteArray::fromBase64(href.mid(comma + 1).toLatin1()));
+            out.images.push_back(image.size());
+        }
+    }
+    return out;
+}
+
+// Heatmaps stay sharp in SVG (Inkscape, rsvg and PDF viewers blur the one-pixel-per-cell image QCustomPlot embeds):
+// a small map is drawn as vector rectangles, a large one as an image of the figure's own resolution.
+TEST_F(ViewsTest, HeatmapsExportSharpToSvg) {
+    QTemporaryDir dir;
+    QString error;
+    {
+        RoutingView small;  // 8 and 4 experts x 7 tokens, every score different
+        small.setSnapshot(make_snapshot(1, 4));
+        ASSERT_TRUE(small.exportTo(dir.path(), &error)) << error.toStdString();
+        const SvgContent svg = svg_content(read_all(QDir(dir.path()).filePath("routing.svg")));
+        EXPECT_GE(svg.rects, 7 * 8 + 7 * 4) << "one rectangle per cell";
+        // The colour scales' gradients are images; a map's one-pixel-per-cell image (8 or 4 experts x 7 tokens) is not.
+        for (const QSize& image : svg.images)
+            for (const QSize cells : {QSize(8, 7), QSize(7, 8), QSize(4, 7), QSize(7, 4)})
+                EXPECT_NE(image, cells) << "a cell image";
+    }
+    {
+        const int tokens = 400;
+        std::string text(tokens, 'a');
+        for (int t = 0; t < tokens; ++t) text[std::size_t(t)] = char('a' + t % 26);
+        RoutingView large;  // 63 experts x 400 tokens in A: more cells than are drawn one by one
+        large.setSnapshot(make_snapshot(2, 4, false, {Shape{63, 1, 7}, Shape{16, 0, 2}}, tokens, text));
+        ASSERT_GT(63 * tokens, SharpColourMap::kMaxVectorCells);
+        ASSERT_TRUE(large.exportTo(dir.path(), &error)) << error.toStdString();
+        const SvgContent svg = svg_content(read_all(QDir(dir.path()).filePath("routing.svg")));
+        int native = 0;  // images with several pixels per cell of A's map
+        for (const QSize& image : svg.images) native += image.width() >= 4 * 63 && image.height() >= 2 * tokens;
+        EXPECT_GE(native, 1) << svg.images.size() << " images";
+    }
 }
 
 TEST_F(ViewsTest, LossSmoothingChangesTheDisplayButNotTheData) {

@@ -2,6 +2,7 @@
 
 #include "ui/views/colour_maps.h"
 #include "ui/views/plot_text.h"
+#include "ui/views/sharp_colour_map.h"
 #include "ui/views/view.h"
 
 #include <qcustomplot.h>
@@ -38,7 +39,7 @@ ModelPanels make_model_panels(QCustomPlot* plot, bool heatmap) {
         p.rect->setMarginGroup(QCP::msTop | QCP::msBottom, align);
         for (QCPAxis* axis : p.rect->axes()) axis->setLayer("axes");
         if (heatmap) {
-            p.map = new QCPColorMap(p.rect->axis(QCPAxis::atBottom), p.rect->axis(QCPAxis::atLeft));
+            p.map = new SharpColourMap(p.rect->axis(QCPAxis::atBottom), p.rect->axis(QCPAxis::atLeft));
             p.map->setInterpolate(false);
             p.map->setTightBoundary(false);
             p.scale = make_colour_scale(plot);  // tall enough for its label
