@@ -606,8 +606,14 @@ TEST_F(Window, PresentationModeEnlargesTextAndHidesTheControls) {
     ASSERT_NE(explanation, nullptr);
     EXPECT_TRUE(explanation->isVisible());
 
+    // The score board's labels (headers, model letters, the note): each grows with the window's text.
+    std::vector<std::pair<QLabel*, qreal>> board;
+    for (QLabel* l : w.findChild<QWidget*>("scoreBoard")->findChildren<QLabel*>()) board.push_back({l, l->font().pointSizeF()});
+    ASSERT_GE(board.size(), 10u);
     w.setPresentationMode(true);
     EXPECT_NEAR(w.font().pointSizeF(), 1.5 * normal, 1e-6);
+    for (const auto& [label, size] : board)
+        EXPECT_NEAR(label->font().pointSizeF(), 1.5 * size, 1e-6) << label->text().toStdString();
     // One view, large: no dock and no explanation unless asked for.
     for (const char* dock : {"controlsDock", "lessonDock", "inspectorDock"})
         EXPECT_FALSE(w.findChild<QDockWidget*>(dock)->isVisible()) << dock;

@@ -4,6 +4,7 @@
 
 #include <QGridLayout>
 #include <QLabel>
+#include <QPalette>
 
 #include <cmath>
 
@@ -19,6 +20,14 @@ QString signed_number(double v, int decimals = 3) {
            QString::number(std::abs(v), 'f', decimals);
 }
 
+// Text colour through the palette, not a style sheet: a label with a style sheet stops following its window's font,
+// and presentation mode's larger text would leave the score board small.
+void set_text_colour(QWidget* w, const QColor& colour) {
+    QPalette palette = w->palette();
+    palette.setColor(QPalette::WindowText, colour);
+    w->setPalette(palette);
+}
+
 }  // namespace
 
 ScoreBoard::ScoreBoard(QWidget* parent) : QWidget(parent) {
@@ -30,7 +39,7 @@ ScoreBoard::ScoreBoard(QWidget* parent) : QWidget(parent) {
     const QStringList headers = {tr("train loss (last 50 steps)"), tr("validation loss"), tr("validation accuracy")};
     for (int c = 0; c < 3; ++c) {
         auto* h = new QLabel(headers[c], this);
-        h->setStyleSheet("color: #555;");
+        set_text_colour(h, QColor(0x55, 0x55, 0x55));
         grid->addWidget(h, 0, c + 1, Qt::AlignRight);
     }
     const QStringList rows = {tr("A"), tr("B"), tr("B − A")};
@@ -40,7 +49,7 @@ ScoreBoard::ScoreBoard(QWidget* parent) : QWidget(parent) {
         f.setBold(true);
         row_names_[std::size_t(r)]->setFont(f);
         if (r < 2)
-            row_names_[std::size_t(r)]->setStyleSheet(QStringLiteral("color: %1;").arg(model_colour(r).name()));
+            set_text_colour(row_names_[std::size_t(r)], model_colour(r));
         grid->addWidget(row_names_[std::size_t(r)], r + 1, 0);
         for (int c = 0; c < 3; ++c) {
             auto* l = new QLabel(QStringLiteral("–"), this);
@@ -53,7 +62,7 @@ ScoreBoard::ScoreBoard(QWidget* parent) : QWidget(parent) {
     }
     note_ = new QLabel(this);
     note_->setWordWrap(true);
-    note_->setStyleSheet("color: #555;");
+    set_text_colour(note_, QColor(0x55, 0x55, 0x55));
     grid->addWidget(note_, 0, 4, 4, 1);
     grid->setColumnStretch(4, 1);
 }
