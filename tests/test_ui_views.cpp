@@ -12,8 +12,10 @@
 #include "ui/views/routing_view.h"
 #include "ui/views/sharp_colour_map.h"
 #include "ui/views/token_inspector.h"
+#include "ui/views/utilisation_time_view.h"
 #include "ui/views/utilisation_view.h"
 #include "ui/views/view_factory.h"
+#include "ui/views/view_text.h"
 
 #include <qcustomplot.h>
 
@@ -29,6 +31,8 @@
 #include <QImage>
 #include <QMouseEvent>
 #include <QScrollArea>
+#include <QScrollBar>
+#include <QWheelEvent>
 #include <QTemporaryDir>
 #include <QXmlStreamReader>
 
@@ -572,6 +576,129 @@ TEST_F(ViewsTest, ANewSnapshotChangesEveryCsvAndTheSameSerialIsSkipped) {
     }
 }
 
+// A probe longer than a line wraps like a paragraph: lines of equal length, each byte's column wide enough for its
+// letter, A's and B's columns at the same x, and every cell found again where it is drawn, on any line.
+TEST_F(ViewsTest, ALongProbeWrapsIntoLinesAndEveryCellIsFoundWhereItIsDrawn) {
+    const int tokens = 400;
+    std::string text(tokens, 'a');
+    for (int t = 0; t < tokens; ++t) text[std::size_t(t)] = "Wmi .,\n{}"[t % 9];
+    const SnapshotPtr snap = make_snapshot(1, 4, false, {Shape{63, 1, 7}, Shape{16, 0, 2}}, tokens, text);
+    RoutingView view;
+    view.setSnapshot(snap);
+    show_and_layout(&view, view.plot());
+    view.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    const int per = view.tokensPerLine();
+    const int lines = view.lineCount(0);
+    EXPECT_GT(lines, 1);
+    EXPECT_EQ(view.lineCount(1), lines);
+    EXPECT_GE(per * lines, tokens);
+    EXPECT_LT(per * (lines - 1), tokens) << "no empty line";
+    EXPECT_LT(per * lines - tokens, lines) << "lines of equal length, not a stub at the end";
+    const QCPAxis* x = view.colourMap(0)->keyAxis();
+    const double pitch = x->axisRect()->width() / double(per);
+    const QFontMetrics metrics(x->tickLabelFont());
+    for (int t = 0; t < per; ++t)
+        EXPECT_LE(metrics.horizontalAdvance(token_glyph(text, t)), pitch) << "byte " << t << " wider than its column";
+    const auto [lower, upper] = view.colourRange(0);
+    struct Probe {
+        int model, token, expert;
+    };
+    for (const Probe c : {Probe{0, 0, 0}, Probe{0, per + 3, 62}, Probe{1, tokens - 1, 15}, Probe{1, 2 * per, 7}}) {
+        SCOPED_TRACE(testing::Message() << "model " << c.model << " token " << c.token << " expert " << c.expert);
+        const auto cell = view.cellAt(view.cellCentre(c.model, c.token, c.expert));
+        ASSERT_TRUE(cell.has_value());
+        EXPECT_EQ(cell->model, c.model);
+        EXPECT_EQ(cell->token, c.token);
+        EXPECT_EQ(cell->expert, c.expert);
+        const ProbeLayer& pl = snap->models[std::size_t(c.model)].probe[0];
+        const double relative = double(pl.scores[std::size_t(c.token)][std::size_t(c.expert)]) * (c.model == 0 ? 63 : 16);
+        EXPECT_NEAR(view.shownValue(c.model, c.token, c.expert), std::clamp(relative, lower, upper), 1e-6);
+        EXPECT_DOUBLE_EQ(view.cellCentre(0, c.token, 0).x(), view.cellCentre(1, c.token, 0).x()) << "columns line up";
+    }
+    // The tail of the last line holds no byte: a click there finds nothing.
+    if (per * lines > tokens) {
+        const QPointF tail = view.cellCentre(0, tokens - 1, 3) + QPointF(pitch, 0);
+        EXPECT_FALSE(view.cellAt(tail).has_value());
+    }
+}
+
+// The token in the inspector is outlined in both maps, on its own line; none is outlined once it is cleared.
+TEST_F(ViewsTest, TheInspectedTokenIsOutlinedInAAndB) {
+    const int tokens = 300;
+    const std::string text(tokens, 'x');
+    RoutingView view;
+    view.setSnapshot(make_snapshot(1, 4, false, {Shape{63, 1, 7}, Shape{16, 0, 2}}, tokens, text));
+    show_and_layout(&view, view.plot());
+    EXPECT_TRUE(view.inspectedOutline(0).isEmpty());
+    const int token = view.tokensPerLine() + 5;  // on the second line
+    view.setInspectedToken(token);
+    view.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    for (int m = 0; m < 2; ++m) {
+        const QRectF outline = view.inspectedOutline(m);
+        ASSERT_FALSE(outline.isEmpty()) << m;
+        for (int e : {0, m == 0 ? 62 : 15}) EXPECT_TRUE(outline.contains(view.cellCentre(m, token, e))) << m;
+        EXPECT_FALSE(outline.contains(view.cellCentre(m, token + 1, 0))) << "one column only";
+        EXPECT_FALSE(outline.contains(view.cellCentre(m, token - view.tokensPerLine(), 0))) << "on its own line";
+    }
+    view.setInspectedToken(-1);
+    EXPECT_TRUE(view.inspectedOutline(0).isEmpty());
+    EXPECT_TRUE(view.inspectedOutline(1).isEmpty());
+}
+
+// Where a plot does not zoom, the mouse wheel scrolls a plot taller than its view instead of being swallowed.
+TEST_F(ViewsTest, TheWheelScrollsAPlotTallerThanItsView) {
+    const int tokens = 600;
+    RoutingView view;
+    view.setSnapshot(make_snapshot(1, 4, false, {Shape{63, 1, 7}, Shape{16, 0, 2}}, tokens, std::string(tokens, 'q')));
+    view.resize(700, 320);
+    view.show();
+    QApplication::processEvents();
+    view.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    QApplication::processEvents();
+    auto* scroll = view.findChild<QScrollArea*>();
+    ASSERT_NE(scroll, nullptr);
+    ASSERT_GT(scroll->verticalScrollBar()->maximum(), 0) << "the plot is taller than the view";
+    EXPECT_EQ(scroll->verticalScrollBar()->value(), 0);
+    const QPointF at(view.plot()->width() / 2.0, 100);
+    QWheelEvent wheel(at, view.plot()->mapToGlobal(at), QPoint(), QPoint(0, -120), Qt::NoButton, Qt::NoModifier,
+                      Qt::NoScrollPhase, false);
+    QApplication::sendEvent(view.plot(), &wheel);
+    EXPECT_GT(scroll->verticalScrollBar()->value(), 0);
+}
+
+// In a narrow dock, 63 experts' bars are thinner than a line of text: labels of neighbouring chosen experts would
+// overlap, so only the heavier of two close ones keeps its label (the header lists every weight), and the header
+// shows the token in its text.
+TEST_F(ViewsTest, InspectorWeightLabelsDoNotOverlap) {
+    auto snap = std::make_shared<Snapshot>(*make_snapshot(1, 4, false, {Shape{63, 1, 7}, Shape{16, 0, 2}}, 7,
+                                                          "abcdefg"));
+    ProbeLayer& pl = snap->models[0].probe[0];
+    pl.topk_idx[3] = {20, 21, 22, 23, 40, 5, 6};
+    pl.topk_weight[3] = {0.1f, 0.3f, 0.15f, 0.05f, 0.2f, 0.12f, 0.08f};
+    TokenInspector inspector;
+    inspector.resize(330, 420);
+    inspector.show();
+    inspector.showToken(snap, 0, 0, 3);
+    QApplication::processEvents();
+    inspector.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    std::vector<std::pair<double, QString>> shown;
+    double room = 0;
+    for (int i = 0; i < inspector.plot()->itemCount(); ++i)
+        if (auto* label = qobject_cast<QCPItemText*>(inspector.plot()->item(i)); label && label->visible()) {
+            shown.emplace_back(label->position->pixelPosition().x(), label->text());
+            room = QFontMetrics(label->font()).height();
+        }
+    ASSERT_GE(shown.size(), 3u);
+    EXPECT_LT(shown.size(), 7u) << "bars this thin cannot all carry a label";
+    for (std::size_t i = 0; i < shown.size(); ++i)
+        for (std::size_t j = i + 1; j < shown.size(); ++j)
+            EXPECT_GE(std::abs(shown[i].first - shown[j].first), room)
+                << shown[i].second.toStdString() << " over " << shown[j].second.toStdString();
+    const bool heaviest = std::any_of(shown.begin(), shown.end(), [](const auto& s) { return s.second == "w 0.30"; });
+    EXPECT_TRUE(heaviest) << "expert 21 (w 0.30) keeps its label";
+    EXPECT_TRUE(inspector.summary().contains("abc[d]efg")) << inspector.summary().toStdString();
+}
+
 TEST_F(ViewsTest, ClickingARoutingCellEmitsTheToken) {
     RoutingView view;
     view.setSnapshot(make_snapshot(1, 9));
@@ -651,10 +778,10 @@ TEST_F(ViewsTest, GlobalNormalisationSharesOneColourRange) {
     EXPECT_EQ(routing->colourRange(0), routing->colourRange(1));
     EXPECT_GE(routing->colourRange(1).second, largest);
     EXPECT_LT(routing->colourRange(1).second, 1.3 * largest);
-    QCPColorMapData* data = routing->colourMap(1)->data();
-    EXPECT_EQ(data->keySize(), 4);
-    EXPECT_EQ(data->valueSize(), 7);
-    EXPECT_DOUBLE_EQ(data->cell(2, 5), double(snap->models[1].probe[0].scores[5][2]) * 4);
+    QCPColorMapData* data = routing->colourMap(1)->data();  // one column per byte, one row per expert
+    EXPECT_EQ(data->keySize(), 7);
+    EXPECT_EQ(data->valueSize(), 4);
+    EXPECT_DOUBLE_EQ(data->cell(5, 2), double(snap->models[1].probe[0].scores[5][2]) * 4);
 }
 
 TEST_F(ViewsTest, PlaneShowsANoteForLanguageModelsAndFillsTheMapFor2D) {
@@ -796,17 +923,31 @@ TEST_F(ViewsTest, HeatmapsExportSharpToSvg) {
                 EXPECT_NE(image, cells) << "a cell image";
     }
     {
-        const int tokens = 400;
-        std::string text(tokens, 'a');
-        for (int t = 0; t < tokens; ++t) text[std::size_t(t)] = char('a' + t % 26);
-        RoutingView large;  // 63 experts x 400 tokens in A: more cells than are drawn one by one
-        large.setSnapshot(make_snapshot(2, 4, false, {Shape{63, 1, 7}, Shape{16, 0, 2}}, tokens, text));
-        ASSERT_GT(63 * tokens, SharpColourMap::kMaxVectorCells);
+        // 63 experts x 400 samples of load over time in A: more cells than are drawn one by one.
+        auto snap = std::make_shared<Snapshot>(*make_snapshot(2, 4));
+        LayerSnapshot& l = snap->models[0].layers[0];
+        const int samples = 400;
+        l.n_routed = 63;
+        l.util_steps.clear();
+        l.util_rows.clear();
+        for (int s = 0; s < samples; ++s) {
+            l.util_steps.push_back(10.0 * s);
+            std::vector<double> row(63);
+            for (int e = 0; e < 63; ++e) row[std::size_t(e)] = (1 + (s * 7 + e * 3) % 11) / (63.0 * 6);
+            l.util_rows.push_back(row);
+        }
+        UtilisationTimeView large;
+        large.setSnapshot(snap);
+        ASSERT_GT(63 * samples, SharpColourMap::kMaxVectorCells);
         ASSERT_TRUE(large.exportTo(dir.path(), &error)) << error.toStdString();
-        const SvgContent svg = svg_content(read_all(QDir(dir.path()).filePath("routing.svg")));
-        int native = 0;  // images with several pixels per cell of A's map
-        for (const QSize& image : svg.images) native += image.width() >= 4 * 63 && image.height() >= 2 * tokens;
-        EXPECT_GE(native, 1) << svg.images.size() << " images";
+        const SvgContent svg = svg_content(read_all(QDir(dir.path()).filePath("utilisation_over_time.svg")));
+        int native = 0;  // images finer than A's map's cells: at least a pixel per sample, several per expert
+        QStringList sizes;
+        for (const QSize& image : svg.images) {
+            native += image.width() >= samples && image.height() >= 4 * 63;
+            sizes << QString("%1x%2").arg(image.width()).arg(image.height());
+        }
+        EXPECT_GE(native, 1) << sizes.join(", ").toStdString();
     }
 }
 
@@ -887,7 +1028,8 @@ TEST_F(ViewsTest, InspectorSummaryListsTheChosenExpertsInOrder) {
     TokenInspector inspector;
     inspector.showToken(snap, 0, 1, 0);
     EXPECT_EQ(inspector.summary().toStdString(),
-              "token 'a' (layer 1, model A): top-3 experts 5 (w 0.45), 2 (w 0.33), 7 (w 0.22); shared share 0.40");
+              "token 'a' (layer 1, model A): top-3 experts 5 (w 0.45), 2 (w 0.33), 7 (w 0.22); shared share 0.40; "
+              "in the text: [a]b␣c,↵de");
     inspector.showToken(snap, 1, 0, 5);
     EXPECT_TRUE(inspector.summary().startsWith("token '\\n' (layer 0, model B): top-2 experts "))
         << inspector.summary().toStdString();
@@ -1136,6 +1278,16 @@ TEST_F(ViewsTest, WrappedTitlesBreakBetweenFactsAndKeepModelLettersWithTheirLabe
 // At 700 px (a window with the docks open, or a projector's lower resolution) every title, with the widest labels of
 // the bundled lessons, and every legend is whole: at the normal size and in presentation mode (1.5x), in plots made
 // while the window already had the larger font.
+// Lets a shown plot settle: a layout at the current font, the minimum height its text needs, the scroll area's
+// resize to it and the layout at the new size.
+void settle(QCustomPlot* plot) {
+    for (int round = 0; round < 4; ++round) {
+        plot->replot(QCustomPlot::rpImmediateRefresh);
+        QApplication::processEvents();
+    }
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+}
+
 TEST_F(ViewsTest, TitlesAndLegendsAreWholeInAPlot700PxWide) {
     for (const double scale : {1.0, 1.5})
         for (const bool plane : {false, true}) {
@@ -1153,7 +1305,7 @@ TEST_F(ViewsTest, TitlesAndLegendsAreWholeInAPlot700PxWide) {
                 view->setGeometry(0, 0, 708, 640);
                 view->setSnapshot(snap);
                 view->show();
-                QApplication::processEvents();
+                settle(view->plot());  // a title wrapped to the width may need a taller plot: one more turn
                 EXPECT_GE(view->plot()->width(), 680);
                 EXPECT_LE(view->plot()->width(), 700);
                 EXPECT_EQ(clipped_text_now(view->plot()), "");
@@ -1173,16 +1325,6 @@ SnapshotPtr eight_devices_snapshot(bool plane) {
         add_devices(ms, 8, 40 + unsigned(m));
     }
     return snap;
-}
-
-// Lets a shown plot settle: a layout at the current font, the minimum height its text needs, the scroll area's
-// resize to it and the layout at the new size.
-void settle(QCustomPlot* plot) {
-    for (int round = 0; round < 4; ++round) {
-        plot->replot(QCustomPlot::rpImmediateRefresh);
-        QApplication::processEvents();
-    }
-    plot->replot(QCustomPlot::rpImmediateRefresh);
 }
 
 // Presentation mode (1.5x text) in the space a view has in the usual 1400x900 window with the explanation open

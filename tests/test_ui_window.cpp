@@ -10,11 +10,13 @@
 #include "ui/views/plot_text.h"
 #include "ui/views/curve_view.h"
 #include "ui/views/plot_view.h"
+#include "ui/views/routing_view.h"
 #include "ui/views/token_inspector.h"
 #include "ui/views/view.h"
 #include "ui/views/view_factory.h"
 #include "ui/window/controls_panel.h"
 #include "ui/window/export.h"
+#include "ui/window/headless.h"
 #include "ui/window/main_window.h"
 
 #include <qcustomplot.h>
@@ -29,6 +31,7 @@
 #include <QFileInfo>
 #include <QImage>
 #include <QLabel>
+#include <QMouseEvent>
 #include <QProcess>
 #include <QToolButton>
 #include <QToolBar>
@@ -36,6 +39,7 @@
 #include <QTabBar>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSpinBox>
 #include <QDoubleSpinBox>
 #include <QTemporaryDir>
@@ -697,6 +701,15 @@ namespace {
 
 // Lets the window settle after a change of tab or font: the plots' layouts, the minimum heights their text needs, the
 // resizes that follow.
+void send_click(QWidget* target, const QPointF& pos) {
+    QMouseEvent press(QEvent::MouseButtonPress, pos, target->mapToGlobal(pos), Qt::LeftButton, Qt::LeftButton,
+                      Qt::NoModifier);
+    QApplication::sendEvent(target, &press);
+    QMouseEvent release(QEvent::MouseButtonRelease, pos, target->mapToGlobal(pos), Qt::LeftButton, Qt::NoButton,
+                        Qt::NoModifier);
+    QApplication::sendEvent(target, &release);
+}
+
 void settle_window() {
     for (int round = 0; round < 6; ++round) {
         QApplication::processEvents();
@@ -771,6 +784,75 @@ TEST_F(Window, FitsA1366x768ProjectorAndA1920x1080Screen) {
         for (const QToolButton* arrow : bar->findChildren<QToolButton*>())
             EXPECT_FALSE(arrow->isVisible()) << "the tab bar scrolls";
         EXPECT_TRUE(wholly_shown(tabs, &w));
+    }
+}
+
+// The routing view at 1366x768 and 1920x1080, with the token inspector open as after a click: the default lesson's
+// probe (about 100 bytes) is one line of text under each map, every byte's column at least as wide as its letter, A
+// and B and both colour scales in sight without scrolling. A clicked token is outlined in A and B and marked in the
+// inspector's text; another lesson clears both.
+TEST_F(Window, RoutingShowsTheWholeProbeAsTextAndOutlinesTheClickedToken) {
+    for (const QSize screen : {QSize(1366, 768), QSize(1920, 1080)}) {
+        SCOPED_TRACE(QString("%1x%2").arg(screen.width()).arg(screen.height()).toStdString());
+        MainWindow w;
+        const Lesson lesson = load_lesson(bundled_lessons().front());
+        ASSERT_GE(lesson.probe_text.size(), 90u);
+        w.fitToScreen(QRect(QPoint(0, 0), screen));
+        w.show();
+        ASSERT_TRUE(open_at_step(w, lesson, 1));
+        ASSERT_TRUE(wait_for([&] { return !w.latestSnapshot()->models[0].probe.empty(); }, 10000));
+        w.showView("routing");
+        RoutingView* routing = nullptr;
+        for (View* v : w.views())
+            if (v->id() == "routing") routing = dynamic_cast<RoutingView*>(v);
+        ASSERT_NE(routing, nullptr);
+        emit routing->tokenClicked(0, 0, 0);  // the inspector open beside the view, as a class uses it
+        settle_window();
+        routing->plot()->replot(QCustomPlot::rpImmediateRefresh);
+        settle_window();
+        if (const QString dir = qEnvironmentVariable("MOELAB_SCREENSHOT_DIR"); !dir.isEmpty())
+            w.grab().save(QDir(dir).filePath(QString("routing-%1x%2.png").arg(screen.width()).arg(screen.height())));
+
+        const int bytes = int(lesson.probe_text.size());
+        EXPECT_GE(routing->tokensPerLine(), bytes) << "the probe wraps";
+        EXPECT_EQ(routing->lineCount(0), 1);
+        EXPECT_EQ(routing->lineCount(1), 1);
+        auto* scroll = routing->findChild<QScrollArea*>();
+        ASSERT_NE(scroll, nullptr);
+        EXPECT_EQ(scroll->verticalScrollBar()->maximum(), 0) << "the view scrolls";
+        const QRect plot_area = routing->plot()->rect();
+        for (int m = 0; m < 2; ++m) {
+            const QCPColorMap* map = routing->colourMap(m);
+            ASSERT_NE(map->colorScale(), nullptr);
+            EXPECT_TRUE(map->colorScale()->visible());
+            EXPECT_TRUE(plot_area.contains(map->colorScale()->outerRect())) << "colour scale " << m << " cut off";
+            const QCPAxis* x = map->keyAxis();
+            EXPECT_TRUE(plot_area.contains(x->axisRect()->outerRect())) << "panel " << m << " cut off";
+            const double pitch = x->axisRect()->width() / double(routing->tokensPerLine());
+            const QFontMetrics metrics(x->tickLabelFont());
+            int widest = 0;
+            for (int t = 0; t < bytes; ++t)
+                widest = std::max(widest, metrics.horizontalAdvance(QString(QChar(lesson.probe_text[std::size_t(t)]))));
+            EXPECT_LE(widest, pitch) << "letters wider than their columns";
+            EXPECT_GE(metrics.height(), 10) << "readable letters";
+        }
+        EXPECT_EQ(text_collisions(routing->plot()), QStringList());
+
+        // A click on byte 10 of B: the inspector shows that byte in its text, both maps outline its column.
+        const int token = 10;
+        send_click(routing->plot(), routing->cellCentre(1, token, 3));
+        EXPECT_TRUE(wait_for([&] { return w.inspector()->summary().contains("model B"); }, 5000));
+        const QString marked = QString("[%1]").arg(QChar(lesson.probe_text[std::size_t(token)]));
+        EXPECT_TRUE(w.inspector()->summary().contains(marked)) << w.inspector()->summary().toStdString();
+        routing->plot()->replot(QCustomPlot::rpImmediateRefresh);
+        for (int m = 0; m < 2; ++m) {
+            const QRectF outline = routing->inspectedOutline(m);
+            EXPECT_TRUE(outline.contains(routing->cellCentre(m, token, 0))) << m;
+            EXPECT_FALSE(outline.contains(routing->cellCentre(m, token + 1, 0))) << m;
+        }
+        w.openLesson(tiny_lesson());
+        EXPECT_EQ(routing->inspectedToken(), -1);
+        EXPECT_TRUE(routing->inspectedOutline(0).isEmpty());
     }
 }
 
@@ -939,6 +1021,56 @@ TEST_F(Program, HeadlessExportTrainsAndWritesEveryView) {
     const QString text = QString::fromUtf8(loss.readAll());
     EXPECT_TRUE(text.contains("\n3,A,")) << text.toStdString();
     EXPECT_FALSE(text.contains("\n4,A,")) << text.toStdString();
+}
+
+// Export all from the app (a 1366x768 window, the routing view in front) and `moelab --export-dir` (no screen) write
+// the same figures: every image of the same size and the same pixels, every CSV the same text.
+TEST_F(Program, HeadlessAndAppExportsAreTheSameFigures) {
+    QTemporaryDir dir;
+    const int steps = 3;
+    nlohmann::json j = tiny_json(nlohmann::json::object(), steps);
+    const QString lesson_path = dir.filePath("tiny.json");
+    QFile f(lesson_path);
+    ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+    f.write(QByteArray::fromStdString(j.dump(2)));
+    f.close();
+    const QString headless = dir.filePath("headless");
+    QString err;
+    ASSERT_EQ(run({"--lesson", lesson_path, "--steps", QString::number(steps), "--export-dir", headless}, nullptr, &err), 0)
+        << err.toStdString();
+
+    Lesson lesson = load_lesson(lesson_path);
+    MainWindow w;
+    w.fitToScreen(QRect(0, 0, 1366, 768));
+    w.show();
+    w.openLesson(lesson);
+    QString error;
+    ASSERT_TRUE(play_until(w, steps, 120, &error)) << error.toStdString();
+    w.showView("routing");
+    settle_window();
+    const QString app = dir.filePath("app");
+    int written = 0;
+    ASSERT_TRUE(w.exportAll(app, &error, &written)) << error.toStdString();
+    ASSERT_GE(written, 10);
+
+    int images = 0;
+    for (const QFileInfo& file : QDir(app).entryInfoList({"*.png", "*.csv"}, QDir::Files)) {
+        SCOPED_TRACE(file.fileName().toStdString());
+        const QString other = QDir(headless).filePath(file.fileName());
+        ASSERT_TRUE(QFileInfo::exists(other));
+        if (file.suffix() == "png") {
+            ++images;
+            const QImage a(file.filePath()), b(other);
+            ASSERT_FALSE(a.isNull());
+            EXPECT_EQ(a.size(), b.size());
+            EXPECT_TRUE(a == b) << "the pixels differ";
+        } else {
+            QFile fa(file.filePath()), fb(other);
+            ASSERT_TRUE(fa.open(QIODevice::ReadOnly) && fb.open(QIODevice::ReadOnly));
+            EXPECT_EQ(fa.readAll(), fb.readAll());
+        }
+    }
+    EXPECT_EQ(images, written);
 }
 
 TEST_F(Program, HeadlessErrorsPrintOneLineAndFail) {

@@ -13,8 +13,8 @@
 
 namespace moe::ui {
 
-HeatmapView::HeatmapView(QWidget* parent) : PlotView(parent) {
-    panels_ = make_model_panels(plot(), true);
+HeatmapView::HeatmapView(QWidget* parent, PanelArrangement arrangement) : PlotView(parent) {
+    panels_ = make_model_panels(plot(), true, arrangement);
     for (int m = 0; m < 2; ++m) {
         QCPItemText* note = add_empty_note(plot(), panels_[std::size_t(m)].rect);
         note->setVisible(false);

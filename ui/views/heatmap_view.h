@@ -22,7 +22,7 @@ namespace moe::ui {
 class HeatmapView : public PlotView {
     Q_OBJECT
 public:
-    explicit HeatmapView(QWidget* parent = nullptr);
+    explicit HeatmapView(QWidget* parent = nullptr, PanelArrangement arrangement = PanelArrangement::SideBySide);
 
     // The colour range of model m's map as drawn (lower, upper).
     std::pair<double, double> colourRange(int model) const;

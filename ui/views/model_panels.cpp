@@ -11,13 +11,14 @@
 
 namespace moe::ui {
 
-ModelPanels make_model_panels(QCustomPlot* plot, bool heatmap) {
+ModelPanels make_model_panels(QCustomPlot* plot, bool heatmap, PanelArrangement arrangement) {
+    const bool stacked = arrangement == PanelArrangement::Stacked;
     plot->plotLayout()->clear();               // also deletes the default axis rect and its legend
     plot->setAutoAddPlottableToLegend(false);  // views choose what their legend lists
     auto* both = new QCPLayoutGrid;
     plot->plotLayout()->addElement(0, 0, both);
     both->setColumnSpacing(28);
-    both->setRowSpacing(2);
+    both->setRowSpacing(stacked ? 8 : 2);  // stacked: a gap between A's panel and B's title
     auto* align = new QCPMarginGroup(plot);
     ModelPanels panels;
     for (int m = 0; m < 2; ++m) {
@@ -26,17 +27,19 @@ ModelPanels make_model_panels(QCustomPlot* plot, bool heatmap) {
         font.setPointSizeF(font.pointSizeF() + 1);
         font.setBold(true);
         // The lesson's model label and the layer's numbers are long for half a plot: the title wraps to its width,
-        // the whole panel's (colour scale included). A's and B's titles share a row, as tall as the taller one, so
-        // both axis rects start at the same height when one title wraps to more lines than the other.
+        // the whole panel's (colour scale included). Side by side, A's and B's titles share a row, as tall as the
+        // taller one, so both axis rects start at the same height when one title wraps to more lines than the other.
         p.title = make_wrapping_title(plot, font);
-        both->addElement(0, m, p.title);
+        both->addElement(stacked ? 2 * m : 0, stacked ? 0 : m, p.title);
         p.grid = new QCPLayoutGrid;
-        both->addElement(1, m, p.grid);
+        both->addElement(stacked ? 2 * m + 1 : 1, stacked ? 0 : m, p.grid);
         p.grid->setRowSpacing(2);
         p.rect = new QCPAxisRect(plot, true);
         p.grid->addElement(0, 0, p.rect);
-        // Same top and bottom edges in A and B, so rows and bars line up across the two panels.
-        p.rect->setMarginGroup(QCP::msTop | QCP::msBottom, align);
+        // Same top and bottom edges in A and B (side by side) or same left and right edges (stacked), so rows or
+        // columns line up across the two panels.
+        const QCP::MarginSides shared = stacked ? QCP::msLeft | QCP::msRight : QCP::msTop | QCP::msBottom;
+        p.rect->setMarginGroup(shared, align);
         for (QCPAxis* axis : p.rect->axes()) axis->setLayer("axes");
         if (heatmap) {
             p.map = new SharpColourMap(p.rect->axis(QCPAxis::atBottom), p.rect->axis(QCPAxis::atLeft));
@@ -45,7 +48,7 @@ ModelPanels make_model_panels(QCustomPlot* plot, bool heatmap) {
             p.scale = make_colour_scale(plot);  // tall enough for its label
             p.scale->setType(QCPAxis::atRight);
             p.scale->setBarWidth(12);
-            p.scale->setMarginGroup(QCP::msTop | QCP::msBottom, align);
+            if (!stacked) p.scale->setMarginGroup(QCP::msTop | QCP::msBottom, align);
             p.grid->addElement(0, 1, p.scale);
             p.map->setColorScale(p.scale);
             p.map->setGradient(sequential_gradient());

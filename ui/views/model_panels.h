@@ -1,6 +1,6 @@
-// Model A and model B side by side in one QCustomPlot: each panel is a title over its own axis rect (the two titles in
-// one row, the panels' grids in the row below), and for heatmaps a colour map with its own colour scale (per-layer
-// normalisation can give A and B different ranges).
+// Model A and model B side by side (or A over B) in one QCustomPlot: each panel is a title over its own axis rect (side
+// by side: the two titles in one row, the panels' grids in the row below), and for heatmaps a colour map with its own
+// colour scale beside it.
 #pragma once
 
 #include <QPointF>
@@ -30,8 +30,13 @@ struct ModelPanel {
 };
 using ModelPanels = std::array<ModelPanel, 2>;
 
+// Side by side: A's and B's rects share their top and bottom edges, so rows line up across the two. Stacked (A over B,
+// each as wide as the plot): they share their left and right edges, so columns line up.
+enum class PanelArrangement { SideBySide, Stacked };
+
 // Replaces the plot's layout with the two panels (in row 0 of the plot layout; row 1 is free for a legend).
-ModelPanels make_model_panels(QCustomPlot* plot, bool heatmap);
+ModelPanels make_model_panels(QCustomPlot* plot, bool heatmap,
+                              PanelArrangement arrangement = PanelArrangement::SideBySide);
 
 // A legend under both panels (where it cannot hide data): in one line when the plot is wide enough, else in as many
 // rows as its width needs (for plots made with make_plot).

@@ -10,7 +10,9 @@
 #include <QDir>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QCoreApplication>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSignalBlocker>
 #include <QVBoxLayout>
 
@@ -36,11 +38,21 @@ PlotView::PlotView(QWidget* parent) : View(parent) {
     // faster for a long loss curve).
     plot_->setPlottingHint(QCP::phFastPolylines, true);
     // As tall as its content needs: in a shorter view it scrolls rather than drawing texts over each other.
-    auto* scroll = new QScrollArea(this);
-    scroll->setWidgetResizable(true);
-    scroll->setFrameShape(QFrame::NoFrame);
-    scroll->setWidget(plot_);
-    layout->addWidget(scroll, 1);
+    scroll_ = new QScrollArea(this);
+    scroll_->setWidgetResizable(true);
+    scroll_->setFrameShape(QFrame::NoFrame);
+    scroll_->setWidget(plot_);
+    layout->addWidget(scroll_, 1);
+    plot_->installEventFilter(this);
+}
+
+bool PlotView::eventFilter(QObject* watched, QEvent* event) {
+    // QCustomPlot keeps every wheel event, zooming or not: where the plot does not zoom, the wheel scrolls the view.
+    if (watched == plot_ && event->type() == QEvent::Wheel && !plot_->interactions().testFlag(QCP::iRangeZoom)) {
+        QCoreApplication::sendEvent(scroll_->verticalScrollBar(), event);
+        return true;
+    }
+    return View::eventFilter(watched, event);
 }
 
 void PlotView::addControl(QWidget* control) { controls_->insertWidget(controls_->count() - 1, control); }
@@ -117,9 +129,10 @@ void PlotView::syncLayerChoices() {
 
 bool PlotView::exportTo(const QString& dir, QString* error) const {
     refresh();
-    // On screen: the figure as the user sees it. In the background (never laid out): a report-sized figure.
-    QSize size = plot_->size();
-    if (!plot_->isVisible() || size.width() < 300 || size.height() < 200) size = exportSize();
+    // A report-sized figure, whatever the window's size and whichever tab is in front: the app and a headless
+    // export write the same figure. Taller when the text needs it (presentation mode's larger fonts).
+    QSize size = exportSize();
+    size.setHeight(std::max(size.height(), plot_->minimumHeight()));
     if (!export_plot_images(plot_, dir, id(), title(), size, error)) return false;
     return write_text_atomic(QDir(dir).filePath(id() + ".csv"), csv(), error);
 }

@@ -10,6 +10,7 @@
 class QComboBox;
 class QCustomPlot;
 class QHBoxLayout;
+class QScrollArea;
 
 namespace moe::ui {
 
@@ -32,9 +33,10 @@ public:
 protected:
     // Redraws everything from snapshot_ (which may be null). Ends with a queued replot done by the caller.
     virtual void rebuild() = 0;
-    // The figure size for export when the view is not on screen (logical pixels).
+    // The exported figure's size (logical pixels), the same from the app and from a headless export.
     virtual QSize exportSize() const { return {1100, 620}; }
 
+    bool eventFilter(QObject* watched, QEvent* event) override;
     void addControl(QWidget* control);
     // Adds the layer selector; `probe`: the choices are the probe layers (routing) rather than the layer stats.
     void addLayerSelector(bool probe);
@@ -54,6 +56,7 @@ private:
     bool layer_probe_ = false;
     int wanted_layer_ = 0;
     QCustomPlot* plot_ = nullptr;
+    QScrollArea* scroll_ = nullptr;
     bool global_norm_ = false;
 };
 

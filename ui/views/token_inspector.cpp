@@ -7,9 +7,13 @@
 
 #include <qcustomplot.h>
 
+#include <QFontMetrics>
 #include <QLabel>
 #include <QResizeEvent>
 #include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
 
 namespace moe::ui {
 
@@ -21,6 +25,26 @@ QString chosen_list(const std::vector<int>& idx, const std::vector<float>& weigh
     for (std::size_t j = 0; j < idx.size(); ++j)
         parts << QStringLiteral("%1 (w %2)").arg(idx[j]).arg(j < weight.size() ? weight[j] : 0.0f, 0, 'f', 2);
     return QStringLiteral("top-%1 experts %2").arg(idx.size()).arg(parts.join(QStringLiteral(", ")));
+}
+
+// The bytes around token t, the token itself marked: "[s]" in plain text, highlighted in HTML. So the reader sees
+// which byte of the text this is (the routing view outlines its column).
+constexpr int kContext = 18;  // bytes each side
+
+QString probe_context(const std::string& text, int t, bool html) {
+    const int from = std::max(0, t - kContext), to = std::min(int(text.size()), t + kContext + 1);
+    QString out = from > 0 ? QStringLiteral("…") : QString();
+    for (int i = from; i < to; ++i) {
+        const QString glyph = token_glyph(text, i);
+        if (i != t)
+            out += html ? glyph.toHtmlEscaped() : glyph;
+        else
+            out += html ? QStringLiteral("<span style='background:#ffd54f; font-weight:bold'>%1</span>")
+                              .arg(glyph.toHtmlEscaped())
+                        : QStringLiteral("[%1]").arg(glyph);
+    }
+    if (to < int(text.size())) out += QStringLiteral("…");
+    return out;
 }
 
 // Draws one token's (or point's) scores: grey bars for every routed expert, the chosen ones in the model's colour
@@ -60,6 +84,7 @@ void draw_scores(QCustomPlot* plot, int model, const std::vector<float>& scores,
         label->setFont(small);
         label->setText(QStringLiteral("w %1").arg(weight[j], 0, 'f', 2));
         label->setClipToAxisRect(true);
+        label->setProperty("weight", double(weight[j]));
     }
     for (QCPAxis* axis : {plot->xAxis, plot->yAxis}) {
         axis->setTicks(true);
@@ -68,6 +93,25 @@ void draw_scores(QCustomPlot* plot, int model, const std::vector<float>& scores,
     plot->xAxis->setRange(-0.7, N - 0.3);
     plot->yAxis->setRange(0, top * 1.3);
     plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+// Neighbouring chosen experts' labels would overlap where bars are narrower than a line of text (63 experts in a
+// dock): the heavier weight keeps its label, the lighter one is left to the list above the plot.
+void declutter_weight_labels(QCustomPlot* plot) {
+    std::vector<QCPItemText*> labels;
+    for (int i = 0; i < plot->itemCount(); ++i)
+        if (auto* label = qobject_cast<QCPItemText*>(plot->item(i))) labels.push_back(label);
+    std::stable_sort(labels.begin(), labels.end(), [](const QCPItemText* a, const QCPItemText* b) {
+        return a->property("weight").toDouble() > b->property("weight").toDouble();
+    });
+    std::vector<double> kept;
+    for (QCPItemText* label : labels) {
+        const double x = label->position->pixelPosition().x();
+        const double room = QFontMetrics(label->font()).height();
+        const bool free = std::none_of(kept.begin(), kept.end(), [&](double k) { return std::abs(k - x) < room; });
+        label->setVisible(free);
+        if (free) kept.push_back(x);
+    }
 }
 
 }  // namespace
@@ -115,6 +159,7 @@ TokenInspector::TokenInspector(QWidget* parent) : QWidget(parent) {
         p->addToLegend(legend);
     }
     layout->addWidget(plot_, 1);
+    connect(plot_, &QCustomPlot::afterLayout, this, [this] { declutter_weight_labels(plot_); });
     clear();
 }
 
@@ -149,22 +194,24 @@ void TokenInspector::showToken(const SnapshotPtr& snapshot, int model, int probe
     const int n_shared = ms.config.model.n_shared_experts;
     const QString ch = token_label(ms.probe_text, token);
 
-    summary_ = QStringLiteral("token '%1' (layer %2, model %3): %4; shared share %5")
+    summary_ = QStringLiteral("token '%1' (layer %2, model %3): %4; shared share %5; in the text: %6")
                    .arg(ch)
                    .arg(pl.layer)
                    .arg(model_letter(model), chosen_list(idx, w))
-                   .arg(shared, 0, 'f', 2);
+                   .arg(shared, 0, 'f', 2)
+                   .arg(probe_context(ms.probe_text, token, false));
     if (n_shared == 0) summary_ += QStringLiteral(" (no shared experts)");
 
     header_->setText(
-        tr("<b style='color:%1'>%2</b> · token #%3 <b>'%4'</b> · layer %5<br>%6<br>"
+        tr("<b style='color:%1'>%2</b> · token #%3 <b>'%4'</b> · layer %5<br><tt>%8</tt><br>%6<br>"
            "Shared experts (always on, weight 1): %7 of the MoE output.")
             .arg(model_colour(model).darker(130).name(), model_name(*snapshot, model).toHtmlEscaped())
             .arg(token)
             .arg(ch.toHtmlEscaped())
             .arg(pl.layer)
             .arg(chosen_list(idx, w).toHtmlEscaped())
-            .arg(n_shared == 0 ? tr("none in this model") : QStringLiteral("%1 %").arg(100 * shared, 0, 'f', 0)));
+            .arg(n_shared == 0 ? tr("none in this model") : QStringLiteral("%1 %").arg(100 * shared, 0, 'f', 0))
+            .arg(probe_context(ms.probe_text, token, true)));
     draw_scores(plot_, model, pl.scores[t], idx, w);
 }
 

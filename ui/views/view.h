@@ -51,6 +51,9 @@ public:
     // Heatmaps: per-layer or global colour normalisation.
     virtual void setGlobalNormalisation(bool) {}
 
+    // The probe token the inspector shows (-1: none); views that draw the probe text mark it.
+    virtual void setInspectedToken(int) {}
+
 protected:
     // Brings what is on screen up to date with snapshot_ (which may be null) and the view's own settings.
     virtual void draw() = 0;

@@ -40,6 +40,15 @@ QString token_label(const std::string& text, int t) {
     return byte_label(static_cast<unsigned char>(text[std::size_t(t)]));
 }
 
+QString token_glyph(const std::string& text, int t) {
+    if (t < 0 || std::size_t(t) >= text.size()) return {};
+    const auto byte = static_cast<unsigned char>(text[std::size_t(t)]);
+    if (byte == '\n') return QStringLiteral("↵");
+    if (byte == '\t') return QStringLiteral("⇥");
+    if (byte < 0x20 || byte >= 0x7f) return QStringLiteral("·");
+    return byte_label(byte);
+}
+
 QStringList layer_choice_labels(const Snapshot& snapshot, bool probe) {
     // Each model's MoE layer numbers: from its statistics, or before the first step from its configuration, so the
     // selector names the layers there will be rather than staying blank.

@@ -21,6 +21,9 @@ QString model_name(const Snapshot& snapshot, int model);
 QString byte_label(unsigned char byte);
 // Token t of the probe text (empty when the text is shorter than the routing data).
 QString token_label(const std::string& text, int t);
+// The same in one character, for a column of text: "␣", "↵" for a newline, "⇥" for a tab, "·" for other control and
+// non-ASCII bytes (token_label names those in full, for tooltips and the inspector).
+QString token_glyph(const std::string& text, int t);
 
 // The layer selector's choices, one per MoE layer index of the snapshot ("layer 3", or both block numbers when A and
 // B differ). `probe`: count the probe layers rather than the layer statistics. Before a model's first step its

@@ -188,12 +188,7 @@ void MainWindow::buildCentral() {
         connect(view, &View::explanationChanged, this,
                 [this, panel, view] { tabs_->setTabToolTip(tabs_->indexOf(panel), view->explanation()); });
         connect(panel, &ViewPanel::message, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
-        connect(view, &View::tokenClicked, this, [this](int model, int layer, int token) {
-            if (!latest_) return;
-            inspector_->showToken(replay_ ? replay_snapshot_ : latest_, model, layer, token);
-            inspector_dock_->show();
-            inspector_dock_->raise();
-        });
+        connect(view, &View::tokenClicked, this, &MainWindow::inspectToken);
         connect(view, &View::planeClicked, this, [this](int model, double x, double y) {
             if (replay_) return;  // a saved run has no live model to ask
             QMetaObject::invokeMethod(session_, [s = session_, model, x, y] { s->inspectPoint(model, x, y); },
@@ -383,7 +378,7 @@ void MainWindow::openLesson(const Lesson& lesson) {
     showEarlierRuns();
     controls_->setLesson(lesson);
     lesson_panel_->setLesson(lesson);
-    inspector_->clear();
+    clearInspector();
     setWindowTitle(QString("MoE Lab - %1").arg(lesson.title));
     updateTabs();
     const Lesson copy = lesson;
@@ -454,7 +449,7 @@ bool MainWindow::openRunFolder(const QString& dir, QString* error) {
 
     controls_->showReadOnly(replay_lesson_.model_a, replay_lesson_.model_b);
     lesson_panel_->setLesson(replay_lesson_);
-    inspector_->clear();
+    clearInspector();
     banner_->setStyleSheet("background: #e3f2fd; color: #0d47a1; padding: 6px; border-radius: 4px;");
     banner_->setText(tr("Replay of the run folder %1 (read-only: Play is off). Press Reset or open a lesson to "
                         "train again.").arg(QDir::toNativeSeparators(dir)));
@@ -465,6 +460,19 @@ bool MainWindow::openRunFolder(const QString& dir, QString* error) {
     refreshViews();
     updateActions();
     return true;
+}
+
+void MainWindow::inspectToken(int model, int layer, int token) {
+    if (!latest_) return;
+    inspector_->showToken(replay_ ? replay_snapshot_ : latest_, model, layer, token);
+    for (View* v : views_) v->setInspectedToken(token);
+    inspector_dock_->show();
+    inspector_dock_->raise();
+}
+
+void MainWindow::clearInspector() {
+    inspector_->clear();
+    for (View* v : views_) v->setInspectedToken(-1);
 }
 
 void MainWindow::leaveReplay() {
@@ -622,7 +630,7 @@ void MainWindow::reset() {
     }
     pause();
     keepEarlierRun();
-    inspector_->clear();
+    clearInspector();
     awaiting_start_ = true;
     QMetaObject::invokeMethod(session_, [s = session_] { s->reset(); }, Qt::QueuedConnection);
 }
@@ -637,7 +645,7 @@ void MainWindow::apply() {
     lesson_ = controls_->builtLesson();
     controls_->markApplied();
     lesson_panel_->setLesson(lesson_);
-    inspector_->clear();
+    clearInspector();
     updateTabs();
     const Lesson copy = lesson_;
     awaiting_start_ = true;

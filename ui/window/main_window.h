@@ -116,6 +116,9 @@ private:
     void openRunDialog();
     void saveRunDialog();
     void saveLessonDialog();
+    // The inspector and the views that mark its token (the routing view's outline) show the same token, or none.
+    void inspectToken(int model, int layer, int token);
+    void clearInspector();
     void keepEarlierRun();  // before Apply or Reset restarts: the run so far joins the earlier runs
     void showEarlierRuns();
     void fillEarlierRunsMenu();
