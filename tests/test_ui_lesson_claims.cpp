@@ -167,32 +167,38 @@ TEST(LessonClaims, LadderDeepSeekMoEReachesLowerValidationLossAndMaskingIsRevers
 }
 
 // 02: the same GShard model with alpha = 0 (A) and alpha = 0.01 (B), at the lesson's full length (400 steps).
-// Seeds 1-3: worst-layer MaxVio_global A 4.10 / 3.79 / 3.98 vs B 0.99 / 1.01 / 0.85; A leaves 1-4 experts of 16
-// with no validation token in every layer (3 and 1, 4 and 4, 2 and 3), B none; B - A = -0.002 / +0.006 / +0.059:
-// the collapse costs A nothing measurable.
+// The numbers move with the CPU's float rounding (an AVX-512 build rounds differently from an AVX2 one), so the claims
+// are the ones that held on both. Seeds 1-3 on an AVX2 machine: worst-layer MaxVio_global A 4.10 / 3.79 / 3.98 vs B
+// 0.99 / 1.01 / 0.85, A 1-4 experts of 16 with no validation token in every layer, B - A = -0.002 / +0.006 / +0.059.
+// Seeds 1-6 on an AVX-512 machine: A 3.77 / 3.73 / 4.24 / 4.27 / 3.60 / 3.82 vs B 1.05 / 0.87 / 0.60 / 0.87 / 0.92 /
+// 1.00; A 0-5 unused experts per layer (1 and 0 with seed 1), B none; B - A = -0.022 / +0.010 / +0.096 / +0.033 /
+// +0.093 / +0.009 (mean +0.036, sd 0.049): the collapse costs A nothing beyond seed noise.
 TEST(LessonClaims, AuxLossWithoutItRoutersCollapseOnTheValidationSetAtNoLossCost) {
     Pair p = train_lesson("02-aux-loss.json");
     const Evaluation &a = *p.a.eval, &b = *p.b.eval;
     ASSERT_EQ(a.layers.size(), b.layers.size());
     ASSERT_FALSE(a.layers.empty());
+    int unused_a = 0;
     for (size_t i = 0; i < a.layers.size(); ++i) {
         const LayerEvaluation &la = a.layers[i], &lb = b.layers[i];
+        unused_a += unused_experts(la);
         std::printf("[ measured ] layer %d: MaxVio_global A %.3f, B %.3f; N_r sum f P A %.3f, B %.3f; unused "
                     "experts A %d, B %d of %zu\n",
                     la.layer, la.max_violation, lb.max_violation, la.balance_statistic, lb.balance_statistic,
                     unused_experts(la), unused_experts(lb), la.load.size());
-        EXPECT_GE(unused_experts(la), 1) << "A's router should have abandoned experts in every layer";
         EXPECT_EQ(unused_experts(lb), 0) << "B's balance loss should keep every expert in use";
         EXPECT_LT(lb.balance_statistic, 1.1) << "B should sit near the balanced level 1";
     }
+    EXPECT_GE(unused_a, 1) << "A's routers should have abandoned experts";
     const double vio_a = worst_max_violation(a), vio_b = worst_max_violation(b);
     EXPECT_GT(vio_a, 2.0);
     EXPECT_GT(vio_a, 3.0 * vio_b);
     double stat_a = 0.0;
     for (const LayerEvaluation& l : a.layers) stat_a = std::max(stat_a, l.balance_statistic);
     EXPECT_GT(stat_a, 1.5) << "the balance view must show A's collapse although A's alpha is 0";
-    // The lesson's question: the collapse costs A no loss on data this small (A is no worse than B beyond noise).
-    EXPECT_GT(b.loss - a.loss, -0.01);
+    // The lesson's question: the collapse costs A no loss on data this small (A is no worse than B beyond the seed
+    // noise of B - A, sd about 0.05).
+    EXPECT_GT(b.loss - a.loss, -0.05);
     EXPECT_LT(b.loss - a.loss, 0.1);
 }
 
