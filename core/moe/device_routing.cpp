@@ -2,6 +2,7 @@
 #include "core/moe/device_routing.h"
 
 #include "core/error.h"
+#include "core/moe/route_stages.h"
 
 #include <algorithm>
 #include <limits>
@@ -88,55 +89,15 @@ void check_device_spec(const DeviceSpec& spec, int n_routed, int top_k) {
 template <class T>
 void device_scores(const DeviceSpec& spec, const int32_t* expert_device, const T* s, int n_routed, T* score,
                    T* second) {
-    const int D = spec.devices;
-    const T none = -std::numeric_limits<T>::infinity();
-    for (int i = 0; i < D; ++i) score[i] = second[i] = none;
-    if (spec.routing == DeviceRouting::Device) {
-        // score_i = max_{j in E_i} s_j
-        for (int e = 0; e < n_routed; ++e) score[expert_device[e]] = std::max(score[expert_device[e]], s[e]);
-        return;
-    }
-    // score_i = top1 + top2 of the device's s_j (top1 alone for a device with one expert). score holds top1 while
-    // scanning, second top2.
-    for (int e = 0; e < n_routed; ++e) {
-        const int i = expert_device[e];
-        if (s[e] > score[i]) {
-            second[i] = score[i];
-            score[i] = s[e];
-        } else if (s[e] > second[i]) {
-            second[i] = s[e];
-        }
-    }
-    for (int i = 0; i < D; ++i)
-        if (second[i] != none) score[i] += second[i];
+    route::device_scores(expert_device, s, n_routed, spec.devices, spec.routing != DeviceRouting::Device,
+                         -std::numeric_limits<T>::infinity(), score, second);
 }
 
 template <class T>
 void choose_devices(const DeviceSpec& spec, const int32_t* expert_device, const T* s, int n_routed, T* score,
                     T* second, int32_t* chosen, uint8_t* allowed) {
-    const int D = spec.devices, M = spec.effective_limit();
     device_scores(spec, expert_device, s, n_routed, score, second);
-    // Top-M by insertion; a device moves ahead of another only with a strictly larger score, so among equal
-    // scores the lower index (seen first) stays first. `second` is reused for the sorted scores.
-    int filled = 0;
-    for (int i = 0; i < D; ++i) {
-        const T v = score[i];
-        int pos;
-        if (filled < M)
-            pos = filled++;
-        else if (v > second[M - 1])
-            pos = M - 1;
-        else
-            continue;
-        for (; pos > 0 && second[pos - 1] < v; --pos) {
-            second[pos] = second[pos - 1];
-            chosen[pos] = chosen[pos - 1];
-        }
-        second[pos] = v;
-        chosen[pos] = i;
-    }
-    std::fill(allowed, allowed + D, uint8_t(0));
-    for (int m = 0; m < M; ++m) allowed[chosen[m]] = 1;
+    route::top_devices(score, spec.devices, spec.effective_limit(), second, chosen, allowed);
 }
 
 template <class T>

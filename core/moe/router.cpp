@@ -1,4 +1,5 @@
-// The DeepSeekMoE gate, forward and backward side by side. See router.h for the math.
+// The DeepSeekMoE gate, forward and backward side by side. See router.h for the math; the per-token stages it shares
+// with the GPU kernels are in route_stages.h.
 //
 // Work is split over tokens in chunks of a fixed size (kTokenGrain) and every token writes only its own rows, so
 // results are bit-identical for any thread count. The two GEMMs (logits, and the gradients back to x and the gate
@@ -6,6 +7,7 @@
 #include "core/moe/router.h"
 
 #include "core/error.h"
+#include "core/moe/route_stages.h"
 #include "core/gemm.h"
 #include "core/parallel.h"
 
@@ -17,29 +19,9 @@
 namespace moe {
 namespace {
 
-// Inserts (v, i) into the descending list vals / idx of capacity k that holds `filled` entries. An entry moves ahead
-// of another only with a strictly larger value, so among equal values the lower index (seen first) stays first.
-template <class T>
-void insert_top(T v, int32_t i, T* vals, int32_t* idx, int& filled, int k) {
-    int pos;
-    if (filled < k)
-        pos = filled++;
-    else if (v > vals[k - 1])
-        pos = k - 1;
-    else
-        return;
-    for (; pos > 0 && vals[pos - 1] < v; --pos) {
-        vals[pos] = vals[pos - 1];
-        idx[pos] = idx[pos - 1];
-    }
-    vals[pos] = v;
-    idx[pos] = i;
-}
+using route::insert_top;
 
 constexpr int64_t kTokenGrain = 64;
-
-// Added to the renormalisation denominator, as in the reference gate (topk_weight.sum() + 1e-20).
-constexpr double kNormEps = 1e-20;
 
 void check_spec(const RouterSpec& spec, int64_t n_tokens, int64_t x_cols, int64_t gate_rows, int64_t gate_cols) {
     if (spec.n_routed < 1) throw ConfigError("router: the number of routed experts must be at least 1");
@@ -194,12 +176,7 @@ void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gat
                 }
             }
 
-            if (renorm) {
-                T sum = 0;
-                for (int j = 0; j < k; ++j) sum += g[j];
-                const T denom = sum + T(kNormEps);
-                for (int j = 0; j < k; ++j) g[j] /= denom;
-            }
+            if (renorm) route::renormalise(g, k);
             if (k_prime > 0) keep_top_k_prime(g, k, k_prime);
         }
         if (chunk_shortfall > 0) shortfall += chunk_shortfall;
@@ -281,18 +258,8 @@ void router_backward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& ga
                 ds.setZero();
             if (dev_aux) ds += dev_coef.row(t / grp.size);
 
-            const int32_t* idx = cache.topk_idx.data() + t * k;
-            const T* dg = dtopk_weight.row(t).data();
-            if (renorm) {
-                // g_j = s_j / D with D = sum_m s_m + eps:  ds_j = (dg_j - sum_m dg_m g_m) / D.
-                T denom = 0, dot = 0;
-                for (int j = 0; j < k; ++j) denom += cache.scores(t, idx[j]);
-                denom += T(kNormEps);
-                for (int j = 0; j < k; ++j) dot += dg[j] * cache.topk_weight(t, j);
-                for (int j = 0; j < k; ++j) ds(idx[j]) += (dg[j] - dot) / denom;
-            } else {
-                for (int j = 0; j < k; ++j) ds(idx[j]) += dg[j];
-            }
+            route::combine_backward(cache.scores.row(t).data(), cache.topk_idx.data() + t * k,
+                                    cache.topk_weight.row(t).data(), dtopk_weight.row(t).data(), k, renorm, ds.data());
 
             // Softmax backward: dl_i = s_i (ds_i - sum_j s_j ds_j).
             const auto s = cache.scores.row(t);

@@ -13,14 +13,10 @@
 //   - only the math helpers below (float functions available on both sides).
 #pragma once
 
+#include "core/portable.h"  // MOE_HD
+
 #include <math.h>
 #include <stdint.h>
-
-#if defined(__CUDACC__)
-#define MOE_HD __host__ __device__ inline
-#else
-#define MOE_HD inline
-#endif
 
 namespace moe::gpu {
 

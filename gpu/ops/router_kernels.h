@@ -1,10 +1,11 @@
-// The router's per-token kernels (one index per token: N_r and k are small), forward and backward, mirroring
-// core/moe/router.cpp and the device choice of core/moe/device_routing.cpp step by step, so that the same scores
-// give the same experts (same comparisons, same tie rules) and the weights agree to float rounding.
+// The router's per-token kernels (one index per token: N_r and k are small), forward and backward. The top-k, the
+// device choice, the renormalisation and its backward are the CPU engine's own stages (core/moe/route_stages.h), so
+// the same scores give the same experts (same comparisons, same tie rules) and the weights agree to float rounding.
 // Used by gpu/ops/router.h. On a real GPU a thread per token reads its own row of N_r floats (strided across the
 // warp, so uncoalesced); for large N_r a warp per token with shuffle reductions would be the better kernel.
 #pragma once
 
+#include "core/moe/route_stages.h"
 #include "gpu/kernels/portable.h"
 #include "gpu/ops/router_dims.h"
 
@@ -64,74 +65,15 @@ struct RouterTokenRoute {
         int filled = 0;
         for (int i = 0; i < nr; ++i) {
             if (limited && !ok[expert_device[i]]) continue;
-            const float v = s[i];
-            int pos;
-            if (filled < k)
-                pos = filled++;
-            else if (v > g[k - 1])
-                pos = k - 1;
-            else
-                continue;
-            for (; pos > 0 && g[pos - 1] < v; --pos) {
-                g[pos] = g[pos - 1];
-                idx[pos] = idx[pos - 1];
-            }
-            g[pos] = v;
-            idx[pos] = i;
+            route::insert_top(s[i], int32_t(i), g, idx, filled, k);
         }
-
-        if (renorm) {
-            float total = 0.0f;
-            for (int j = 0; j < k; ++j) total += g[j];
-            const float denom = total + 1e-20f;  // as the reference gate: topk_weight.sum() + 1e-20
-            for (int j = 0; j < k; ++j) g[j] /= denom;
-        }
+        if (renorm) route::renormalise(g, k);
     }
 
-    // device_scores + choose_devices of core/moe/device_routing.cpp for one token.
+    // The device limit's stages for one token (device_routing.cpp does the same on the CPU).
     MOE_HD void choose_devices(const float* s, float* score, float* second, int32_t* ch, uint8_t* ok) const {
-        const int D = devices, M = limit;
-        const float none = -INFINITY;
-        for (int i = 0; i < D; ++i) score[i] = second[i] = none;
-        if (!group_routing) {
-            for (int e = 0; e < n_routed; ++e) {
-                const int i = expert_device[e];
-                if (score[i] < s[e]) score[i] = s[e];  // std::max(score, s)
-            }
-        } else {
-            // score holds the device's top-1 while scanning, second its top-2; then score = top1 + top2.
-            for (int e = 0; e < n_routed; ++e) {
-                const int i = expert_device[e];
-                if (s[e] > score[i]) {
-                    second[i] = score[i];
-                    score[i] = s[e];
-                } else if (s[e] > second[i]) {
-                    second[i] = s[e];
-                }
-            }
-            for (int i = 0; i < D; ++i)
-                if (second[i] != none) score[i] += second[i];
-        }
-        // Top-M by insertion (ties: lower device); `second` is reused for the sorted scores.
-        int filled = 0;
-        for (int i = 0; i < D; ++i) {
-            const float v = score[i];
-            int pos;
-            if (filled < M)
-                pos = filled++;
-            else if (v > second[M - 1])
-                pos = M - 1;
-            else
-                continue;
-            for (; pos > 0 && second[pos - 1] < v; --pos) {
-                second[pos] = second[pos - 1];
-                ch[pos] = ch[pos - 1];
-            }
-            second[pos] = v;
-            ch[pos] = i;
-        }
-        for (int i = 0; i < D; ++i) ok[i] = 0;
-        for (int m = 0; m < M; ++m) ok[ch[m]] = 1;
+        route::device_scores(expert_device, s, n_routed, devices, group_routing, -INFINITY, score, second);
+        route::top_devices(score, devices, limit, second, ch, ok);
     }
 };
 
@@ -170,18 +112,8 @@ struct RouterTokenBackward {
                 ds[i] += static_cast<float>((dev_alpha * fd + comm_alpha * fc) * dev_scale);
             }
 
-        const int32_t* idx = topk_idx + t * k;
-        const float* dg = dtopk_weight + t * k;
         const float* s = scores + t * nr;
-        if (renorm) {
-            float denom = 0.0f, dot = 0.0f;
-            for (int j = 0; j < k; ++j) denom += s[idx[j]];
-            denom += 1e-20f;
-            for (int j = 0; j < k; ++j) dot += dg[j] * topk_weight[t * k + j];
-            for (int j = 0; j < k; ++j) ds[idx[j]] += (dg[j] - dot) / denom;
-        } else {
-            for (int j = 0; j < k; ++j) ds[idx[j]] += dg[j];
-        }
+        route::combine_backward(s, topk_idx + t * k, topk_weight + t * k, dtopk_weight + t * k, k, renorm, ds);
 
         float sds = 0.0f;
         for (int i = 0; i < nr; ++i) sds += s[i] * ds[i];

@@ -1,0 +1,108 @@
+// The router's per-token stages, written once for the CPU engine (core/moe/router.cpp, device_routing.cpp) and the
+// GPU kernels (gpu/ops/router_kernels.h): plain loops over raw pointers, marked MOE_HD so nvcc compiles them for the
+// GPU as well. The same scores go through the same comparisons in the same order on both sides, so they pick the
+// same experts and devices and give the same weights to float rounding. The seeds' mask-loop reference path
+// (core/moe/moe_reference.cpp) stays separate: it is what the tests compare these against.
+//
+// Stages of one token, in order (router.h has the math):
+//   scores  softmax of the logits                          (CPU: Eigen's vectorised exp; GPU: a loop; see router.cpp)
+//   devices device scores, then the best M devices          device_scores, top_devices
+//   top-k   insertion into a sorted list of length k        insert_top (ties: the lower index stays first)
+//   combine renormalise over the chosen experts             renormalise
+// and backward:
+//   combine d g -> d s over the chosen experts              combine_backward
+#pragma once
+
+#include "core/portable.h"
+
+#include <stdint.h>
+
+namespace moe::route {
+
+// Added to the renormalisation denominator, as in the reference gate (topk_weight.sum() + 1e-20).
+constexpr double kNormEps = 1e-20;
+
+// Inserts (v, i) into the descending list vals / idx of capacity k that holds `filled` entries. An entry moves ahead
+// of another only with a strictly larger value, so among equal values the lower index (seen first) stays first.
+template <class T>
+MOE_HD void insert_top(T v, int32_t i, T* vals, int32_t* idx, int& filled, int k) {
+    int pos;
+    if (filled < k)
+        pos = filled++;
+    else if (v > vals[k - 1])
+        pos = k - 1;
+    else
+        return;
+    for (; pos > 0 && vals[pos - 1] < v; --pos) {
+        vals[pos] = vals[pos - 1];
+        idx[pos] = idx[pos - 1];
+    }
+    vals[pos] = v;
+    idx[pos] = i;
+}
+
+// Device scores of one token from its expert scores s [N_r]: score [D] = the max of s over the device's experts
+// (DeepSeek-V2), or with top2_sum the sum of its two largest (V3 group routing; the top-1 alone for a device with
+// one expert). `second` [D] is scratch. `none` is -infinity of T (passed in: no <limits> on the device).
+template <class T>
+MOE_HD void device_scores(const int32_t* expert_device, const T* s, int n_routed, int devices, bool top2_sum, T none,
+                          T* score, T* second) {
+    for (int i = 0; i < devices; ++i) score[i] = second[i] = none;
+    if (!top2_sum) {
+        for (int e = 0; e < n_routed; ++e) {
+            const int i = expert_device[e];
+            if (score[i] < s[e]) score[i] = s[e];  // max, keeping the first on ties
+        }
+        return;
+    }
+    // score holds the device's top-1 while scanning, second its top-2.
+    for (int e = 0; e < n_routed; ++e) {
+        const int i = expert_device[e];
+        if (s[e] > score[i]) {
+            second[i] = score[i];
+            score[i] = s[e];
+        } else if (s[e] > second[i]) {
+            second[i] = s[e];
+        }
+    }
+    for (int i = 0; i < devices; ++i)
+        if (second[i] != none) score[i] += second[i];
+}
+
+// The M devices with the best scores [D], best first (ties: the lower device), into chosen [M]; allowed [D] = 1 for
+// them, 0 for the others. `sorted` [D] is scratch (it may be device_scores' `second`).
+template <class T>
+MOE_HD void top_devices(const T* score, int devices, int limit, T* sorted, int32_t* chosen, uint8_t* allowed) {
+    int filled = 0;
+    for (int i = 0; i < devices; ++i) insert_top(score[i], int32_t(i), sorted, chosen, filled, limit);
+    for (int i = 0; i < devices; ++i) allowed[i] = 0;
+    for (int m = 0; m < limit; ++m) allowed[chosen[m]] = 1;
+}
+
+// g_j = s_j / (sum_m s_m + 1e-20) over the token's k chosen weights, in place.
+template <class T>
+MOE_HD void renormalise(T* g, int k) {
+    T sum = 0;
+    for (int j = 0; j < k; ++j) sum += g[j];
+    const T denom = sum + T(kNormEps);
+    for (int j = 0; j < k; ++j) g[j] /= denom;
+}
+
+// d g -> d s for one token, added into ds [N_r]: the chosen experts idx [k] with combine weights g [k] and their
+// gradients dg [k], scores s [N_r].
+//   renormalised (g_j = s_j / D, D = sum_m s_m + eps):  ds_{idx_j} += (dg_j - sum_m dg_m g_m) / D
+//   otherwise (g_j = s_j):                              ds_{idx_j} += dg_j
+template <class T>
+MOE_HD void combine_backward(const T* s, const int32_t* idx, const T* g, const T* dg, int k, bool renorm, T* ds) {
+    if (!renorm) {
+        for (int j = 0; j < k; ++j) ds[idx[j]] += dg[j];
+        return;
+    }
+    T denom = 0, dot = 0;
+    for (int j = 0; j < k; ++j) denom += s[idx[j]];
+    denom += T(kNormEps);
+    for (int j = 0; j < k; ++j) dot += dg[j] * g[j];
+    for (int j = 0; j < k; ++j) ds[idx[j]] += (dg[j] - dot) / denom;
+}
+
+}  // namespace moe::route
