@@ -214,6 +214,7 @@ const std::vector<ConfigKey>& config_keys() {
         KEY_STRING(model, scoring_func, "router scoring function: softmax"),
         KEY_FLOAT(model, aux_loss_alpha, "expert-level balance loss weight alpha (0 = off)"),
         KEY_BOOL(model, seq_aux, "balance loss per sequence (true) or over the whole batch (false)"),
+        KEY_FLOAT(model, router_z_loss_coef, "router z-loss weight c_z (ST-MoE; c_z * mean logsumexp(logits)^2, 0 = off)"),
         KEY_INT(model, first_k_dense_replace, "the first k layers use a dense FFN instead of MoE"),
         KEY_FLOAT(model, initializer_range, "standard deviation of the normal weight initialisation"),
         KEY_INT(model, segmentation, "ladder: fine-grained segmentation m (0 = state experts directly)"),
@@ -423,6 +424,9 @@ void validate_config(const Config& config) {
         if (m.scoring_func != "softmax")
             throw ConfigError("scoring_func = \"" + m.scoring_func + "\" is not supported: use softmax (as the reference)");
         if (m.aux_loss_alpha < 0) throw ConfigError("aux_loss_alpha must not be negative");
+        if (!(m.router_z_loss_coef >= 0) || !std::isfinite(m.router_z_loss_coef))
+            throw ConfigError("router_z_loss_coef = " + std::to_string(m.router_z_loss_coef) +
+                              " must be a number >= 0 (0 = off; ST-MoE uses 0.001)");
         if (m.moe_impl != "fast" && m.moe_impl != "reference")
             throw ConfigError("moe_impl = \"" + m.moe_impl + "\": use fast or reference");
         check_device_spec(devices, m.n_routed_experts, m.num_experts_per_tok);

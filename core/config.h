@@ -37,6 +37,7 @@ struct ModelConfig {
     std::string scoring_func = "softmax";
     double aux_loss_alpha = 0.01;
     bool seq_aux = true;
+    double router_z_loss_coef = 0.0;  // ST-MoE router z-loss c_z (0 = off)
     int first_k_dense_replace = 0;
     double initializer_range = 0.02;
     // The paper's budget ladder: when segmentation m > 0, the routed-expert keys are derived from a conventional

@@ -28,6 +28,7 @@ inline RoutingStats unpack_routing_stats(const MoEDims& dims, int n_domains, int
     s.aux_loss = record[L.aux + 0];
     s.dev_aux_loss = record[L.aux + 2];
     s.comm_aux_loss = record[L.aux + 3];
+    s.z_loss = record[L.aux + 4];
     s.load.resize(E);
     s.mean_prob.resize(E);
     for (int e = 0; e < E; ++e) {

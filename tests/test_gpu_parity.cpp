@@ -50,7 +50,9 @@ Config config_of(const std::string& preset) {
     if (preset == "deepseek-devices")
         s.insert(s.end(), {"devices=4", "device_limit=2", "placement=round_robin", "device_aux_alpha=0.01",
                            "comm_aux_alpha=0.01"});
-    return resolve_config(preset == "deepseek-devices" ? "deepseek" : preset, "", s);
+    if (preset == "gshard-zloss") s.push_back("router_z_loss_coef=0.01");  // ST-MoE's router z-loss, 10x theirs
+    const std::string base = preset == "deepseek-devices" ? "deepseek" : preset == "gshard-zloss" ? "gshard" : preset;
+    return resolve_config(base, "", s);
 }
 
 class GpuParity : public ::testing::TestWithParam<std::tuple<std::string, ComputeDevice>> {
@@ -186,7 +188,7 @@ std::string case_name(const ::testing::TestParamInfo<GpuParity::ParamType>& info
 
 INSTANTIATE_TEST_SUITE_P(Presets, GpuParity,
                          ::testing::Combine(::testing::Values("gshard", "shared", "fine2", "deepseek", "seed-default",
-                                                              "deepseek-devices", "spirals"),
+                                                              "deepseek-devices", "gshard-zloss", "spirals"),
                                             ::testing::Values(ComputeDevice::Emulated, ComputeDevice::Cuda)),
                          case_name);
 

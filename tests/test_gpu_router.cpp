@@ -52,6 +52,11 @@ RouterSpec spec_of(int nr, int k, bool norm, double alpha, bool seq_aux = false,
     return s;
 }
 
+RouterSpec with_z_loss(RouterSpec s, double coef) {
+    s.z_loss_coef = coef;
+    return s;
+}
+
 RouterSpec with_devices(RouterSpec s, int D, int M, Placement p, DeviceRouting r, double dev_alpha,
                         double comm_alpha) {
     s.device.devices = D;
@@ -90,6 +95,9 @@ std::vector<Case> cases() {
         {"D=4 no limit, device losses", 64, 16,
          with_devices(spec_of(16, 3, true, 0.01, true, 4, 16), 4, 0, C, Dv, 0.05, 0.02)},
         {"D=4 M=1 comm loss only, top-1", 24, 8, with_devices(spec_of(8, 1, false, 0.0), 4, 1, C, Dv, 0.0, 0.03)},
+        {"z-loss only", 64, 16, with_z_loss(spec_of(16, 3, true, 0.0), 0.05)},
+        {"z-loss with every balance loss, group routing", 64, 16,
+         with_z_loss(with_devices(spec_of(16, 3, true, 0.01, true, 4, 16), 4, 2, C, Gr, 0.05, 0.02), 0.05)},
     };
 }
 
@@ -131,14 +139,15 @@ void compare(const Case& c, EmulatedDevice& dev, RouterWorkspace<EmulatedDevice>
     EXPECT_EQ(vector_from_device(dev, ws.chosen_devices.data(), ws.chosen_devices.size()), cpu.chosen_devices);
     EXPECT_TRUE(all_close(from_device(dev, ws.aux_f.data(), int(cpu.aux_f.rows()), nr), cpu.aux_f, 1e-6, 0.0));
 
-    const std::vector<double> aux = vector_from_device(dev, ws.aux.data(), 4);
-    const double want[4] = {cpu.aux_loss, cpu.expert_aux_loss, cpu.dev_aux_loss, cpu.comm_aux_loss};
-    const char* what[4] = {"total", "expert-level", "device-level", "communication"};
-    for (int i = 0; i < 4; ++i) EXPECT_NEAR(aux[i], want[i], 1e-12 + 1e-6 * std::abs(want[i])) << what[i];
+    const std::vector<double> aux = vector_from_device(dev, ws.aux.data(), 5);
+    const double want[5] = {cpu.aux_loss, cpu.expert_aux_loss, cpu.dev_aux_loss, cpu.comm_aux_loss, cpu.z_loss};
+    const char* what[5] = {"total", "expert-level", "device-level", "communication", "z-loss"};
+    for (int i = 0; i < 5; ++i) EXPECT_NEAR(aux[i], want[i], 1e-12 + 1e-6 * std::abs(want[i])) << what[i];
     // The case means what it says: each loss is nonzero exactly when its coefficient is.
     EXPECT_EQ(aux[1] != 0.0, spec.aux_alpha > 0.0);
     EXPECT_EQ(aux[2] != 0.0, spec.device.dev_alpha > 0.0);
     EXPECT_EQ(aux[3] != 0.0, spec.device.comm_alpha > 0.0);
+    EXPECT_EQ(aux[4] != 0.0, spec.z_loss_coef > 0.0);
 
     const Mat gpu_dx = from_device(dev, dx_d.data(), n, d), gpu_dgate = from_device(dev, dgate_d.data(), nr, d);
     EXPECT_TRUE(all_close(gpu_dx, dx, kGradRtol, kGradAtol)) << "dx";
@@ -161,6 +170,11 @@ void compare(const Case& c, EmulatedDevice& dev, RouterWorkspace<EmulatedDevice>
         RouterSpec other = spec;
         other.device.dev_alpha = other.device.comm_alpha = 0.0;
         EXPECT_FALSE(without(other)) << "the device-level losses' gradient is below the tolerance";
+    }
+    if (spec.z_loss_coef > 0.0) {
+        RouterSpec other = spec;
+        other.z_loss_coef = 0.0;
+        EXPECT_FALSE(without(other)) << "the z-loss's gradient is below the tolerance";
     }
 }
 

@@ -204,10 +204,12 @@ struct FdCase {
     int k;
     bool norm;
     bool seq_aux;
+    double z = 0.0;  // router z-loss coefficient
 };
 
 void PrintTo(const FdCase& c, std::ostream* os) {
-    *os << "k=" << c.k << (c.norm ? " norm" : " raw") << (c.seq_aux ? " seq_aux" : " token-level aux");
+    *os << "k=" << c.k << (c.norm ? " norm" : " raw") << (c.seq_aux ? " seq_aux" : " token-level aux")
+        << " z=" << c.z;
 }
 
 class RouterFd : public ::testing::TestWithParam<FdCase> {};
@@ -220,6 +222,7 @@ TEST_P(RouterFd, GradientsMatchFiniteDifferences) {
     spec.norm_topk_prob = p.norm;
     spec.aux_alpha = 0.3;  // large, so the balance loss's gradient is a visible part of the total
     spec.seq_aux = p.seq_aux;
+    spec.z_loss_coef = p.z;
     spec.batch = 2;
     spec.seq = 5;
     const int n = 10, d = 7;
@@ -250,11 +253,44 @@ TEST_P(RouterFd, GradientsMatchFiniteDifferences) {
 INSTANTIATE_TEST_SUITE_P(Router, RouterFd,
                          ::testing::Values(FdCase{2, true, false}, FdCase{2, false, false}, FdCase{2, true, true},
                                            FdCase{2, false, true}, FdCase{3, true, true}, FdCase{1, true, false},
-                                           FdCase{1, false, true}),
+                                           FdCase{1, false, true}, FdCase{2, true, false, 0.2},
+                                           FdCase{1, false, true, 0.2}),
                          [](const auto& info) {
                              return "k" + std::to_string(info.param.k) + (info.param.norm ? "_norm" : "_raw") +
-                                    (info.param.seq_aux ? "_seqaux" : "_tokenaux");
+                                    (info.param.seq_aux ? "_seqaux" : "_tokenaux") + (info.param.z > 0 ? "_zloss" : "");
                          });
+
+// The router z-loss (ST-MoE) is c_z times the mean over tokens of the squared logsumexp of the logits, part of the
+// layer's auxiliary loss, and 0 with c_z = 0; a negative coefficient is refused.
+TEST(Router, ZLossIsTheMeanSquaredLogsumexp) {
+    RouterSpec spec;
+    spec.n_routed = 5;
+    spec.top_k = 2;
+    const int n = 7, d = 4;
+    MatD x(n, d), gate(spec.n_routed, d);
+    Rng rng(11);
+    fill_normal(x, rng, 1.0);
+    fill_normal(gate, rng, 1.0);
+    RouterCache<double> off, on;
+    router_forward(spec, x, gate, off);
+    EXPECT_EQ(off.z_loss, 0.0);
+    EXPECT_TRUE(off.lse.empty());
+    spec.z_loss_coef = 0.01;
+    router_forward(spec, x, gate, on);
+    const MatD logits = x * gate.transpose();
+    double want = 0.0;
+    for (int t = 0; t < n; ++t) {
+        const double lse = std::log(logits.row(t).array().exp().sum());
+        want += lse * lse;
+    }
+    want *= 0.01 / n;
+    EXPECT_NEAR(on.z_loss, want, 1e-12);
+    EXPECT_GT(on.z_loss, 0.0);
+    EXPECT_NEAR(on.aux_loss, off.aux_loss + on.z_loss, 1e-15);
+    EXPECT_EQ(on.topk_idx, off.topk_idx) << "the z-loss does not change the routing";
+    spec.z_loss_coef = -0.1;
+    EXPECT_THROW(router_forward(spec, x, gate, on), ConfigError);
+}
 
 TEST(Router, FloatMatchesDouble) {
     RouterSpec spec;

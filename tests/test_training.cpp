@@ -2,12 +2,14 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/phase_times.h"
+#include "core/train/metrics.h"
 #include "core/train/trainer.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -78,6 +80,44 @@ TEST(Training, LiveKnobsTakeEffectAtTheNextStepWithoutARestart) {
     bad.train.learning_rate = -1;
     EXPECT_THROW(live.set_live_knobs(bad), ConfigError);
     EXPECT_DOUBLE_EQ(live.config().train.learning_rate, knobs.train.learning_rate);
+}
+
+// The router z-loss (ST-MoE) is reported apart from the balance loss, grows with its coefficient live, and does what
+// it is for: trained with it, the routers' logits are smaller (a lower logsumexp) than without it.
+TEST(Training, RouterZLossIsReportedApartAndShrinksTheLogits) {
+    const Config plain = tiny("gshard", {"seed=3", "aux_loss_alpha=0.01", "learning_rate=0.01"});
+    Config with_z = plain;
+    with_z.model.router_z_loss_coef = 0.05;  // 50x ST-MoE's 0.001: an effect within 40 steps
+    Trainer a(plain), b(with_z);
+    const StepMetrics a1 = a.train_step(), b1 = b.train_step();
+    EXPECT_EQ(a1.z_loss, 0.0);
+    EXPECT_GT(b1.z_loss, 0.0);
+    EXPECT_TRUE(same_bits(a1.loss, b1.loss)) << "the same model before its first update";
+    EXPECT_NEAR(b1.aux_loss, a1.aux_loss, 1e-12) << "the balance loss is reported without the z-loss";
+    double z_sum = 0.0;
+    for (const LayerBalance& l : b1.balance) z_sum += l.z_loss;
+    EXPECT_DOUBLE_EQ(b1.z_loss, z_sum);
+    // Live: twice the coefficient, twice the loss on the same forward pass.
+    Trainer c(with_z);
+    c.train_step();
+    Config knobs = c.config();
+    knobs.model.router_z_loss_coef = 0.1;
+    c.set_live_knobs(knobs);
+    Trainer d(with_z);
+    d.train_step();
+    EXPECT_NEAR(c.train_step().z_loss / d.train_step().z_loss, 2.0, 1e-5);
+
+    for (int s = 1; s < 40; ++s) a.train_step(), b.train_step();
+    // Mean lse^2 over the tokens = z-loss / c_z, measured on both models at their final weights.
+    auto mean_lse2 = [](Trainer& t) {
+        Config probe = t.config();
+        probe.model.router_z_loss_coef = 1.0;
+        t.set_live_knobs(probe);
+        return t.train_step().z_loss;
+    };
+    const double lse_a = mean_lse2(a), lse_b = mean_lse2(b);
+    std::printf("[ measured ] mean lse^2 after 40 steps: without z-loss %.4f, with c_z = 0.05 %.4f\n", lse_a, lse_b);
+    EXPECT_LT(lse_b, 0.9 * lse_a);
 }
 
 // The whole-step benchmark's phase timing (core/phase_times.h) only observes: the run is bit-identical with and

@@ -36,6 +36,7 @@ FfnLayer::FfnLayer(const ModelConfig& c, int layer, const std::string& prefix, s
     spec_.router.top_k = c.num_experts_per_tok;
     spec_.router.norm_topk_prob = c.norm_topk_prob;
     spec_.router.aux_alpha = c.aux_loss_alpha;
+    spec_.router.z_loss_coef = c.router_z_loss_coef;
     spec_.router.seq_aux = c.seq_aux;
     spec_.router.device = device_spec_of(c);
     router_ = add(prefix + ".gate.weight", E, d, {E, d}, 0);
@@ -49,9 +50,10 @@ FfnLayer::FfnLayer(const ModelConfig& c, int layer, const std::string& prefix, s
     }
 }
 
-void FfnLayer::set_balance_coefficients(double aux_alpha, double device_alpha, double comm_alpha) {
+void FfnLayer::set_balance_coefficients(double aux_alpha, double device_alpha, double comm_alpha, double z_coef) {
     if (!moe_) return;
     spec_.router.aux_alpha = aux_alpha;
+    spec_.router.z_loss_coef = z_coef;
     spec_.router.device.dev_alpha = device_alpha;
     spec_.router.device.comm_alpha = comm_alpha;
 }
@@ -126,6 +128,7 @@ RoutingStats FfnLayer::routing_stats(const std::vector<int16_t>& domains, int n_
     const int64_t N = scores.rows();
     s.tokens = N;
     s.aux_loss = moe_cache_.router.aux_loss;
+    s.z_loss = moe_cache_.router.z_loss;
     s.load.assign(E, 0);
     s.mean_prob.assign(E, 0.0);
     s.domain_load.assign(std::max(1, n_domains), std::vector<int64_t>(E, 0));

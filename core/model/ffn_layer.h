@@ -20,7 +20,8 @@ struct RoutingStats {
     std::vector<double> mean_prob;                  // [N_r] mean gate probability s_i over tokens
     double entropy = 0.0;                           // mean over tokens of -sum_i s_i log s_i (nats)
     std::vector<std::vector<int64_t>> domain_load;  // [domain][expert] token-slots
-    double aux_loss = 0.0;  // the layer's whole balance loss (expert-level + device-level + communication)
+    double aux_loss = 0.0;  // the layer's auxiliary losses (expert-level + device-level + communication + z-loss)
+    double z_loss = 0.0;    // the router z-loss part of it
     int64_t tokens = 0;
 
     // Simulated expert parallelism (core/moe/traffic.h); with devices = 1 the matrix is [[0]] and all traffic 0.
@@ -56,8 +57,9 @@ public:
 
     const MoECache<float>& moe_cache() const { return moe_cache_; }
     const MoESpec& moe_spec() const { return spec_; }
-    // New weights of the balance losses from the next forward pass on (Trainer::set_live_knobs); no-op when dense.
-    void set_balance_coefficients(double aux_alpha, double device_alpha, double comm_alpha);
+    // New weights of the balance losses and the router z-loss from the next forward pass on
+    // (Trainer::set_live_knobs); no-op when dense.
+    void set_balance_coefficients(double aux_alpha, double device_alpha, double comm_alpha, double z_coef);
 
     // Evaluation probe (router.h): applied to every later forward pass until changed; the default probe restores
     // the ordinary layer. Throws ConfigError (with check_routing_probe's reason) when this layer cannot run it, or

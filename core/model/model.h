@@ -17,7 +17,7 @@ namespace moe {
 
 struct ForwardResult {
     double loss = 0.0;      // mean cross-entropy (nats per token / point)
-    double aux_loss = 0.0;  // sum over MoE layers of the balance loss (added to the loss with weight 1)
+    double aux_loss = 0.0;  // sum over MoE layers of the balance losses and router z-loss (added with weight 1)
     int64_t tokens = 0;
     int64_t correct = 0;    // argmax == target (accuracy)
 };

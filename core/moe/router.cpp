@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <limits>
 #include <string>
 
@@ -37,6 +38,9 @@ void check_spec(const RouterSpec& spec, int64_t n_tokens, int64_t x_cols, int64_
         throw ConfigError("router: " + c.reason);
     if (const ProbeCheck c = check_active_k(spec.probe.active_k, spec.top_k); !c.ok)
         throw ConfigError("router: " + c.reason);
+    if (!(spec.z_loss_coef >= 0.0) || !std::isfinite(spec.z_loss_coef))
+        throw ConfigError("router: router_z_loss_coef = " + std::to_string(spec.z_loss_coef) +
+                          " must be a number >= 0 (0 = no z-loss)");
     const bool any_aux = spec.aux_alpha > 0.0 || spec.device.has_balance_loss();
     if (any_aux && spec.seq_aux && int64_t(spec.batch) * spec.seq != n_tokens)
         throw ConfigError("router: the sequence-level balance loss needs batch*seq = " +
@@ -113,6 +117,8 @@ void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gat
     cache.chosen_devices.resize(limited ? static_cast<size_t>(n * m_dev) : 0);
 
     const bool renorm = spec.norm_topk_prob && k > 1;  // the reference renormalises only for k > 1
+    const bool z_loss = spec.z_loss_coef > 0.0;
+    cache.lse.resize(z_loss ? static_cast<size_t>(n) : 0);
     // Probes (router.h); both are skipped entirely when off, so the ordinary routing runs the same instructions.
     const int mask_r = spec.probe.mask_top_r;
     const int k_prime = (spec.probe.active_k > 0 && spec.probe.active_k < k) ? spec.probe.active_k : 0;
@@ -129,8 +135,11 @@ void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gat
         for (int64_t t = begin; t < end; ++t) {
             // Softmax with the row maximum subtracted (the same function, without overflow).
             auto s = cache.scores.row(t).array();
-            s = (s - s.maxCoeff()).exp();
-            s /= s.sum();
+            const T top = s.maxCoeff();
+            s = (s - top).exp();
+            const T sum = s.sum();
+            s /= sum;
+            if (z_loss) cache.lse[size_t(t)] = top + std::log(sum);  // logsumexp of the logits, for the z-loss
 
             // Probe: the token's r best experts, by the same insertion rule as the top-k (ties to the lower index).
             if (mask_r > 0) {
@@ -209,7 +218,14 @@ void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gat
                            grp.size, cache.device_balance);
     cache.dev_aux_loss = cache.device_balance.dev_loss;
     cache.comm_aux_loss = cache.device_balance.comm_loss;
-    cache.aux_loss = cache.expert_aux_loss + cache.dev_aux_loss + cache.comm_aux_loss;
+    // Router z-loss: c_z * mean_t lse_t^2, summed in token order in double.
+    cache.z_loss = 0.0;
+    if (z_loss && n > 0) {
+        double total = 0.0;
+        for (int64_t t = 0; t < n; ++t) total += double(cache.lse[size_t(t)]) * double(cache.lse[size_t(t)]);
+        cache.z_loss = spec.z_loss_coef * total / double(n);
+    }
+    cache.aux_loss = cache.expert_aux_loss + cache.dev_aux_loss + cache.comm_aux_loss + cache.z_loss;
 }
 
 template <class T>
@@ -243,6 +259,9 @@ void router_backward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& ga
                                 dev_coef);
     }
 
+    const T z_scale = spec.z_loss_coef > 0.0 && n > 0 ? T(2.0 * spec.z_loss_coef / double(n)) : T(0);
+    if (z_scale != T(0) && cache.lse.size() != size_t(n))
+        throw InternalError("router_backward: the z-loss needs the forward pass's logsumexp");
     // dscores, then dlogits in place. Scratch kept from call to call (one per thread and scalar type): a fresh
     // buffer per step costs page faults that show in the step time.
     // (A reference, because the chunks below run on other threads, where the name would mean their own copy.)
@@ -265,6 +284,8 @@ void router_backward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& ga
             const auto s = cache.scores.row(t);
             const T sds = s.dot(ds);
             ds = (s.array() * (ds.array() - sds)).matrix();
+            // The z-loss on the logits themselves: d (c_z lse_t^2 / N) / d l_i = 2 c_z lse_t / N * s_i.
+            if (z_scale != T(0)) ds += (z_scale * cache.lse[size_t(t)]) * s;
         }
     });
 

@@ -5,6 +5,8 @@
 //   top-k   = the k largest s_i; ties go to the lower expert index
 //   g_i     = s_i, or s_i / sum_topk s_j when norm_topk_prob and k > 1 (+1e-20 in the denominator, as the reference)
 //   aux     = alpha * N_r * sum_i f_i P_i   (expert-level balance loss, only its P_i path carries gradient)
+//   z-loss  = c_z * mean_t (logsumexp_i logits_ti)^2   (ST-MoE router z-loss, router_z_loss_coef; 0 = off): it
+//             keeps the logits small, d/dlogit_ti = 2 c_z lse_t s_ti / N
 //     token-level: f_i = (#assignments to i) / (N k),  P_i = mean over all N tokens of s_i
 //     seq_aux:     the same per sequence (f_i and P_i over that sequence's T tokens), then averaged over sequences
 //
@@ -62,6 +64,7 @@ struct RouterSpec {
     int top_k = 1;
     bool norm_topk_prob = true;
     double aux_alpha = 0.0;  // 0 = no balance loss (and no gradient from it)
+    double z_loss_coef = 0.0;  // router z-loss c_z (0 = off)
     bool seq_aux = false;
     int batch = 1;  // rows are ordered b*seq + t; seq_aux groups them per sequence
     int seq = 1;
@@ -74,10 +77,13 @@ struct RouterCache {
     MatT<T> scores;                 // [N, N_r] softmax probabilities
     std::vector<int32_t> topk_idx;  // [N*k], each token's experts in descending score order
     MatT<T> topk_weight;            // [N, k] combine weights g (after optional renormalisation)
-    double aux_loss = 0.0;          // the layer's whole balance loss: expert_aux_loss + dev_aux_loss + comm_aux_loss
+    double aux_loss = 0.0;          // the layer's auxiliary losses: expert_aux_loss + dev_aux_loss + comm_aux_loss
+                                    // + z_loss (what the training loss adds)
     double expert_aux_loss = 0.0;   // alpha * N_r * sum f_i P_i (0 when alpha == 0)
     double dev_aux_loss = 0.0;      // L_DevBal (0 when device_aux_alpha == 0)
     double comm_aux_loss = 0.0;     // L_CommBal (0 when comm_aux_alpha == 0)
+    double z_loss = 0.0;            // c_z * mean_t lse_t^2 (0 when z_loss_coef == 0)
+    std::vector<T> lse;             // [N] logsumexp of each token's logits (z-loss only, else empty)
     MatT<T> aux_f;                  // [S, N_r] the f_i (per sequence for seq_aux, S = 1 otherwise), times N_r
     std::vector<int32_t> expert_device;   // [N_r] the device of each routed expert (all 0 when D = 1)
     std::vector<int32_t> chosen_devices;  // [N*M] each token's M devices, best first (empty when no limit)

@@ -11,7 +11,8 @@ LayerBalance balance_of(const RoutingStats& s) {
     LayerBalance b;
     b.layer = s.layer;
     b.entropy = s.entropy;
-    b.aux_loss = s.aux_loss;
+    b.aux_loss = s.aux_loss - s.z_loss;  // the layer reports both together: what it adds to the loss
+    b.z_loss = s.z_loss;
     b.devices = s.devices;
     b.dispatch_bytes = s.dispatch_bytes;
     b.combine_bytes = s.combine_bytes;

@@ -22,6 +22,7 @@ struct LayerBalance {
     int dead_experts = 0;     // routed experts that received no token this step
     double entropy = 0.0;     // mean routing entropy per token (nats)
     double aux_loss = 0.0;    // the layer's whole balance loss (expert-level + device-level + communication)
+    double z_loss = 0.0;      // the layer's router z-loss (also added to the training loss)
 
     // Simulated expert parallelism (RoutingStats, core/moe/traffic.h), every step; all 0 with one device.
     int devices = 1;
@@ -40,7 +41,8 @@ LayerBalance balance_of(const RoutingStats& stats);
 struct StepMetrics {
     int step = 0;  // 1-based: the number of optimiser steps taken
     double loss = 0.0;
-    double aux_loss = 0.0;
+    double aux_loss = 0.0;  // the balance losses added to the loss, summed over the MoE layers
+    double z_loss = 0.0;    // the router z-loss added to the loss, summed over the MoE layers
     double val_loss = std::numeric_limits<double>::quiet_NaN();  // NaN when not evaluated this step
     double accuracy = 0.0;  // share of next bytes / classes predicted right (argmax) in the batch
     double lr = 0.0;

@@ -51,7 +51,7 @@ void Trainer::time_phases(PhaseTimes* sink) {
 
 const std::vector<std::string>& live_config_keys() {
     static const std::vector<std::string> keys = {"learning_rate", "aux_loss_alpha", "device_aux_alpha",
-                                                  "comm_aux_alpha"};
+                                                  "comm_aux_alpha", "router_z_loss_coef"};
     return keys;
 }
 
@@ -61,11 +61,13 @@ void Trainer::set_live_knobs(const Config& live) {
     next.model.aux_loss_alpha = live.model.aux_loss_alpha;
     next.model.device_aux_alpha = live.model.device_aux_alpha;
     next.model.comm_aux_alpha = live.model.comm_aux_alpha;
+    next.model.router_z_loss_coef = live.model.router_z_loss_coef;
     validate_config(next);
     const ModelConfig& now = config_.model;
     const bool coefficients = next.model.aux_loss_alpha != now.aux_loss_alpha ||
                               next.model.device_aux_alpha != now.device_aux_alpha ||
-                              next.model.comm_aux_alpha != now.comm_aux_alpha;
+                              next.model.comm_aux_alpha != now.comm_aux_alpha ||
+                              next.model.router_z_loss_coef != now.router_z_loss_coef;
     if (coefficients && backend_)
         throw Error("the balance-loss coefficients of a model training on " + backend_->name() +
                     " change only with a restart: press Apply (the learning rate changes live)");
@@ -73,7 +75,7 @@ void Trainer::set_live_knobs(const Config& live) {
     if (coefficients)
         for (FfnLayer* f : model_->ffn_layers())
             f->set_balance_coefficients(next.model.aux_loss_alpha, next.model.device_aux_alpha,
-                                        next.model.comm_aux_alpha);
+                                        next.model.comm_aux_alpha, next.model.router_z_loss_coef);
 }
 
 StepMetrics Trainer::train_step() {
@@ -103,10 +105,12 @@ StepMetrics Trainer::train_step() {
         routing = model_->routing_stats(n_domains);
     }
     m.loss = r.loss;
-    m.aux_loss = r.aux_loss;
     m.accuracy = r.tokens > 0 ? static_cast<double>(r.correct) / static_cast<double>(r.tokens) : 0.0;
     const bool want_routing = (m.step % t.routing_interval == 0) || m.step == t.steps || m.step == 1;
     for (const auto& s : routing) m.balance.push_back(balance_of(s));
+    // The layers add balance losses and the router z-loss together; the metrics keep them apart.
+    for (const LayerBalance& b : m.balance) m.z_loss += b.z_loss;
+    m.aux_loss = r.aux_loss - m.z_loss;
     if (want_routing) m.routing = std::move(routing);
     clock.pause();
 

@@ -24,7 +24,8 @@ struct RouterWorkspace {
     Buf<int32_t> topk_idx;          // [n*k] descending score order
     Buf<float> topk_weight;         // [n, k]
     Buf<int32_t> expert_device;     // [N_r]
-    Buf<double> aux;                // [4]: total, expert-level, device-level, communication (device scalars)
+    Buf<double> aux;                // [5]: total, expert-level, device-level, communication, z-loss (device scalars)
+    Buf<float> lse;                 // [n] logsumexp of each token's logits (z-loss only)
     Buf<float> aux_f;               // [S, N_r] f_i (times N_r), as RouterCache::aux_f: expert loads
     Buf<double> aux_p;              // [S, N_r] P_i, the group's mean scores
     Buf<double> dev_f, comm_f;      // [S, D] f'_i and f''_i (0 when both device coefficients are 0)
@@ -73,7 +74,9 @@ void router_forward(Dev& dev, const RouterDims& s, const float* x, int64_t n, in
     ensure_size(ws.topk_idx, rows * k);
     ensure_size(ws.topk_weight, rows * k);
     ensure_size(ws.expert_device, static_cast<size_t>(nr));
-    ensure_size(ws.aux, 4);
+    ensure_size(ws.aux, 5);
+    const bool z_loss = s.z_loss_coef > 0.0;
+    ensure_size(ws.lse, z_loss ? rows : 0);
     ensure_size(ws.aux_f, static_cast<size_t>(S) * nr);
     ensure_size(ws.aux_p, static_cast<size_t>(S) * nr);
     ensure_size(ws.dev_f, static_cast<size_t>(S) * D);
@@ -85,7 +88,7 @@ void router_forward(Dev& dev, const RouterDims& s, const float* x, int64_t n, in
     ensure_size(ws.allowed, limited ? rows * D : 0);
 
     dev.launch(nr, kernels::RouterPlaceExperts{ws.expert_device.data(), nr, D, s.round_robin});
-    dev.zero(ws.aux.data(), 4);
+    dev.zero(ws.aux.data(), 5);
     if (n == 0) {  // no tokens: no routing, every load and loss 0
         dev.zero(ws.aux_f.data(), ws.aux_f.size());
         dev.zero(ws.aux_p.data(), ws.aux_p.size());
@@ -98,8 +101,9 @@ void router_forward(Dev& dev, const RouterDims& s, const float* x, int64_t n, in
     dev.gemm(gemm_nt(static_cast<int>(n), nr, d, x, gate, ws.logits.data()));
     dev.launch(n, kernels::RouterTokenRoute{ws.logits.data(), ws.scores.data(), ws.expert_device.data(),
                                             ws.dev_score.data(), ws.dev_second.data(), ws.allowed.data(),
-                                            ws.chosen_devices.data(), ws.topk_idx.data(), ws.topk_weight.data(), nr,
-                                            k, D, M, limited, s.group_routing, s.renorm()});
+                                            ws.chosen_devices.data(), ws.topk_idx.data(), ws.topk_weight.data(),
+                                            z_loss ? ws.lse.data() : nullptr, nr, k, D, M, limited, s.group_routing,
+                                            s.renorm()});
 
     // f is always computed (the utilisation metrics read it); the losses only when their coefficient is > 0.
     const float f_scale = static_cast<float>(double(nr) / double(T * k));
@@ -117,6 +121,7 @@ void router_forward(Dev& dev, const RouterDims& s, const float* x, int64_t n, in
     dev.launch(1, kernels::RouterBalanceLoss{ws.aux_f.data(), ws.aux_p.data(), ws.dev_f.data(), ws.comm_f.data(),
                                              ws.dev_p.data(), ws.aux.data(), S, nr, D, s.aux_alpha, s.dev_alpha,
                                              s.comm_alpha, s.aux_alpha > 0.0, device_loss});
+    if (z_loss) dev.launch(1, kernels::RouterZLoss{ws.lse.data(), ws.aux.data(), n, s.z_loss_coef});
 }
 
 // dtopk_weight [n, k]: gradient of the loss w.r.t. the combine weights. The balance losses' own gradient (weight 1
@@ -138,11 +143,16 @@ void router_backward(Dev& dev, const RouterDims& s, const float* x, int64_t n, i
     // d aux / d s_{t,i} = alpha / S * (f_i N_r) / T;  device losses: (alpha_dev f' + alpha_comm f'') / (S T).
     const float aux_scale = expert_aux ? static_cast<float>(s.aux_alpha / double(S * T)) : 0.0f;
     const double dev_scale = 1.0 / (double(S) * double(T));
+    const bool z_loss = s.z_loss_coef > 0.0;
+    if (z_loss && ws.lse.size() != static_cast<size_t>(n))
+        throw ConfigError("GPU router_backward: the z-loss needs the forward pass's logsumexp");
+    const float z_scale = z_loss ? static_cast<float>(2.0 * s.z_loss_coef / double(n)) : 0.0f;
     dev.launch(n, kernels::RouterTokenBackward{ws.scores.data(), ws.topk_idx.data(), ws.topk_weight.data(),
                                                dtopk_weight, ws.aux_f.data(), ws.dev_f.data(), ws.comm_f.data(),
                                                ws.expert_device.data(), ws.dlogits.data(), T, nr, k, s.devices,
                                                s.renorm(), expert_aux, s.has_device_balance_loss(), aux_scale,
-                                               s.dev_alpha, s.comm_alpha, dev_scale});
+                                               s.dev_alpha, s.comm_alpha, dev_scale,
+                                               z_loss ? ws.lse.data() : nullptr, z_scale});
 
     dev.gemm(gemm_nn(static_cast<int>(n), d, nr, ws.dlogits.data(), gate, dx, 1.0f));  // dx += dl gate
     dev.gemm(gemm_tn(nr, d, static_cast<int>(n), ws.dlogits.data(), x, dgate, 1.0f));  // dgate += dl^T x

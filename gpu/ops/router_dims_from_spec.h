@@ -13,6 +13,7 @@ inline RouterDims router_dims_of(const moe::RouterSpec& spec) {
     d.top_k = spec.top_k;
     d.norm_topk_prob = spec.norm_topk_prob;
     d.aux_alpha = spec.aux_alpha;
+    d.z_loss_coef = spec.z_loss_coef;
     d.seq_aux = spec.seq_aux;
     d.batch = spec.batch;
     d.seq = spec.seq;

@@ -41,6 +41,7 @@ struct RouterTokenRoute {
     int32_t* chosen;
     int32_t* topk_idx;   // [n, k]
     float* topk_weight;  // [n, k]
+    float* lse;          // [n] logsumexp of the logits for the z-loss, or null (off)
     int n_routed, top_k, devices, limit;
     bool limited, group_routing, renorm;
 
@@ -56,6 +57,7 @@ struct RouterTokenRoute {
             sum += s[i];
         }
         for (int i = 0; i < nr; ++i) s[i] /= sum;
+        if (lse) lse[t] = mx + flog(sum);
 
         uint8_t* ok = limited ? allowed + t * devices : nullptr;
         if (limited) choose_devices(s, dev_score + t * devices, dev_second + t * devices, chosen + t * limit, ok);
@@ -99,6 +101,8 @@ struct RouterTokenBackward {
     bool renorm, expert_aux, device_aux;
     float aux_scale;
     double dev_alpha, comm_alpha, dev_scale;
+    const float* lse;  // [n] from the forward pass, or null (no z-loss)
+    float z_scale;
 
     MOE_HD void operator()(int64_t t) const {
         const int nr = n_routed, k = top_k;
@@ -118,6 +122,24 @@ struct RouterTokenBackward {
         float sds = 0.0f;
         for (int i = 0; i < nr; ++i) sds += s[i] * ds[i];
         for (int i = 0; i < nr; ++i) ds[i] = s[i] * (ds[i] - sds);
+        // The z-loss on the logits: d (c_z lse_t^2 / N) / d l_i = 2 c_z lse_t / N * s_i (z_scale = 2 c_z / N).
+        if (lse)
+            for (int i = 0; i < nr; ++i) ds[i] += z_scale * lse[t] * s[i];
+    }
+};
+
+// The router z-loss (one index): aux[4] = c_z * mean_t lse_t^2, summed in token order in double as the CPU engine,
+// and added to the total aux[0].
+struct RouterZLoss {
+    const float* lse;  // [n]
+    double* aux;       // [5]
+    int64_t n;
+    double coef;
+    MOE_HD void operator()(int64_t) const {
+        double total = 0.0;
+        for (int64_t t = 0; t < n; ++t) total += static_cast<double>(lse[t]) * static_cast<double>(lse[t]);
+        aux[4] = coef * total / static_cast<double>(n);
+        aux[0] += aux[4];
     }
 };
 

@@ -10,7 +10,7 @@
 //                      to each DISTINCT device != home among its k experts' devices
 //   device_load[i]     token-expert pairs processed on device i
 //   remote_sum/max     distinct remote devices per token, summed / max over tokens
-//   aux[4]             the router's balance losses: total, expert-level, device-level, communication
+//   aux[5]             the router's auxiliary losses: total, expert-level, device-level, communication, z-loss
 //
 // gpu/routing_stats_unpack.h turns a record into a moe::RoutingStats on the host. Counts are stored as doubles
 // (exact below 2^53).
@@ -47,8 +47,8 @@ struct RoutingStatsLayout {
         device_load = traffic + D * D;
         remote_sum = device_load + D;
         remote_max = remote_sum + 1;
-        aux = remote_max + 1;  // total, expert-level, device-level, communication
-        total = aux + 4;
+        aux = remote_max + 1;  // total, expert-level, device-level, communication, z-loss
+        total = aux + 5;
     }
     static size_t size(const MoEDims& dims, int n_domains) { return RoutingStatsLayout(dims, n_domains).total; }
 };
@@ -144,7 +144,7 @@ void routing_stats_forward(Dev& dev, const MoEDims& dims, MoEWorkspace<Dev>& ws,
                                                   int64_t(L.device_load), int64_t(L.remote_sum),
                                                   int64_t(L.remote_max), ws.stats_partial.data()});
     dev.launch(width, kernels::RoutingStatsReduce{ws.stats_partial.data(), chunks, width, int64_t(L.remote_max), out});
-    dev.copy(out + L.aux, ws.router.aux.data(), 4);
+    dev.copy(out + L.aux, ws.router.aux.data(), 5);
 }
 
 }  // namespace moe::gpu

@@ -98,7 +98,7 @@ QStringList ControlsPanel::controlKeys() {
             "aux_loss_alpha", "seq_aux",          "norm_topk_prob", "num_hidden_layers", "hidden_size",
             "dataset",       "data_file",        "noise",        "learning_rate",    "batch_size",
             "seq_len",       "seed",             "probe_text",   "devices",          "device_limit",
-            "placement",     "device_routing",   "device_aux_alpha", "comm_aux_alpha"};
+            "placement",     "device_routing",   "device_aux_alpha", "comm_aux_alpha", "router_z_loss_coef"};
 }
 
 ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
@@ -245,6 +245,7 @@ QWidget* ControlsPanel::buildModelGrid() {
     addIntRow(grid, row++, tr("Shared K_s"), "n_shared_experts", 0, 64);
     addIntRow(grid, row++, tr("Top-k"), "num_experts_per_tok", 1, 1024);
     addRealRow(grid, row++, tr("Aux loss \u03b1"), "aux_loss_alpha");
+    addRealRow(grid, row++, tr("Z-loss c_z"), "router_z_loss_coef");
     addChoiceRow(grid, row++, tr("Balance per"), "seq_aux", {{tr("sequence"), "true"}, {tr("batch"), "false"}});
     addModelRow(grid, row++, tr("Renormalise"), "norm_topk_prob", [this](int m) {
         auto* check = new QCheckBox;
@@ -404,6 +405,7 @@ void ControlsPanel::showConfigs(const Config& a, const Config& b) {
         set_int(w["n_shared_experts"], c.model.n_shared_experts);
         set_int(w["num_experts_per_tok"], c.model.num_experts_per_tok);
         set_real(w["aux_loss_alpha"], c.model.aux_loss_alpha);
+        set_real(w["router_z_loss_coef"], c.model.router_z_loss_coef);
         auto* seq = qobject_cast<QComboBox*>(w["seq_aux"]);
         seq->setCurrentIndex(seq->findData(c.model.seq_aux ? "true" : "false"));
         qobject_cast<QCheckBox*>(w["norm_topk_prob"])->setChecked(c.model.norm_topk_prob);
