@@ -249,6 +249,34 @@ TEST(EvalRunFolder, CorruptEvaluationTablesNameTheFileAndLine) {
     }
 }
 
+// The router z-loss is written per layer and read back to the same curve as the live one, apart from the balance
+// loss.
+TEST(EvalRunFolder, TheRouterZLossSurvivesTheRunFolder) {
+    Config config = tiny_eval_config();
+    config.model.router_z_loss_coef = 0.01;
+    QTemporaryDir tmp;
+    ASSERT_TRUE(tmp.isValid());
+    Trainer trainer(config);
+    RunWriter writer(tmp.path().toStdString(), config, trainer.dataset().domain_names());
+    ModelHistory live_history(config.model);
+    for (int s = 0; s < config.train.steps; ++s) {
+        const StepMetrics m = trainer.train_step();
+        writer.add(m);
+        live_history.add_step(m);
+    }
+    writer.flush();
+    ModelSnapshot live;
+    live_history.fill(live);
+    const ModelSnapshot& read = load_run_folder(tmp.path()).snapshot;
+    ASSERT_FALSE(live.z_loss.y.empty());
+    EXPECT_GT(live.z_loss.y.back(), 0.0);
+    EXPECT_EQ(read.z_loss.x, live.z_loss.x);
+    ASSERT_EQ(read.z_loss.y.size(), live.z_loss.y.size());
+    for (std::size_t i = 0; i < live.z_loss.y.size(); ++i)
+        EXPECT_NEAR(read.z_loss.y[i], live.z_loss.y[i], 1e-12 * live.z_loss.y[i]) << i;
+    EXPECT_EQ(read.aux_loss.y, live.aux_loss.y);
+}
+
 TEST(EvalRunFolder, ASavedRunShowsTheSameEvaluationsAsTheLiveOne) {
     const Config config = tiny_eval_config();
     QTemporaryDir tmp;

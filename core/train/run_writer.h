@@ -2,10 +2,11 @@
 //   config.json       the full resolved config
 //   metrics.csv       a row per step, named columns: step, loss, aux_loss, val_loss, accuracy, lr, grad_norm,
 //                     tokens_per_s, val_accuracy, val_loss_<domain> per domain; per MoE layer l: layer{l}_imbalance,
-//                     _load_cv, _dead_experts, _entropy, _aux_loss (with devices > 1 also _dispatch_bytes,
-//                     _combine_bytes, _remote_devices_mean, _remote_devices_max, _device_imbalance, _dev_aux_loss,
-//                     _comm_aux_loss), then _max_violation and _balance_statistic of the training batch, and of the
-//                     evaluation on the fixed validation set _val_max_violation (MaxVio_global),
+//                     _load_cv, _dead_experts, _entropy, _aux_loss (balance losses), _z_loss (router z-loss), with
+//                     devices > 1 also _dispatch_bytes, _combine_bytes, _remote_devices_mean, _remote_devices_max,
+//                     _device_imbalance, _dev_aux_loss, _comm_aux_loss, then _max_violation and _balance_statistic
+//                     of the training batch, and of the evaluation on the fixed validation set _val_max_violation
+//                     (MaxVio_global),
 //                     _val_balance_statistic, _domain_specialisation, _byte_specialisation, _saturation. The val_
 //                     columns and the evaluation columns are empty on steps without an evaluation (and a measure
 //                     that does not apply, e.g. byte specialisation on 2-D sets or the first saturation, is empty).

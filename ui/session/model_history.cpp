@@ -18,7 +18,7 @@ ModelHistory::ModelHistory(const ModelConfig& model) { reset(model); }
 
 void ModelHistory::reset(const ModelConfig& model) {
     model_ = model;
-    for (DownsampledSeries* s : {&loss_, &val_loss_, &aux_loss_, &lr_, &grad_norm_, &accuracy_, &dispatch_bytes_, &remote_devices_,
+    for (DownsampledSeries* s : {&loss_, &val_loss_, &aux_loss_, &z_loss_, &lr_, &grad_norm_, &accuracy_, &dispatch_bytes_, &remote_devices_,
                                &balance_statistic_, &max_violation_, &routing_entropy_, &dead_share_})
         s->clear();
     last_val_ = std::numeric_limits<double>::quiet_NaN();
@@ -30,6 +30,7 @@ void ModelHistory::add_step(const StepMetrics& m) {
     const double x = m.step;
     loss_.add(x, m.loss);
     aux_loss_.add(x, m.aux_loss);
+    z_loss_.add(x, m.z_loss);
     lr_.add(x, m.lr);
     grad_norm_.add(x, m.grad_norm);
     accuracy_.add(x, m.accuracy);
@@ -151,6 +152,7 @@ void ModelHistory::fill(ModelSnapshot& out) const {
     out.loss = to_series(loss_);
     out.val_loss = to_series(val_loss_);
     out.aux_loss = to_series(aux_loss_);
+    out.z_loss = to_series(z_loss_);
     out.lr = to_series(lr_);
     out.grad_norm = to_series(grad_norm_);
     out.accuracy = to_series(accuracy_);

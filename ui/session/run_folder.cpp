@@ -128,6 +128,7 @@ Config read_config(const fs::path& file) {
 struct LayerColumns {
     int layer = 0;
     int imbalance = -1, load_cv = -1, dead = -1, entropy = -1, aux_loss = -1;
+    int z_loss = -1;  // router z-loss (-1 in folders from before it was recorded)
     // Simulated expert parallelism (devices > 1 only; -1 when the run has no such columns).
     int dispatch_bytes = -1, combine_bytes = -1, remote_mean = -1, remote_max = -1, device_imbalance = -1,
         dev_aux = -1, comm_aux = -1;
@@ -165,6 +166,7 @@ LayerBalance balance_from_row(const LayerColumns& lc, const std::vector<double>&
     b.dead_experts = small_whole(cell(row, lc.dead));
     b.entropy = cell(row, lc.entropy);
     b.aux_loss = cell(row, lc.aux_loss);
+    b.z_loss = cell(row, lc.z_loss);
     b.devices = devices;
     b.dispatch_bytes = whole(cell(row, lc.dispatch_bytes));
     b.combine_bytes = whole(cell(row, lc.combine_bytes));
@@ -360,6 +362,7 @@ RunData load_run_folder(const QString& dir) {
                 lc.dead = column(h, p + "dead_experts");
                 lc.entropy = column(h, p + "entropy");
                 lc.aux_loss = column(h, p + "aux_loss");
+                lc.z_loss = column(h, p + "z_loss");
                 lc.dispatch_bytes = column(h, p + "dispatch_bytes");
                 lc.combine_bytes = column(h, p + "combine_bytes");
                 lc.remote_mean = column(h, p + "remote_devices_mean");
@@ -388,6 +391,7 @@ RunData load_run_folder(const QString& dir) {
             m.grad_norm = cell(row, c_grad);
             // Every step's balance: with devices > 1 the history sums its bytes and remote devices into curves.
             for (const LayerColumns& lc : layer_cols) m.balance.push_back(balance_from_row(lc, row, devices));
+            for (const LayerBalance& b : m.balance) m.z_loss += b.z_loss;
             history.add_step(m);
             if (std::isfinite(m.val_loss)) {
                 constexpr double nan = std::numeric_limits<double>::quiet_NaN();

@@ -57,7 +57,9 @@ QString AuxLossView::explanation() const {
         "added to the training loss, L_bal = alpha · N_r · sum_i f_i P_i summed over the MoE layers (with the "
         "device-level and communication terms, when on), against its balanced level alpha × layers; with alpha = 0 it "
         "is a flat 0 even for a collapsed router, which is why the two panels above do not weigh by alpha. The title "
-        "gives each model's latest values. Shared experts take no part: they see every token.");
+        "gives each model's latest values; a model with the router z-loss on (ST-MoE, router_z_loss_coef c_z) also "
+        "gives it there: c_z · mean over tokens of (logsumexp_i u^T e_i)², added to the loss to keep the router's "
+        "logits small, not a balance term. Shared experts take no part: they see every token.");
 }
 
 QString AuxLossView::yLabel() const { return tr("N_r · Σ f_i P_i\n(1 = balanced)"); }
@@ -83,6 +85,9 @@ QString AuxLossView::heading(const Snapshot& snapshot) const {
                     .arg(number_or_none(last_of(ms.max_violation), 2))
                     .arg(number_or_none(last_of(ms.aux_loss), 4))
                     .arg(alpha, 0, 'g', 3);
+        // The router z-loss is added to the loss too, but it balances nothing: its own number, not in the curves.
+        if (const double cz = ms.config.model.router_z_loss_coef; cz > 0)
+            line += tr(" · router z-loss %1 (c_z %2)").arg(number_or_none(last_of(ms.z_loss), 4)).arg(cz, 0, 'g', 3);
         lines << line;
     }
     return lines.join(QLatin1Char('\n'));
