@@ -249,15 +249,11 @@ TEST(EvalRunFolder, CorruptEvaluationTablesNameTheFileAndLine) {
     }
 }
 
-// The router z-loss is written per layer and read back to the same curve as the live one, apart from the balance
-// loss.
-TEST(EvalRunFolder, TheRouterZLossSurvivesTheRunFolder) {
-    Config config = tiny_eval_config();
-    config.model.router_z_loss_coef = 0.01;
-    QTemporaryDir tmp;
-    ASSERT_TRUE(tmp.isValid());
+// Trains `config` to its end, writing the run folder `dir` as `moelab-cli train` does; returns what the live session
+// would show.
+ModelSnapshot record_run(const Config& config, const QString& dir) {
     Trainer trainer(config);
-    RunWriter writer(tmp.path().toStdString(), config, trainer.dataset().domain_names());
+    RunWriter writer(dir.toStdString(), config, trainer.dataset().domain_names());
     ModelHistory live_history(config.model);
     for (int s = 0; s < config.train.steps; ++s) {
         const StepMetrics m = trainer.train_step();
@@ -267,6 +263,17 @@ TEST(EvalRunFolder, TheRouterZLossSurvivesTheRunFolder) {
     writer.flush();
     ModelSnapshot live;
     live_history.fill(live);
+    return live;
+}
+
+// The router z-loss is written per layer and read back to the same curve as the live one, apart from the balance
+// loss.
+TEST(EvalRunFolder, TheRouterZLossSurvivesTheRunFolder) {
+    Config config = tiny_eval_config();
+    config.model.router_z_loss_coef = 0.01;
+    QTemporaryDir tmp;
+    ASSERT_TRUE(tmp.isValid());
+    const ModelSnapshot live = record_run(config, tmp.path());
     const ModelSnapshot& read = load_run_folder(tmp.path()).snapshot;
     ASSERT_FALSE(live.z_loss.y.empty());
     EXPECT_GT(live.z_loss.y.back(), 0.0);
@@ -281,17 +288,7 @@ TEST(EvalRunFolder, ASavedRunShowsTheSameEvaluationsAsTheLiveOne) {
     const Config config = tiny_eval_config();
     QTemporaryDir tmp;
     ASSERT_TRUE(tmp.isValid());
-    Trainer trainer(config);
-    RunWriter writer(tmp.path().toStdString(), config, trainer.dataset().domain_names());
-    ModelHistory live_history(config.model);
-    for (int s = 0; s < config.train.steps; ++s) {
-        const StepMetrics m = trainer.train_step();
-        writer.add(m);
-        live_history.add_step(m);
-    }
-    writer.flush();
-    ModelSnapshot live;
-    live_history.fill(live);
+    const ModelSnapshot live = record_run(config, tmp.path());
     const ModelSnapshot& read = load_run_folder(tmp.path()).snapshot;
     ASSERT_EQ(live.eval.last_step, 6);
     EXPECT_EQ(read.eval.last_step, live.eval.last_step);

@@ -1,6 +1,7 @@
 // The live views, offscreen: each accepts a hand-made snapshot, shows and exports the numbers it was given (CSV
 // checked against the snapshot), writes valid PNG / SVG / PDF files atomically, maps clicks to tokens and plane
 // points, and normalises heatmap colours per layer or globally.
+#include "tests/ui_test_app.h"
 #include "ui/session/lesson.h"
 #include "ui/views/accounting_view.h"
 #include "ui/views/colour_maps.h"
@@ -46,6 +47,8 @@
 
 namespace moe::ui {
 namespace {
+
+using test::send_click;
 
 // Created on first use, never during static initialisation: test discovery runs this binary with no display.
 QApplication& app() {
@@ -279,15 +282,6 @@ View* find_view(const std::vector<View*>& views, const QString& id) {
 QByteArray read_all(const QString& path) {
     QFile f(path);
     return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-void send_click(QWidget* target, const QPointF& pos) {
-    QMouseEvent press(QEvent::MouseButtonPress, pos, target->mapToGlobal(pos), Qt::LeftButton, Qt::LeftButton,
-                      Qt::NoModifier);
-    QApplication::sendEvent(target, &press);
-    QMouseEvent release(QEvent::MouseButtonRelease, pos, target->mapToGlobal(pos), Qt::LeftButton, Qt::NoButton,
-                        Qt::NoModifier);
-    QApplication::sendEvent(target, &release);
 }
 
 // Shows a view at a fixed size and lets the plot lay itself out, so pixel <-> data mappings are real.

@@ -55,6 +55,7 @@ namespace moe::ui {
 namespace {
 
 using test::ensure_app;
+using test::send_click;
 using test::wait_for;
 
 void spin_ms(int ms) { wait_for([] { return false; }, ms); }
@@ -701,15 +702,6 @@ namespace {
 
 // Lets the window settle after a change of tab or font: the plots' layouts, the minimum heights their text needs, the
 // resizes that follow.
-void send_click(QWidget* target, const QPointF& pos) {
-    QMouseEvent press(QEvent::MouseButtonPress, pos, target->mapToGlobal(pos), Qt::LeftButton, Qt::LeftButton,
-                      Qt::NoModifier);
-    QApplication::sendEvent(target, &press);
-    QMouseEvent release(QEvent::MouseButtonRelease, pos, target->mapToGlobal(pos), Qt::LeftButton, Qt::NoButton,
-                        Qt::NoModifier);
-    QApplication::sendEvent(target, &release);
-}
-
 void settle_window() {
     for (int round = 0; round < 6; ++round) {
         QApplication::processEvents();

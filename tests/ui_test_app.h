@@ -4,6 +4,8 @@
 
 #include <QApplication>
 #include <QElapsedTimer>
+#include <QMouseEvent>
+#include <QWidget>
 #include <QThread>
 
 #include <functional>
@@ -29,6 +31,16 @@ inline bool wait_for(const std::function<bool()>& done, int timeout_ms) {
         QThread::usleep(200);
     }
     return true;
+}
+
+// A left click (press and release) at pos, in target's coordinates.
+inline void send_click(QWidget* target, const QPointF& pos) {
+    QMouseEvent press(QEvent::MouseButtonPress, pos, target->mapToGlobal(pos), Qt::LeftButton, Qt::LeftButton,
+                      Qt::NoModifier);
+    QApplication::sendEvent(target, &press);
+    QMouseEvent release(QEvent::MouseButtonRelease, pos, target->mapToGlobal(pos), Qt::LeftButton, Qt::NoButton,
+                        Qt::NoModifier);
+    QApplication::sendEvent(target, &release);
 }
 
 }  // namespace moe::ui::test
