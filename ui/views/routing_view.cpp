@@ -42,8 +42,7 @@ RoutingView::RoutingView(QWidget* parent) : HeatmapView(parent, PanelArrangement
         line_grids_[std::size_t(m)] = lines;
         // Short: a scale as tall as a 16-expert map (the colour choice above the plot says 1 = uniform).
         p.scale->axis()->setLabel(tr("s_i · N_r"));
-        lines_[std::size_t(m)].push_back(Line{p.rect, p.map, nullptr});
-        setUpLine(m, lines_[std::size_t(m)].back());
+        lines_[std::size_t(m)].push_back(makeLine(m, p.rect, p.map));
 
         // The inspected token: a dark outline round its column, in A and in B (the same byte of the same text).
         auto* outline = new QCPItemRect(plot());
@@ -63,8 +62,8 @@ RoutingView::RoutingView(QWidget* parent) : HeatmapView(parent, PanelArrangement
     plot()->setMouseTracking(true);
 }
 
-void RoutingView::setUpLine(int model, const Line& given) {
-    Line line = given;
+RoutingView::Line RoutingView::makeLine(int model, QCPAxisRect* rect, QCPColorMap* map) {
+    Line line{rect, map, nullptr};
     if (!line.rect) {
         line.rect = new QCPAxisRect(plot(), true);
         QCPLayoutGrid* grid = line_grids_[std::size_t(model)];
@@ -72,11 +71,11 @@ void RoutingView::setUpLine(int model, const Line& given) {
         // Every line of A and of B starts and ends at the same x, so a byte's column is at the same place in each.
         line.rect->setMarginGroup(QCP::msLeft | QCP::msRight, panels_[0].rect->marginGroup(QCP::msLeft));
         for (QCPAxis* axis : line.rect->axes()) axis->setLayer(QStringLiteral("axes"));
-        auto* map = new SharpColourMap(line.rect->axis(QCPAxis::atBottom), line.rect->axis(QCPAxis::atLeft));
-        map->setInterpolate(false);
-        map->setTightBoundary(false);
-        map->setColorScale(panels_[std::size_t(model)].scale);  // the scale's range and gradient follow to every line
-        line.map = map;
+        auto* lined = new SharpColourMap(line.rect->axis(QCPAxis::atBottom), line.rect->axis(QCPAxis::atLeft));
+        lined->setInterpolate(false);
+        lined->setTightBoundary(false);
+        lined->setColorScale(panels_[std::size_t(model)].scale);  // the scale's range and gradient follow to every line
+        line.map = lined;
     }
     QCPAxis* x = line.rect->axis(QCPAxis::atBottom);
     QCPAxis* y = line.rect->axis(QCPAxis::atLeft);
@@ -97,16 +96,13 @@ void RoutingView::setUpLine(int model, const Line& given) {
     line.chosen = plot()->addGraph(x, y);
     line.chosen->setLineStyle(QCPGraph::lsNone);
     line.chosen->setName(tr("chosen (top-k)"));
-    if (given.rect)
-        lines_[std::size_t(model)].back() = line;
-    else
-        lines_[std::size_t(model)].push_back(line);
+    return line;
 }
 
 void RoutingView::setLineCount(int model, int count) {
     std::vector<Line>& lines = lines_[std::size_t(model)];
     count = std::max(count, 1);
-    while (int(lines.size()) < count) setUpLine(model, Line{});
+    while (int(lines.size()) < count) lines.push_back(makeLine(model, nullptr, nullptr));
     while (int(lines.size()) > count) {
         const Line line = lines.back();
         lines.pop_back();
@@ -157,6 +153,13 @@ int RoutingView::lineCount(int model) const {
     return experts_[std::size_t(model)] > 0 ? int(lines_[std::size_t(model)].size()) : 0;
 }
 
+int RoutingView::probeLayer() const {
+    std::size_t n_layers = 0;
+    if (snapshot_)
+        for (const ModelSnapshot& ms : snapshot_->models) n_layers = std::max(n_layers, ms.probe.size());
+    return clampedLayer(n_layers);
+}
+
 int RoutingView::columnWidth() const {
     const QFontMetrics metrics(lines_[0][0].rect->axis(QCPAxis::atBottom)->tickLabelFont());
     return metrics.horizontalAdvance(QLatin1Char('M'));  // a fixed-width font's glyphs carry their own margins
@@ -183,10 +186,7 @@ int RoutingView::contentHeight(bool for_export) const {
 }
 
 void RoutingView::rebuild() {
-    std::size_t n_layers = 0;
-    if (snapshot_)
-        for (const ModelSnapshot& ms : snapshot_->models) n_layers = std::max(n_layers, ms.probe.size());
-    const int li = clampedLayer(n_layers);
+    const int li = probeLayer();
     // One colour range for A and B: the relative scores s_i · N_r of the selected layer (every layer when global).
     RelativeExtremes extremes;
     if (snapshot_)
@@ -356,9 +356,7 @@ QSize RoutingView::exportSize() const { return {kExportWidth, std::max(620, cont
 std::optional<RoutingView::Cell> RoutingView::cellAt(const QPointF& pixel) const {
     refresh();
     if (!snapshot_) return std::nullopt;
-    std::size_t n_layers = 0;
-    for (const ModelSnapshot& s : snapshot_->models) n_layers = std::max(n_layers, s.probe.size());
-    const int li = clampedLayer(n_layers);
+    const int li = probeLayer();
     for (int m = 0; m < 2; ++m) {
         const ModelSnapshot& ms = snapshot_->models[std::size_t(m)];
         if (experts_[std::size_t(m)] == 0 || li < 0 || std::size_t(li) >= ms.probe.size()) continue;

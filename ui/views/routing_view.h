@@ -59,7 +59,9 @@ private:
         QCPColorMap* map = nullptr;
         QCPGraph* chosen = nullptr;
     };
-    void setUpLine(int model, const Line& line);
+    // A line's rect, map and marks set up; the rect and map are made (and placed below the others) when null.
+    Line makeLine(int model, QCPAxisRect* rect, QCPColorMap* map);
+    int probeLayer() const;  // the selected probe layer, clamped to the most either model has (-1: none)
     void setLineCount(int model, int count);
     int columnWidth() const;                  // pixels a byte's column needs for its label
     int fittingTokensPerLine(int width) const;  // bytes per line for a plot this wide, lines of equal length
