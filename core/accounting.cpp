@@ -17,6 +17,7 @@ Accounting account(const Config& config, bool language, int n_outputs) {
             a.shared_total += m.n_shared_experts * expert;
             a.experts_activated += (m.num_experts_per_tok + m.n_shared_experts) * expert;
             a.router += m.n_routed_experts * d;
+            if (uses_selection_bias(m)) a.other += m.n_routed_experts;  // noaux_tc's bias (not trained by gradients)
         } else {
             a.dense_ffn += 3 * d * m.intermediate_size;
             a.experts_activated += 3 * d * m.intermediate_size;

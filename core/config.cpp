@@ -181,6 +181,10 @@ void apply_json_object(Config& config, const json& object, std::set<std::string>
 }
 
 void finish(Config& config, const std::set<std::string>& touched) {
+    for (const auto& k : config_keys())
+        if (!k.alias_of.empty() && touched.count(k.name) && touched.count(k.alias_of))
+            throw ConfigError("give either " + k.name + " or " + k.alias_of + ", not both: " + k.name +
+                              " is the Hugging Face DeepSeek-V3 name of " + k.alias_of);
     bool direct = false, ladder = false;
     for (const auto& k : touched) direct |= kLadderDerived.count(k) > 0, ladder |= kLadderKeys.count(k) > 0;
     if (direct && ladder)
@@ -192,6 +196,9 @@ void finish(Config& config, const std::set<std::string>& touched) {
     derive_ladder(config.model);
     validate_config(config);
 }
+
+// A key under a second name: it reads and writes the same field as the key `target` (devices or device_limit).
+ConfigKey alias_key(const std::string& name, const std::string& target, const std::string& help);
 
 }  // namespace
 
@@ -211,7 +218,15 @@ const std::vector<ConfigKey>& config_keys() {
         KEY_INT(model, n_shared_experts, "shared experts K_s, applied to every token"),
         KEY_INT(model, num_experts_per_tok, "top-k routed experts per token"),
         KEY_BOOL(model, norm_topk_prob, "renormalise the top-k gate weights to sum to 1"),
-        KEY_STRING(model, scoring_func, "router scoring function: softmax"),
+        KEY_STRING(model, scoring_func,
+                   "router scores: softmax (DeepSeekMoE) | sigmoid (DeepSeek-V3: sigmoid affinities, weights "
+                   "normalised over the chosen experts when norm_topk_prob)"),
+        KEY_FLOAT(model, routed_scaling_factor, "the routed experts' combine weights are multiplied by it (V3: 2.5)"),
+        KEY_STRING(model, topk_method,
+                   "greedy (top-k of the scores) | noaux_tc (DeepSeek-V3 auxiliary-loss-free balancing: a per-expert "
+                   "bias added to the scores for the choice only, moved towards equal loads after each step)"),
+        KEY_FLOAT(model, bias_update_rate,
+                  "noaux_tc: bias update speed gamma, b_i += gamma * sign(mean load - load_i) per step"),
         KEY_FLOAT(model, aux_loss_alpha, "expert-level balance loss weight alpha (0 = off)"),
         KEY_BOOL(model, seq_aux, "balance loss per sequence (true) or over the whole batch (false)"),
         KEY_FLOAT(model, router_z_loss_coef, "router z-loss weight c_z (ST-MoE; c_z * mean logsumexp(logits)^2, 0 = off)"),
@@ -229,6 +244,9 @@ const std::vector<ConfigKey>& config_keys() {
         KEY_STRING(model, device_routing,
                    "device (a device scores its best expert, DeepSeek-V2) | group (sum of its top-2, DeepSeek-V3)"),
         KEY_FLOAT(model, device_aux_alpha, "device-level balance loss weight alpha_dev (DeepSeek-V2; 0 = off)"),
+        alias_key("n_group", "devices", "Hugging Face DeepSeek-V3 name of devices: expert groups (= devices)"),
+        alias_key("topk_group", "device_limit",
+                  "Hugging Face DeepSeek-V3 name of device_limit: groups a token may use (0 = off)"),
         KEY_FLOAT(model, comm_aux_alpha, "communication balance loss weight alpha_comm (DeepSeek-V2; 0 = off)"),
         // Training.
         KEY_INT(train, seed, "random seed (weights and batches)"),
@@ -261,10 +279,34 @@ const std::vector<ConfigKey>& config_keys() {
     return keys;
 }
 
+namespace {
+
+ConfigKey alias_key(const std::string& name, const std::string& target, const std::string& help) {
+    // config_keys() is still being built when this runs, so the accessors are written out, not looked up.
+    ConfigKey k;
+    k.name = name;
+    k.type = "int";
+    k.help = help;
+    k.alias_of = target;
+    if (target == "devices") {
+        k.get = [](const Config& c) { return json(c.model.devices); };
+        k.set = [name](Config& c, const json& v) { c.model.devices = as_int<int>(name, v); };
+    } else if (target == "device_limit") {
+        k.get = [](const Config& c) { return json(c.model.device_limit); };
+        k.set = [name](Config& c, const json& v) { c.model.device_limit = as_int<int>(name, v); };
+    } else {
+        throw InternalError("alias_key: no alias for " + target);
+    }
+    return k;
+}
+
+}  // namespace
+
 nlohmann::json config_to_json(const Config& config) {
     json j;
     j["preset"] = config.preset;
-    for (const auto& k : config_keys()) j[k.name] = k.get(config);
+    for (const auto& k : config_keys())
+        if (k.alias_of.empty()) j[k.name] = k.get(config);
     return j;
 }
 
@@ -340,6 +382,8 @@ DeviceSpec device_spec_of(const ModelConfig& m) {
     d.comm_alpha = m.comm_aux_alpha;
     return d;
 }
+
+bool uses_selection_bias(const ModelConfig& m) { return m.topk_method == "noaux_tc"; }
 
 bool is_moe_layer(const ModelConfig& m, int layer) {
     return m.n_routed_experts > 0 && layer >= m.first_k_dense_replace;
@@ -421,8 +465,23 @@ void validate_config(const Config& config) {
                               " is larger than n_routed_experts = " + std::to_string(m.n_routed_experts) +
                               ": a token cannot pick more experts than there are");
         if (m.n_shared_experts < 0) throw ConfigError("n_shared_experts must not be negative");
-        if (m.scoring_func != "softmax")
-            throw ConfigError("scoring_func = \"" + m.scoring_func + "\" is not supported: use softmax (as the reference)");
+        if (m.scoring_func != "softmax" && m.scoring_func != "sigmoid")
+            throw ConfigError("scoring_func = \"" + m.scoring_func +
+                              "\" is not supported: use softmax (DeepSeekMoE) or sigmoid (DeepSeek-V3)");
+        if (!(m.routed_scaling_factor > 0) || !std::isfinite(m.routed_scaling_factor))
+            throw ConfigError("routed_scaling_factor = " + std::to_string(m.routed_scaling_factor) +
+                              " must be a number > 0 (1 = the weights as they are; DeepSeek-V3 uses 2.5)");
+        if (m.topk_method != "greedy" && m.topk_method != "noaux_tc")
+            throw ConfigError("topk_method = \"" + m.topk_method +
+                              "\": use greedy (top-k of the scores) or noaux_tc (DeepSeek-V3 auxiliary-loss-free "
+                              "balancing)");
+        if (!(m.bias_update_rate >= 0) || !std::isfinite(m.bias_update_rate))
+            throw ConfigError("bias_update_rate = " + std::to_string(m.bias_update_rate) +
+                              " must be a number >= 0 (DeepSeek-V3 uses 0.001; 0 freezes the bias)");
+        if (m.scoring_func == "sigmoid" && m.router_z_loss_coef > 0)
+            throw ConfigError("router_z_loss_coef = " + std::to_string(m.router_z_loss_coef) +
+                              " needs scoring_func = softmax: the z-loss (ST-MoE) penalises the logsumexp of a "
+                              "softmax router's logits; set it to 0 for a sigmoid router");
         if (m.aux_loss_alpha < 0) throw ConfigError("aux_loss_alpha must not be negative");
         if (!(m.router_z_loss_coef >= 0) || !std::isfinite(m.router_z_loss_coef))
             throw ConfigError("router_z_loss_coef = " + std::to_string(m.router_z_loss_coef) +

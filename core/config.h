@@ -34,7 +34,13 @@ struct ModelConfig {
     int n_shared_experts = 1;
     int num_experts_per_tok = 7;
     bool norm_topk_prob = true;
-    std::string scoring_func = "softmax";
+    std::string scoring_func = "softmax";  // softmax (DeepSeekMoE, V2) | sigmoid (DeepSeek-V3)
+    double routed_scaling_factor = 1.0;    // the routed experts' combine weights are multiplied by it (V3: 2.5)
+    // Expert selection: greedy (top-k of the scores) | noaux_tc (DeepSeek-V3's auxiliary-loss-free balancing: a
+    // per-expert bias, not trained by gradients, is added to the scores for the choice only and moved by
+    // bias_update_rate after every step towards equal loads; checkpoint name ...mlp.gate.e_score_correction_bias).
+    std::string topk_method = "greedy";
+    double bias_update_rate = 0.001;  // gamma of noaux_tc: b_i += gamma * sign(mean load - load_i) per step
     double aux_loss_alpha = 0.01;
     bool seq_aux = true;
     double router_z_loss_coef = 0.0;  // ST-MoE router z-loss c_z (0 = off)
@@ -105,6 +111,9 @@ struct ConfigKey {
     std::string help;
     std::function<nlohmann::json(const Config&)> get;
     std::function<void(Config&, const nlohmann::json&)> set;  // throws ConfigError on a wrong type
+    // Another name of the key `alias_of` (the Hugging Face DeepSeek-V3 name of a key MoE Lab had first): it sets the
+    // same field, is accepted on input, and is not written out (config_to_json writes the key it names).
+    std::string alias_of = {};
 };
 const std::vector<ConfigKey>& config_keys();
 
@@ -125,6 +134,9 @@ void derive_ladder(ModelConfig& model);
 
 // Throws ConfigError if the configuration cannot work.
 void validate_config(const Config& config);
+
+// True when the MoE layers use DeepSeek-V3's auxiliary-loss-free balancing (topk_method = noaux_tc).
+bool uses_selection_bias(const ModelConfig& model);
 
 // True when layer l (0-based) is an MoE layer rather than a dense FFN.
 bool is_moe_layer(const ModelConfig& model, int layer);

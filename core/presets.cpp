@@ -14,6 +14,10 @@ const std::vector<PresetInfo>& presets() {
          false},
         {"shared", "1 shared + top-1 of 15 routed experts of width F (shared-expert isolation only)", true},
         {"fine2", "segmentation 2 (paper fig. b+c): 1 shared + top-3 of 31 routed experts of width F/2", true},
+        {"deepseek-v3",
+         "DeepSeek-V3 routing on the deepseek budget: sigmoid scores, auxiliary-loss-free bias balancing, 4 of 7 "
+         "expert groups per token, sequence aux alpha 0.0001",
+         false},
         {"seed-default", "the seed document's default: 2 shared + top-6 of 64 routed experts of width F/4", false},
         {"switch", "Switch-style top-1 of 16 experts of width 2F, unnormalised gate (same activated FLOPs)", false},
         {"dense", "dense SwiGLU FFN of width 2F in every layer (the activated size of the ladder)", false},
@@ -69,6 +73,22 @@ void apply_preset(const std::string& name, Config& config) {
         ladder(2, 1);
     } else if (name == "deepseek") {
         ladder(4, 1);
+    } else if (name == "deepseek-v3") {
+        // The deepseek ladder point (1 shared + top-7 of 63 routed, width F/4: the same budgets) routed as
+        // DeepSeek-V3 routes: sigmoid affinities normalised over the chosen experts, a selection bias moved by
+        // gamma = 0.001 per step instead of a real balance loss (only the tiny sequence-level one stays), and
+        // group-limited choice: 63 experts in n_group = 7 groups of 9, a token's experts from its topk_group = 4
+        // best groups by the sum of each group's two best scores. routed_scaling_factor stays 1 (V3's 2.5 balances
+        // its 8 of 256 routed experts against the shared one; here the weights keep the ladder's scale).
+        ladder(4, 1);
+        m.scoring_func = "sigmoid";
+        m.topk_method = "noaux_tc";
+        m.bias_update_rate = 0.001;
+        m.aux_loss_alpha = 0.0001;
+        m.seq_aux = true;
+        m.devices = 7;
+        m.device_limit = 4;
+        m.device_routing = "group";
     } else if (name == "seed-default") {
         direct(64, 2, 6, F / 4, true);
     } else if (name == "switch") {

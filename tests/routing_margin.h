@@ -14,14 +14,18 @@
 
 namespace moe::testing {
 
-// Smallest gap, over all tokens, between the k-th and (k+1)-th score among the experts the token may use, and, with
-// a device limit, between its M-th and (M+1)-th device score.
+// Smallest gap, over all tokens, between the k-th and (k+1)-th ranked score among the experts the token may use, and,
+// with a device limit, between its M-th and (M+1)-th device score. The ranked scores are what the router chose by:
+// the softmax scores or sigmoid affinities, plus the selection bias the pass used (noaux_tc).
 inline double selection_margin(const RouterSpec& spec, const RouterCache<double>& c) {
     const DeviceSpec& d = spec.device;
     const int nr = spec.n_routed, k = spec.top_k, D = d.devices, M = d.effective_limit();
     double margin = 1e300;
+    std::vector<double> ranked(static_cast<size_t>(nr));
     for (int64_t t = 0; t < c.scores.rows(); ++t) {
-        const double* s = c.scores.row(t).data();
+        const double* aff = spec.sigmoid ? c.affinity.row(t).data() : c.scores.row(t).data();
+        for (int e = 0; e < nr; ++e) ranked[size_t(e)] = aff[e] + (c.bias.empty() ? 0.0 : c.bias[size_t(e)]);
+        const double* s = ranked.data();
         std::vector<double> score(D), second(D);
         std::vector<int32_t> chosen(M);
         std::vector<uint8_t> allowed(D, 1);
@@ -44,12 +48,14 @@ inline double selection_margin(const RouterSpec& spec, const RouterCache<double>
 
 // Deterministic search for router inputs whose selection is more than 1e-4 from changing: for seed = 1, 2, ... below
 // `seeds`, draw(rng) refills the inputs (x and gate among them) and c receives their routing. False if none qualifies.
+// `bias` [N_r] is the selection bias with spec.selection_bias (it may be among what draw refills).
 inline bool draw_clear_routing(const RouterSpec& spec, const MatD& x, const MatD& gate, RouterCache<double>& c,
-                               uint64_t seeds, const std::function<void(Rng&)>& draw) {
+                               uint64_t seeds, const std::function<void(Rng&)>& draw,
+                               const std::vector<double>* bias = nullptr) {
     for (uint64_t seed = 1; seed < seeds; ++seed) {
         Rng rng(seed);
         draw(rng);
-        router_forward(spec, x, gate, c);
+        router_forward(spec, x, gate, c, bias ? bias->data() : nullptr);
         if (selection_margin(spec, c) > 1e-4) return true;
     }
     return false;

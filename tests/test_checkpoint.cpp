@@ -28,7 +28,7 @@ Config tiny(const std::string& preset) {
 
 TEST(Checkpoint, SaveThenLoadGivesTheSameModelExactly) {
     const fs::path dir = temp_dir("ckpt");
-    for (const char* preset : {"deepseek", "seed-default", "dense"}) {
+    for (const char* preset : {"deepseek", "seed-default", "dense", "deepseek-v3"}) {
         Trainer t(tiny(preset));
         t.train_step();
         t.train_step();
@@ -77,6 +77,37 @@ TEST(Checkpoint, UsesHuggingFaceNamesAndConfigMetadata) {
         const auto v = tensor_to_f32(*f.find("model.layers.1.mlp.experts.5.up_proj.weight"), "expert 5");
         for (int i = 0; i < I; ++i)
             for (int j = 0; j < d; ++j) EXPECT_EQ(v[i * d + j], p.w(5 * I + i, j));
+    }
+    fs::remove_all(dir);
+}
+
+// noaux_tc's selection bias is stored as Hugging Face DeepSeek-V3 stores it, one [N_r] tensor per MoE layer, with the
+// values it has after training (moved by the update rule, not zero), and comes back exactly.
+TEST(Checkpoint, TheV3SelectionBiasKeepsItsHuggingFaceName) {
+    const fs::path dir = temp_dir("bias");
+    Trainer t(tiny("deepseek-v3"));
+    for (int s = 0; s < 3; ++s) t.train_step();
+    save_checkpoint(dir / "v3.safetensors", t.model(), true, 256);
+    const SafetensorsFile f = load_safetensors(dir / "v3.safetensors");
+    const int E = t.config().model.n_routed_experts;
+    LoadedCheckpoint back = load_checkpoint(dir / "v3.safetensors");
+    for (int l = 0; l < t.config().model.num_hidden_layers; ++l) {
+        const std::string name = "model.layers." + std::to_string(l) + ".mlp.gate.e_score_correction_bias";
+        const Tensor* b = f.find(name);
+        ASSERT_NE(b, nullptr) << name;
+        EXPECT_EQ(b->shape, (std::vector<int64_t>{E}));
+        const std::vector<float> v = tensor_to_f32(*b, name);
+        const Param* trained = t.model().ffn_layers()[size_t(l)]->selection_bias();
+        const Param* loaded = back.model->ffn_layers()[size_t(l)]->selection_bias();
+        ASSERT_NE(trained, nullptr);
+        ASSERT_NE(loaded, nullptr);
+        float moved = 0;
+        for (int e = 0; e < E; ++e) {
+            EXPECT_EQ(v[size_t(e)], trained->w(0, e));
+            EXPECT_EQ(loaded->w(0, e), trained->w(0, e));
+            moved = std::max(moved, std::abs(v[size_t(e)]));
+        }
+        EXPECT_GT(moved, 0.0f) << "the bias never moved: the test would not see a bias lost on save";
     }
     fs::remove_all(dir);
 }

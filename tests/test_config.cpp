@@ -120,6 +120,30 @@ TEST(Config, RoundTripsThroughJson) {
     EXPECT_EQ(config_to_json(back), config_to_json(c));
 }
 
+// DeepSeek-V3's Hugging Face names n_group and topk_group set the simulated devices and the device limit; a stored
+// config holds the MoE Lab names only, and reads back to the same model.
+TEST(Config, V3GroupNamesAreTheDeviceLimit) {
+    const Config c = resolve_config("deepseek", "", {"n_group=7", "topk_group=3", "device_routing=group"});
+    EXPECT_EQ(c.model.devices, 7);
+    EXPECT_EQ(c.model.device_limit, 3);
+    const nlohmann::json j = config_to_json(c);
+    EXPECT_FALSE(j.contains("n_group"));
+    EXPECT_FALSE(j.contains("topk_group"));
+    EXPECT_EQ(config_from_json(j).model.device_limit, 3);
+    const Config v3 = resolve_config("deepseek-v3", "", {});
+    EXPECT_EQ(v3.model.scoring_func, "sigmoid");
+    EXPECT_EQ(v3.model.topk_method, "noaux_tc");
+    EXPECT_EQ(v3.model.devices, 7);
+    EXPECT_EQ(v3.model.device_limit, 4);
+    EXPECT_DOUBLE_EQ(v3.model.aux_loss_alpha, 0.0001);
+    // The ladder's budgets: the deepseek point's experts, plus one bias per routed expert and MoE layer.
+    const Config ds = resolve_config("deepseek", "", {});
+    EXPECT_EQ(v3.model.n_routed_experts, ds.model.n_routed_experts);
+    EXPECT_EQ(v3.model.num_experts_per_tok, ds.model.num_experts_per_tok);
+    EXPECT_EQ(account(v3).experts_activated, account(ds).experts_activated);
+    EXPECT_EQ(account(v3).total(), account(ds).total() + ds.model.n_routed_experts * ds.model.num_hidden_layers);
+}
+
 TEST(ConfigErrors, NameTheProblem) {
     expect_config_error([] { resolve_config("gshard", "", {"num_experts_per_tok=20", "n_routed_experts=16"}); },
                         {"num_experts_per_tok", "larger than n_routed_experts"});
@@ -141,7 +165,18 @@ TEST(ConfigErrors, NameTheProblem) {
     expect_config_error([] { resolve_config("deepseek", "", {"segmentation=4", "n_routed_experts=10"}); },
                         {"not both"});
     expect_config_error([] { resolve_config("deepseek", "", {"seq_len=512"}); }, {"max_position_embeddings"});
-    expect_config_error([] { resolve_config("deepseek", "", {"scoring_func=sigmoid"}); }, {"softmax"});
+    expect_config_error([] { resolve_config("deepseek", "", {"scoring_func=tanh"}); }, {"scoring_func", "sigmoid"});
+    // The DeepSeek-V3 routing keys (issue: routing variants): each impossible value is named.
+    expect_config_error([] { resolve_config("deepseek", "", {"routed_scaling_factor=0"}); },
+                        {"routed_scaling_factor", "> 0"});
+    expect_config_error([] { resolve_config("deepseek", "", {"topk_method=aux_free"}); }, {"topk_method", "noaux_tc"});
+    expect_config_error([] { resolve_config("deepseek-v3", "", {"bias_update_rate=-0.001"}); },
+                        {"bias_update_rate", ">= 0"});
+    expect_config_error([] { resolve_config("deepseek", "", {"scoring_func=sigmoid", "router_z_loss_coef=0.001"}); },
+                        {"router_z_loss_coef", "softmax"});
+    expect_config_error([] { resolve_config("deepseek", "", {"n_group=4", "devices=4"}); },
+                        {"n_group", "devices", "not both"});
+    expect_config_error([] { resolve_config("deepseek", "", {"topk_groups=2"}); }, {"did you mean \"topk_group\""});
     expect_config_error([] { resolve_config("deepseek", "", {"dataset=text"}); }, {"--data FILE"});
 }
 

@@ -175,6 +175,16 @@ TEST_P(GpuParity, LossAfterFiftyStepsMatchesTheCpu) {
     // choice and the runs part by a few 1e-3 from then on: seen between clang's and GCC's builds of the same CPU
     // path (deepseek: equal to 1e-8 up to step 29, 4.7e-3 apart at step 50). A wrong kernel parts by tenths.
     EXPECT_NEAR(last_gpu, last_cpu, 3e-3 * std::max(1.0, last_cpu)) << "after 50 steps";
+    // noaux_tc: the selection bias moved on the device as on the CPU (each step moves it by +-gamma; a near-tie
+    // that fell the other way can part one expert's bias by a step or two).
+    const auto& cpu_params = cpu.model().params();
+    const auto& gpu_params = gpu_trainer.model().params();
+    for (size_t i = 0; i < cpu_params.size(); ++i) {
+        if (cpu_params[i].trained) continue;
+        const double rate = config.model.bias_update_rate;
+        EXPECT_GT(max_abs(cpu_params[i].w), 10 * rate) << cpu_params[i].name << " did not move";
+        EXPECT_LE(max_abs(gpu_params[i].w - cpu_params[i].w), 4 * rate + 1e-6) << cpu_params[i].name;
+    }
     // The parameters come back to the CPU model for checkpoints: the same model, up to the drift allowed above.
     const Batch val = cpu.dataset().val_batch(0, config.train.batch_size, config.train.seq_len);
     EXPECT_NEAR(gpu_trainer.model().forward(val).loss, cpu.model().forward(val).loss, 2e-3);
@@ -188,7 +198,8 @@ std::string case_name(const ::testing::TestParamInfo<GpuParity::ParamType>& info
 
 INSTANTIATE_TEST_SUITE_P(Presets, GpuParity,
                          ::testing::Combine(::testing::Values("gshard", "shared", "fine2", "deepseek", "seed-default",
-                                                              "deepseek-devices", "gshard-zloss", "spirals"),
+                                                              "deepseek-devices", "gshard-zloss", "deepseek-v3",
+                                                              "spirals"),
                                             ::testing::Values(ComputeDevice::Emulated, ComputeDevice::Cuda)),
                          case_name);
 

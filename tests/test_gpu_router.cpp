@@ -57,6 +57,14 @@ RouterSpec with_z_loss(RouterSpec s, double coef) {
     return s;
 }
 
+// DeepSeek-V3 scoring: sigmoid affinities, weights times r, optionally a selection bias (noaux_tc).
+RouterSpec with_v3(RouterSpec s, double scale, bool bias) {
+    s.sigmoid = true;
+    s.scaling_factor = scale;
+    s.selection_bias = bias;
+    return s;
+}
+
 RouterSpec with_devices(RouterSpec s, int D, int M, Placement p, DeviceRouting r, double dev_alpha,
                         double comm_alpha) {
     s.device.devices = D;
@@ -98,6 +106,16 @@ std::vector<Case> cases() {
         {"z-loss only", 64, 16, with_z_loss(spec_of(16, 3, true, 0.0), 0.05)},
         {"z-loss with every balance loss, group routing", 64, 16,
          with_z_loss(with_devices(spec_of(16, 3, true, 0.01, true, 4, 16), 4, 2, C, Gr, 0.05, 0.02), 0.05)},
+        {"sigmoid, seq_aux", 64, 16, with_v3(spec_of(16, 3, true, 0.01, true, 4, 16), 1.0, false)},
+        {"sigmoid unnormalised, scaled, no aux", 33, 9, with_v3(spec_of(10, 2, false, 0.0), 2.5, false)},
+        {"softmax scaled with a selection bias", 64, 16, [] {
+             RouterSpec s = spec_of(16, 3, true, 0.01);
+             s.scaling_factor = 2.5;
+             s.selection_bias = true;
+             return s;
+         }()},
+        {"V3: sigmoid, bias, groups, every balance loss", 64, 16,
+         with_v3(with_devices(spec_of(16, 3, true, 0.01, true, 4, 16), 4, 2, C, Gr, 0.05, 0.02), 2.5, true)},
     };
 }
 
@@ -117,9 +135,12 @@ void compare(const Case& c, EmulatedDevice& dev, RouterWorkspace<EmulatedDevice>
     const Mat dtopk = random_mat(n, k, seed + 2);
     const Mat dx0 = random_mat(n, d, seed + 3, 0.5f);     // nonzero: the gradients are accumulated into
     const Mat dgate0 = random_mat(nr, d, seed + 4, 0.5f);
+    const Mat bias = random_mat(1, nr, seed + 5, 0.1f);  // used only with a selection bias
+    const float* bias_host = spec.selection_bias ? bias.data() : nullptr;
+    auto bias_d = to_device(dev, bias);
 
     RouterCache<float> cpu;
-    router_forward<float>(spec, x, gate, cpu);
+    router_forward<float>(spec, x, gate, cpu, bias_host);
     Mat dx = dx0, dgate = dgate0;
     router_backward<float>(spec, x, gate, cpu, dtopk, dx, dgate);
 
@@ -128,11 +149,14 @@ void compare(const Case& c, EmulatedDevice& dev, RouterWorkspace<EmulatedDevice>
     auto dtopk_d = to_device(dev, dtopk);
     auto dx_d = to_device(dev, dx0);
     auto dgate_d = to_device(dev, dgate0);
-    gpu::router_forward(dev, dims, x_d.data(), n, d, gate_d.data(), ws);
+    gpu::router_forward(dev, dims, x_d.data(), n, d, gate_d.data(), ws, bias_host ? bias_d.data() : nullptr);
     gpu::router_backward(dev, dims, x_d.data(), n, d, gate_d.data(), ws, dtopk_d.data(), dx_d.data(),
                          dgate_d.data());
 
     EXPECT_TRUE(all_close(from_device(dev, ws.scores.data(), n, nr), cpu.scores, 1e-5, 1e-6));
+    if (spec.sigmoid) {
+        EXPECT_TRUE(all_close(from_device(dev, ws.affinity.data(), n, nr), cpu.affinity, 1e-5, 1e-6));
+    }
     EXPECT_EQ(vector_from_device(dev, ws.topk_idx.data(), size_t(n) * k), cpu.topk_idx);
     EXPECT_TRUE(all_close(from_device(dev, ws.topk_weight.data(), n, k), cpu.topk_weight, 1e-5, 1e-6));
     EXPECT_EQ(vector_from_device(dev, ws.expert_device.data(), size_t(nr)), cpu.expert_device);
@@ -156,6 +180,13 @@ void compare(const Case& c, EmulatedDevice& dev, RouterWorkspace<EmulatedDevice>
     // balance loss's gradient moves dx by more than the tolerance (a backward that dropped it would fail).
     EXPECT_FALSE(all_close(gpu_dx, dx0, kGradRtol, kGradAtol));
     EXPECT_FALSE(all_close(gpu_dgate, dgate0, kGradRtol, kGradAtol));
+    if (spec.selection_bias) {  // the case sees the bias: without it some tokens choose otherwise
+        RouterSpec other = spec;
+        other.selection_bias = false;
+        RouterCache<float> unbiased;
+        router_forward<float>(other, x, gate, unbiased);
+        EXPECT_NE(unbiased.topk_idx, cpu.topk_idx) << "the selection bias changes nothing in this case";
+    }
     const auto without = [&](RouterSpec other) {
         Mat dx_other = dx0, dgate_other = dgate0;
         router_backward<float>(other, x, gate, cpu, dtopk, dx_other, dgate_other);

@@ -1,6 +1,7 @@
 // The DeepSeekMoE gate against a hand-worked case and a plain transcription of the reference MoEGate formulas, and
 // its backward pass against central finite differences in double.
 #include "core/error.h"
+#include "core/moe/route_stages.h"
 #include "core/moe/router.h"
 #include "core/rng.h"
 #include "tests/finite_difference.h"
@@ -194,9 +195,10 @@ void fill_normal(MatD& m, Rng& rng, double std) {
     for (int64_t i = 0; i < m.size(); ++i) m.data()[i] = rng.normal(0.0, std);
 }
 
-double objective(const RouterSpec& spec, const MatD& x, const MatD& gate, const MatD& R) {
+double objective(const RouterSpec& spec, const MatD& x, const MatD& gate, const MatD& R,
+                 const std::vector<double>* bias = nullptr) {
     RouterCache<double> c;
-    router_forward(spec, x, gate, c);
+    router_forward(spec, x, gate, c, bias ? bias->data() : nullptr);
     return (R.array() * c.topk_weight.array()).sum() + c.aux_loss;
 }
 
@@ -205,11 +207,16 @@ struct FdCase {
     bool norm;
     bool seq_aux;
     double z = 0.0;  // router z-loss coefficient
+    bool sigmoid = false;
+    double scale = 1.0;  // routed_scaling_factor
+    bool bias = false;   // a selection bias (noaux_tc)
+    int devices = 1, limit = 0;  // group-limited routing (top-2 sum per group) when limit > 0
 };
 
 void PrintTo(const FdCase& c, std::ostream* os) {
     *os << "k=" << c.k << (c.norm ? " norm" : " raw") << (c.seq_aux ? " seq_aux" : " token-level aux")
-        << " z=" << c.z;
+        << " z=" << c.z << (c.sigmoid ? " sigmoid" : " softmax") << " scale=" << c.scale << (c.bias ? " bias" : "")
+        << " D=" << c.devices << " M=" << c.limit;
 }
 
 class RouterFd : public ::testing::TestWithParam<FdCase> {};
@@ -223,22 +230,34 @@ TEST_P(RouterFd, GradientsMatchFiniteDifferences) {
     spec.aux_alpha = 0.3;  // large, so the balance loss's gradient is a visible part of the total
     spec.seq_aux = p.seq_aux;
     spec.z_loss_coef = p.z;
+    spec.sigmoid = p.sigmoid;
+    spec.scaling_factor = p.scale;
+    spec.selection_bias = p.bias;
+    spec.device.devices = p.devices;
+    spec.device.limit = p.limit;
+    spec.device.routing = DeviceRouting::Group;
+    spec.device.dev_alpha = p.limit > 0 ? 0.2 : 0.0;  // the device-level loss too, through the sigmoid's p
     spec.batch = 2;
     spec.seq = 5;
     const int n = 10, d = 7;
 
     MatD x(n, d), gate(spec.n_routed, d), R(n, p.k);
+    std::vector<double> bias(spec.n_routed);
     RouterCache<double> c;
-    ASSERT_TRUE(testing::draw_clear_routing(spec, x, gate, c, 200, [&](Rng& rng) {
-        fill_normal(x, rng, 1.0);
-        fill_normal(gate, rng, 0.7);
-        fill_normal(R, rng, 1.0);
-    }));
+    ASSERT_TRUE(testing::draw_clear_routing(
+        spec, x, gate, c, 200,
+        [&](Rng& rng) {
+            fill_normal(x, rng, 1.0);
+            fill_normal(gate, rng, 0.7);
+            fill_normal(R, rng, 1.0);
+            for (double& b : bias) b = rng.normal(0.0, 0.1);
+        },
+        p.bias ? &bias : nullptr));
 
     MatD dx = MatD::Zero(n, d), dgate = MatD::Zero(spec.n_routed, d);
     router_backward(spec, x, gate, c, R, dx, dgate);
 
-    auto loss = [&] { return objective(spec, x, gate, R); };
+    auto loss = [&] { return objective(spec, x, gate, R, p.bias ? &bias : nullptr); };
     const testing::FdTolerance tol{.abs = 1e-8, .rel = 1e-6};
     EXPECT_TRUE(testing::gradient_matches(x, dx, loss, 1e-6, tol)) << "dx";
     EXPECT_TRUE(testing::gradient_matches(gate, dgate, loss, 1e-6, tol)) << "dgate";
@@ -254,11 +273,148 @@ INSTANTIATE_TEST_SUITE_P(Router, RouterFd,
                          ::testing::Values(FdCase{2, true, false}, FdCase{2, false, false}, FdCase{2, true, true},
                                            FdCase{2, false, true}, FdCase{3, true, true}, FdCase{1, true, false},
                                            FdCase{1, false, true}, FdCase{2, true, false, 0.2},
-                                           FdCase{1, false, true, 0.2}),
+                                           FdCase{1, false, true, 0.2},
+                                           // DeepSeek-V3 scoring: sigmoid, scaled weights, a selection bias, groups
+                                           FdCase{2, true, true, 0.0, true}, FdCase{2, false, false, 0.0, true},
+                                           FdCase{1, true, true, 0.0, true}, FdCase{3, true, true, 0.0, true, 2.5},
+                                           FdCase{2, false, true, 0.0, false, 2.5},
+                                           FdCase{2, true, true, 0.0, true, 2.5, true},
+                                           FdCase{2, true, false, 0.0, false, 1.0, true},
+                                           FdCase{2, true, true, 0.0, true, 2.5, true, 3, 2}),
                          [](const auto& info) {
-                             return "k" + std::to_string(info.param.k) + (info.param.norm ? "_norm" : "_raw") +
-                                    (info.param.seq_aux ? "_seqaux" : "_tokenaux") + (info.param.z > 0 ? "_zloss" : "");
+                             const FdCase& p = info.param;
+                             std::string name = "k" + std::to_string(p.k) + (p.norm ? "_norm" : "_raw") +
+                                                (p.seq_aux ? "_seqaux" : "_tokenaux") + (p.z > 0 ? "_zloss" : "");
+                             if (p.sigmoid) name += "_sigmoid";
+                             if (p.scale != 1.0) name += "_scaled";
+                             if (p.bias) name += "_bias";
+                             if (p.limit > 0) name += "_groups";
+                             return name;
                          });
+
+// ---- DeepSeek-V3 routing against a plain transcription of its gate (sigmoid, bias for the choice only). ----
+//   scores = sigmoid(logits); scores_for_choice = scores + e_score_correction_bias
+//   group_scores = sum of the top-2 of scores_for_choice per group; keep the topk_group best groups
+//   topk_idx = top-k of scores_for_choice over the kept groups; topk_weight = scores[topk_idx]
+//   topk_weight /= sum + 1e-20 (top_k > 1 and norm_topk_prob); topk_weight *= routed_scaling_factor
+//   the balance loss sees s' = scores / sum(scores)
+struct V3Reference {
+    std::vector<std::vector<int>> idx;
+    std::vector<std::vector<double>> weight, normalised;
+};
+
+V3Reference v3_reference(const MatD& logits, const std::vector<double>& bias, int k, int groups, int topk_group,
+                         bool norm, double scale) {
+    const int n = int(logits.rows()), nr = int(logits.cols()), per = nr / groups;
+    V3Reference r;
+    for (int t = 0; t < n; ++t) {
+        std::vector<double> s(nr), choice(nr);
+        double sum = 0;
+        for (int i = 0; i < nr; ++i) {
+            s[i] = 1.0 / (1.0 + std::exp(-logits(t, i)));
+            choice[i] = s[i] + bias[i];
+            sum += s[i];
+        }
+        std::vector<std::pair<double, int>> group_score;
+        for (int g = 0; g < groups; ++g) {
+            std::vector<double> in(choice.begin() + g * per, choice.begin() + (g + 1) * per);
+            std::sort(in.rbegin(), in.rend());
+            group_score.push_back({in[0] + (per > 1 ? in[1] : 0.0), g});
+        }
+        std::stable_sort(group_score.begin(), group_score.end(), [](auto a, auto b) { return a.first > b.first; });
+        std::vector<std::pair<double, int>> candidates;
+        for (int m = 0; m < topk_group; ++m)
+            for (int i = group_score[m].second * per; i < (group_score[m].second + 1) * per; ++i)
+                candidates.push_back({choice[i], i});
+        std::stable_sort(candidates.begin(), candidates.end(), [](auto a, auto b) {
+            return a.first > b.first || (a.first == b.first && a.second < b.second);
+        });
+        std::vector<int> idx;
+        std::vector<double> w;
+        double wsum = 0;
+        for (int j = 0; j < k; ++j) {
+            idx.push_back(candidates[j].second);
+            w.push_back(s[candidates[j].second]);
+            wsum += w.back();
+        }
+        for (double& v : w) v = (norm && k > 1 ? v / (wsum + 1e-20) : v) * scale;
+        std::vector<double> p(nr);
+        for (int i = 0; i < nr; ++i) p[i] = s[i] / sum;
+        r.idx.push_back(idx);
+        r.weight.push_back(w);
+        r.normalised.push_back(p);
+    }
+    return r;
+}
+
+TEST(Router, SigmoidWithBiasMatchesTheV3Gate) {
+    const int n = 24, d = 6, nr = 8, k = 3;
+    for (const int limit : {0, 2}) {
+        for (const bool norm : {true, false}) {
+            SCOPED_TRACE(::testing::Message() << "topk_group " << limit << (norm ? " norm" : " raw"));
+            RouterSpec spec;
+            spec.n_routed = nr;
+            spec.top_k = k;
+            spec.norm_topk_prob = norm;
+            spec.sigmoid = true;
+            spec.scaling_factor = 2.5;
+            spec.selection_bias = true;
+            spec.aux_alpha = 0.01;
+            spec.seq_aux = true;
+            spec.batch = 4;
+            spec.seq = 6;
+            if (limit > 0) {
+                spec.device.devices = 4;
+                spec.device.limit = limit;
+                spec.device.routing = DeviceRouting::Group;
+            }
+            Rng rng(31);
+            MatD x(n, d), gate(nr, d);
+            fill_normal(x, rng, 1.0);
+            fill_normal(gate, rng, 0.6);
+            // A bias large enough to overrule the affinities for many tokens: the choice must follow it.
+            std::vector<double> bias(nr);
+            for (int i = 0; i < nr; ++i) bias[i] = (i % 2 == 0 ? 0.3 : -0.3) + 0.01 * i;
+            RouterCache<double> c;
+            router_forward(spec, x, gate, c, bias.data());
+            const V3Reference ref =
+                v3_reference(x * gate.transpose(), bias, k, limit > 0 ? 4 : 1, limit > 0 ? limit : 1, norm, 2.5);
+            int followed_bias = 0;
+            for (int t = 0; t < n; ++t) {
+                for (int j = 0; j < k; ++j) {
+                    EXPECT_EQ(c.topk_idx[t * k + j], ref.idx[t][j]) << "token " << t << " slot " << j;
+                    EXPECT_NEAR(c.topk_weight(t, j), ref.weight[t][j], 1e-14);
+                    followed_bias += ref.idx[t][j] % 2 == 0;
+                }
+                for (int i = 0; i < nr; ++i) EXPECT_NEAR(c.scores(t, i), ref.normalised[t][i], 1e-15);
+                EXPECT_NEAR(c.scores.row(t).sum(), 1.0, 1e-14);
+            }
+            // Without the bias half the slots would go to even experts; the bias pushes well above that.
+            EXPECT_GT(followed_bias, n * k * 3 / 5) << "the bias did not decide the choice: the test sees nothing";
+            // The balance loss is the seeds' sequence-level loss on the normalised affinities.
+            std::vector<std::vector<int>> idx = ref.idx;
+            EXPECT_NEAR(c.aux_loss, ref_aux_seq(ref.normalised, idx, nr, 4, 6, 0.01), 1e-15);
+            // Without the bias the choice changes, and the weights of the experts kept are the same affinities.
+            RouterSpec unbiased = spec;
+            unbiased.selection_bias = false;
+            RouterCache<double> u;
+            router_forward(unbiased, x, gate, u);
+            EXPECT_NE(u.topk_idx, c.topk_idx);
+        }
+    }
+}
+
+// bias_step moves each expert's bias by gamma towards equal loads: up for an underloaded expert, down for an
+// overloaded one, not at all for one exactly at the mean.
+TEST(Router, BiasStepMovesTowardsEqualLoads) {
+    // 4 experts, 12 token-slots: mean 3.
+    EXPECT_FLOAT_EQ(route::bias_step(0.5f, 1, 12, 4, 0.001f), 0.501f);
+    EXPECT_FLOAT_EQ(route::bias_step(0.5f, 6, 12, 4, 0.001f), 0.499f);
+    EXPECT_EQ(route::bias_step(0.5f, 3, 12, 4, 0.001f), 0.5f);
+    // A mean that is not a whole number: 10 slots over 4 experts (2.5) puts a load of 2 below and 3 above it.
+    EXPECT_GT(route::bias_step(0.0, 2, 10, 4, 0.01), 0.0);
+    EXPECT_LT(route::bias_step(0.0, 3, 10, 4, 0.01), 0.0);
+}
 
 // The router z-loss (ST-MoE) is c_z times the mean over tokens of the squared logsumexp of the logits, part of the
 // layer's auxiliary loss, and 0 with c_z = 0; a negative coefficient is refused.

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/moe/device_routing.h"
+#include "core/moe/route_stages.h"
 #include "core/moe/traffic.h"
 
 #include <cmath>
@@ -37,9 +38,18 @@ FfnLayer::FfnLayer(const ModelConfig& c, int layer, const std::string& prefix, s
     spec_.router.norm_topk_prob = c.norm_topk_prob;
     spec_.router.aux_alpha = c.aux_loss_alpha;
     spec_.router.z_loss_coef = c.router_z_loss_coef;
+    spec_.router.sigmoid = c.scoring_func == "sigmoid";
+    spec_.router.scaling_factor = c.routed_scaling_factor;
+    spec_.router.selection_bias = uses_selection_bias(c);
     spec_.router.seq_aux = c.seq_aux;
     spec_.router.device = device_spec_of(c);
     router_ = add(prefix + ".gate.weight", E, d, {E, d}, 0);
+    if (spec_.router.selection_bias) {
+        // The Hugging Face DeepSeek-V3 name; zero at the start, moved by update_selection_bias, not by AdamW.
+        bias_ = add(prefix + ".gate.e_score_correction_bias", 1, E, {E}, 0);
+        bias_->decay = false;
+        bias_->trained = false;
+    }
     w_gate_ = add(prefix + ".experts.{e}.gate_proj.weight", E * I, d, {I, d}, E);
     w_up_ = add(prefix + ".experts.{e}.up_proj.weight", E * I, d, {I, d}, E);
     w_down_ = add(prefix + ".experts.{e}.down_proj.weight", E * d, I, {d, I}, E);
@@ -58,9 +68,21 @@ void FfnLayer::set_balance_coefficients(double aux_alpha, double device_alpha, d
     spec_.router.device.comm_alpha = comm_alpha;
 }
 
+void FfnLayer::update_selection_bias(double rate) {
+    if (!bias_) return;
+    const auto& load = moe_cache_.expert_load;
+    const int E = spec_.router.n_routed;
+    if (static_cast<int>(load.size()) != E) throw InternalError("update_selection_bias: no forward pass to count");
+    int64_t slot_count = 0;
+    for (int64_t c : load) slot_count += c;
+    const float r = static_cast<float>(rate);
+    for (int e = 0; e < E; ++e) bias_->w(0, e) = route::bias_step(bias_->w(0, e), load[e], slot_count, E, r);
+}
+
 MoEWeights<float> FfnLayer::weights() const {
     MoEWeights<float> w;
     w.gate = &router_->w;
+    if (bias_) w.gate_bias = &bias_->w;
     w.w_gate = &w_gate_->w;
     w.w_up = &w_up_->w;
     w.w_down = &w_down_->w;

@@ -60,6 +60,11 @@ public:
     // New weights of the balance losses and the router z-loss from the next forward pass on
     // (Trainer::set_live_knobs); no-op when dense.
     void set_balance_coefficients(double aux_alpha, double device_alpha, double comm_alpha, double z_coef);
+    // noaux_tc (DeepSeek-V3): after an optimiser step, b_i += rate * sign(mean load - load_i) with the loads of the
+    // last forward pass (route::bias_step). No-op without a selection bias.
+    void update_selection_bias(double rate);
+    // The selection bias [1, N_r] (null without noaux_tc).
+    const Param* selection_bias() const { return bias_; }
 
     // Evaluation probe (router.h): applied to every later forward pass until changed; the default probe restores
     // the ordinary layer. Throws ConfigError (with check_routing_probe's reason) when this layer cannot run it, or
@@ -81,7 +86,7 @@ private:
     MoEPath path_;
     MoESpec spec_;
     // Dense: w[0..2] = gate, up, down. MoE: gate (router), experts gate/up/down, shared gate/up/down.
-    Param *router_ = nullptr, *w_gate_ = nullptr, *w_up_ = nullptr, *w_down_ = nullptr;
+    Param *router_ = nullptr, *bias_ = nullptr, *w_gate_ = nullptr, *w_up_ = nullptr, *w_down_ = nullptr;
     Param *s_gate_ = nullptr, *s_up_ = nullptr, *s_down_ = nullptr;
     SwigluCache<float> dense_cache_;
     MoECache<float> moe_cache_;

@@ -33,7 +33,9 @@ void Model::initialise(uint64_t seed) {
         const bool is_norm = p.name.find("norm") != std::string::npos;
         const bool is_bias = p.name.size() >= 5 && p.name.compare(p.name.size() - 5, 5, ".bias") == 0;
         const bool is_router = p.name.size() >= 12 && p.name.compare(p.name.size() - 12, 12, ".gate.weight") == 0;
-        if (is_norm) {
+        if (!p.trained) {
+            p.w.setZero();  // noaux_tc's selection bias starts neutral
+        } else if (is_norm) {
             p.w.setOnes();
         } else if (is_bias) {
             p.w.setZero();
@@ -49,6 +51,10 @@ void Model::initialise(uint64_t seed) {
 
 void Model::zero_grad() {
     for (auto& p : params_) p.g.setZero();
+}
+
+void Model::update_selection_bias(double rate) {
+    for (FfnLayer* f : ffn_ptrs_) f->update_selection_bias(rate);
 }
 
 void Model::time_phases(PhaseTimes* sink) {

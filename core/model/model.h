@@ -53,6 +53,10 @@ public:
 
     void zero_grad();
 
+    // noaux_tc: every MoE layer's selection bias moves by `rate` towards equal loads of the last forward pass
+    // (FfnLayer::update_selection_bias). Called by the trainer after each optimiser step.
+    void update_selection_bias(double rate);
+
     // Time the later forward and backward passes' phases into `sink` (null: stop timing): for the whole-step
     // benchmark (phase_times.h). Timing reads the clock about 20 times per layer and pass; off by default.
     void time_phases(PhaseTimes* sink);

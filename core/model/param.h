@@ -16,6 +16,9 @@ struct Param {
     std::vector<int64_t> shape;  // the shape in the checkpoint (a norm weight is [d], stored here as [1,d])
     int stacked = 0;
     bool decay = true;  // AdamW weight decay (off for norms and biases)
+    // False for a tensor the optimiser leaves alone (noaux_tc's selection bias, moved by its own rule): saved and
+    // loaded like the others, initialised to zero, never updated by AdamW.
+    bool trained = true;
     Mat w, g, m, v;
 
     void init_zero_state() {

@@ -87,7 +87,9 @@ void moe_forward(const MoESpec& spec, const MoEWeights<T>& w, const MatT<T>& x, 
     if (spec.router.probe.shared_off && spec.n_shared == 0)
         throw ConfigError("MoE layer: " + check_routing_probe(spec, spec.router.probe).reason);
     PhaseClock clock(times, Phase::Router);
-    router_forward(spec.router, x, *w.gate, cache.router);
+    if (spec.router.selection_bias && (!w.gate_bias || w.gate_bias->size() != spec.router.n_routed))
+        throw InternalError("MoE layer: topk_method = noaux_tc needs the router's selection bias [N_r]");
+    router_forward(spec.router, x, *w.gate, cache.router, w.gate_bias ? w.gate_bias->data() : nullptr);
 
     const int nr = spec.router.n_routed;
     cache.expert_load.assign(nr, 0);

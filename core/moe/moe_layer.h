@@ -48,6 +48,7 @@ struct MoEWeights {
     const MatT<T>* s_gate = nullptr;
     const MatT<T>* s_up = nullptr;
     const MatT<T>* s_down = nullptr;
+    const MatT<T>* gate_bias = nullptr;  // [1, N_r] the selection bias (spec.router.selection_bias only)
 };
 
 // Same shapes; accumulated into.

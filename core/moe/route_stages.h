@@ -5,12 +5,15 @@
 // (core/moe/moe_reference.cpp) stays separate: it is what the tests compare these against.
 //
 // Stages of one token, in order (router.h has the math):
-//   scores  softmax of the logits                          (CPU: Eigen's vectorised exp; GPU: a loop; see router.cpp)
+//   scores  softmax of the logits, or sigmoid affinities    (CPU: Eigen's vectorised exp; GPU: a loop; see router.cpp)
+//   bias    selection scores = scores + b (noaux_tc)        biased_selection
 //   devices device scores, then the best M devices          device_scores, top_devices
 //   top-k   insertion into a sorted list of length k        insert_top (ties: the lower index stays first)
-//   combine renormalise over the chosen experts             renormalise
+//   combine renormalise over the chosen experts, scale      combine_weights
 // and backward:
 //   combine d g -> d s over the chosen experts              combine_backward
+// and after the optimiser step (noaux_tc):
+//   bias    b_i += gamma * sign(mean load - load_i)         bias_step
 #pragma once
 
 #include "core/portable.h"
@@ -88,21 +91,59 @@ MOE_HD void renormalise(T* g, int k) {
     for (int j = 0; j < k; ++j) g[j] /= denom;
 }
 
-// d g -> d s for one token, added into ds [N_r]: the chosen experts idx [k] with combine weights g [k] and their
-// gradients dg [k], scores s [N_r].
-//   renormalised (g_j = s_j / D, D = sum_m s_m + eps):  ds_{idx_j} += (dg_j - sum_m dg_m g_m) / D
-//   otherwise (g_j = s_j):                              ds_{idx_j} += dg_j
+// The combine weights of one token from its chosen scores g [k] (in place): renormalised when `renorm`, then
+// multiplied by routed_scaling_factor `scale` (skipped at 1, so the weights stay bit-identical to unscaled ones).
 template <class T>
-MOE_HD void combine_backward(const T* s, const int32_t* idx, const T* g, const T* dg, int k, bool renorm, T* ds) {
+MOE_HD void combine_weights(T* g, int k, bool renorm, T scale) {
+    if (renorm) renormalise(g, k);
+    if (scale != T(1))
+        for (int j = 0; j < k; ++j) g[j] *= scale;
+}
+
+// The selection scores of one token (noaux_tc): sel_i = s_i + b_i. They decide the devices and the top-k; the
+// combine weights take the unbiased s_i.
+template <class T, class B>
+MOE_HD void biased_selection(const T* s, const B* bias, int n_routed, T* sel) {
+    for (int i = 0; i < n_routed; ++i) sel[i] = s[i] + T(bias[i]);
+}
+
+// d g -> d s for one token, added into ds [N_r]: the chosen experts idx [k] with combine weights g [k] (already
+// scaled by r = routed_scaling_factor) and their gradients dg [k], scores s [N_r].
+//   renormalised (g_j = r s_j / D, D = sum_m s_m + eps):  ds_{idx_j} += (r dg_j - sum_m dg_m g_m) / D
+//   otherwise (g_j = r s_j):                              ds_{idx_j} += r dg_j
+// At r = 1 the products r dg_j are exact, so the result is that of the unscaled formulas.
+template <class T>
+MOE_HD void combine_backward(const T* s, const int32_t* idx, const T* g, const T* dg, int k, bool renorm, T scale,
+                             T* ds) {
     if (!renorm) {
-        for (int j = 0; j < k; ++j) ds[idx[j]] += dg[j];
+        for (int j = 0; j < k; ++j) ds[idx[j]] += scale * dg[j];
         return;
     }
     T denom = 0, dot = 0;
     for (int j = 0; j < k; ++j) denom += s[idx[j]];
     denom += T(kNormEps);
     for (int j = 0; j < k; ++j) dot += dg[j] * g[j];
-    for (int j = 0; j < k; ++j) ds[idx[j]] += (dg[j] - dot) / denom;
+    for (int j = 0; j < k; ++j) ds[idx[j]] += (scale * dg[j] - dot) / denom;
+}
+
+// Sigmoid scoring (DeepSeek-V3): the affinities a_i = sigmoid(l_i) are what the top-k and the weights use; the
+// balance losses and every view use their normalised form p_i = a_i / A, A = sum_j a_j (the V3 paper's s'_i).
+// Backward of p: given d p (in dp [N_r]) returns d a in place: da_i = (dp_i - sum_j dp_j p_j) / A.
+template <class T>
+MOE_HD void normalised_backward(const T* p, T sum, int n_routed, T* dp) {
+    T dot = 0;
+    for (int i = 0; i < n_routed; ++i) dot += dp[i] * p[i];
+    for (int i = 0; i < n_routed; ++i) dp[i] = (dp[i] - dot) / sum;
+}
+
+// The auxiliary-loss-free bias update of one expert after a step (Wang et al. 2024; DeepSeek-V3): with load_i of the
+// step's `slot_count` = N k token-slots, the mean load is slot_count / N_r, and
+//   b_i += gamma * sign(mean - load_i)
+// The sign is taken in integers (slot_count - N_r load_i), so the CPU and the GPU move every bias the same way.
+template <class T>
+MOE_HD T bias_step(T bias, int64_t load, int64_t slot_count, int n_routed, T rate) {
+    const int64_t diff = slot_count - int64_t(n_routed) * load;
+    return diff > 0 ? bias + rate : (diff < 0 ? bias - rate : bias);
 }
 
 }  // namespace moe::route

@@ -41,6 +41,11 @@ void check_spec(const RouterSpec& spec, int64_t n_tokens, int64_t x_cols, int64_
     if (!(spec.z_loss_coef >= 0.0) || !std::isfinite(spec.z_loss_coef))
         throw ConfigError("router: router_z_loss_coef = " + std::to_string(spec.z_loss_coef) +
                           " must be a number >= 0 (0 = no z-loss)");
+    if (spec.sigmoid && spec.z_loss_coef > 0.0)
+        throw ConfigError("router: the z-loss needs softmax scoring (router_z_loss_coef = 0 for a sigmoid router)");
+    if (!(spec.scaling_factor > 0.0) || !std::isfinite(spec.scaling_factor))
+        throw ConfigError("router: routed_scaling_factor = " + std::to_string(spec.scaling_factor) +
+                          " must be a number > 0");
     const bool any_aux = spec.aux_alpha > 0.0 || spec.device.has_balance_loss();
     if (any_aux && spec.seq_aux && int64_t(spec.batch) * spec.seq != n_tokens)
         throw ConfigError("router: the sequence-level balance loss needs batch*seq = " +
@@ -97,11 +102,22 @@ ProbeCheck check_active_k(int active_k, int top_k) {
 }
 
 template <class T>
-void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gate, RouterCache<T>& cache) {
+void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gate, RouterCache<T>& cache,
+                    const T* selection_bias) {
     const int64_t n = x.rows();
     const int nr = spec.n_routed;
     const int k = spec.top_k;
     check_spec(spec, n, x.cols(), gate.rows(), gate.cols());
+    if (spec.selection_bias && !selection_bias)
+        throw InternalError("router_forward: topk_method = noaux_tc but no selection bias was given");
+    const bool sigmoid = spec.sigmoid, biased = spec.selection_bias;
+    cache.affinity.resize(sigmoid ? n : 0, sigmoid ? nr : 0);
+    cache.affinity_sum.resize(sigmoid ? static_cast<size_t>(n) : 0);
+    if (biased)
+        cache.bias.assign(selection_bias, selection_bias + nr);
+    else
+        cache.bias.clear();
+    const T scale = T(spec.scaling_factor);
 
     // logits = x e^T, turned into softmax scores in place below.
     cache.scores.resize(n, nr);
@@ -131,32 +147,50 @@ void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gat
         std::vector<uint8_t> masked(mask_r > 0 ? nr : 0);
         std::vector<int32_t> mask_idx(mask_r);
         std::vector<T> mask_val(mask_r), dev_view(mask_r > 0 && limited ? nr : 0);
+        std::vector<T> sel(biased ? nr : 0), sel_top(biased ? k : 0);  // selection scores, their top-k values
         int64_t chunk_shortfall = 0;
         for (int64_t t = begin; t < end; ++t) {
-            // Softmax with the row maximum subtracted (the same function, without overflow).
             auto s = cache.scores.row(t).array();
-            const T top = s.maxCoeff();
-            s = (s - top).exp();
-            const T sum = s.sum();
-            s /= sum;
-            if (z_loss) cache.lse[size_t(t)] = top + std::log(sum);  // logsumexp of the logits, for the z-loss
+            if (sigmoid) {
+                // Affinities a = sigmoid(logits); the scores row becomes their normalised form p = a / sum a.
+                auto a = cache.affinity.row(t).array();
+                a = (T(1) + (-s).exp()).inverse();
+                const T sum = a.sum();
+                cache.affinity_sum[size_t(t)] = sum;
+                s = a / sum;
+            } else {
+                // Softmax with the row maximum subtracted (the same function, without overflow).
+                const T top = s.maxCoeff();
+                s = (s - top).exp();
+                const T sum = s.sum();
+                s /= sum;
+                if (z_loss) cache.lse[size_t(t)] = top + std::log(sum);  // logsumexp of the logits, for the z-loss
+            }
+            // What the weights take (the affinities), and what the choice ranks (those plus the bias).
+            const T* aff = sigmoid ? cache.affinity.row(t).data() : cache.scores.row(t).data();
+            const T* rank = aff;
+            if (biased) {
+                route::biased_selection(aff, selection_bias, nr, sel.data());
+                rank = sel.data();
+            }
 
             // Probe: the token's r best experts, by the same insertion rule as the top-k (ties to the lower index).
             if (mask_r > 0) {
                 int filled_r = 0;
-                for (int i = 0; i < nr; ++i) insert_top(s(i), i, mask_val.data(), mask_idx.data(), filled_r, mask_r);
+                for (int i = 0; i < nr; ++i)
+                    insert_top(rank[i], i, mask_val.data(), mask_idx.data(), filled_r, mask_r);
                 std::fill(masked.begin(), masked.end(), uint8_t(0));
                 for (int j = 0; j < mask_r; ++j) masked[mask_idx[j]] = 1;
             }
 
-            // Device limit: the M devices with the best device score (max, or top-2 sum, of s over their
-            // experts); only their experts may be chosen below. The scores s are left as they are. Under a mask
-            // probe the devices are scored over the unmasked experts only (masked ones count as -inf).
+            // Device limit: the M devices with the best device score (max, or top-2 sum, of the ranked scores over
+            // their experts); only their experts may be chosen below. The scores are left as they are. Under a
+            // mask probe the devices are scored over the unmasked experts only (masked ones count as -inf).
             if (limited) {
-                const T* view = cache.scores.row(t).data();
+                const T* view = rank;
                 if (mask_r > 0) {
                     for (int i = 0; i < nr; ++i)
-                        dev_view[i] = masked[i] ? -std::numeric_limits<T>::infinity() : s(i);
+                        dev_view[i] = masked[i] ? -std::numeric_limits<T>::infinity() : rank[i];
                     view = dev_view.data();
                 }
                 choose_devices(dev, cache.expert_device.data(), view, nr, dev_score.data(), dev_second.data(),
@@ -167,14 +201,18 @@ void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gat
             // strictly larger score, so among equal scores the lower index (seen first) stays first. Without a
             // limit (or with M = D, every device allowed) this is the same loop on the same values: the routing
             // is bit-identical to the unlimited one.
+            // With a selection bias the ranked values go to a scratch list and the weights take the affinities.
             int32_t* idx = cache.topk_idx.data() + t * k;
             T* g = cache.topk_weight.row(t).data();
+            T* top_vals = biased ? sel_top.data() : g;
             int filled = 0;
             for (int i = 0; i < nr; ++i) {
                 if (limited && !allowed[cache.expert_device[i]]) continue;
                 if (mask_r > 0 && masked[i]) continue;
-                insert_top(T(s(i)), i, g, idx, filled, k);
+                insert_top(rank[i], i, top_vals, idx, filled, k);
             }
+            if (biased)
+                for (int j = 0; j < filled; ++j) g[j] = aff[idx[j]];
             // Only a mask probe under a device limit can leave fewer than k candidates: the token keeps the ones
             // it has, its empty slots point at its best expert with weight 0, and it is counted.
             if (filled < k) {
@@ -185,7 +223,7 @@ void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gat
                 }
             }
 
-            if (renorm) route::renormalise(g, k);
+            route::combine_weights(g, k, renorm, scale);
             if (k_prime > 0) keep_top_k_prime(g, k, k_prime);
         }
         if (chunk_shortfall > 0) shortfall += chunk_shortfall;
@@ -259,6 +297,10 @@ void router_backward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& ga
                                 dev_coef);
     }
 
+    const bool sigmoid = spec.sigmoid;
+    if (sigmoid && (cache.affinity.rows() != n || cache.affinity_sum.size() != size_t(n)))
+        throw InternalError("router_backward: sigmoid scoring needs the forward pass's affinities");
+    const T scale = T(spec.scaling_factor);
     const T z_scale = spec.z_loss_coef > 0.0 && n > 0 ? T(2.0 * spec.z_loss_coef / double(n)) : T(0);
     if (z_scale != T(0) && cache.lse.size() != size_t(n))
         throw InternalError("router_backward: the z-loss needs the forward pass's logsumexp");
@@ -277,8 +319,21 @@ void router_backward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& ga
                 ds.setZero();
             if (dev_aux) ds += dev_coef.row(t / grp.size);
 
-            route::combine_backward(cache.scores.row(t).data(), cache.topk_idx.data() + t * k,
-                                    cache.topk_weight.row(t).data(), dtopk_weight.row(t).data(), k, renorm, ds.data());
+            const int32_t* idx = cache.topk_idx.data() + t * k;
+            const T* g = cache.topk_weight.row(t).data();
+            const T* dg = dtopk_weight.row(t).data();
+            if (sigmoid) {
+                // The balance losses saw p = a / A: take their gradient back to a, add the weights' (which take a),
+                // then through the sigmoid: dl_i = da_i a_i (1 - a_i).
+                if (aux || dev_aux)
+                    route::normalised_backward(cache.scores.row(t).data(), cache.affinity_sum[size_t(t)], nr,
+                                               ds.data());
+                const auto a = cache.affinity.row(t);
+                route::combine_backward(a.data(), idx, g, dg, k, renorm, scale, ds.data());
+                ds = (ds.array() * a.array() * (T(1) - a.array())).matrix();
+                continue;
+            }
+            route::combine_backward(cache.scores.row(t).data(), idx, g, dg, k, renorm, scale, ds.data());
 
             // Softmax backward: dl_i = s_i (ds_i - sum_j s_j ds_j).
             const auto s = cache.scores.row(t);
@@ -294,7 +349,7 @@ void router_backward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& ga
 }
 
 #define MOE_INSTANTIATE(T)                                                                                        \
-    template void router_forward<T>(const RouterSpec&, const MatT<T>&, const MatT<T>&, RouterCache<T>&);          \
+    template void router_forward<T>(const RouterSpec&, const MatT<T>&, const MatT<T>&, RouterCache<T>&, const T*); \
     template void router_backward<T>(const RouterSpec&, const MatT<T>&, const MatT<T>&, const RouterCache<T>&, \
                                      const MatT<T>&, MatT<T>&, MatT<T>&);
 MOE_INSTANTIATE(float)

@@ -10,6 +10,15 @@
 //     token-level: f_i = (#assignments to i) / (N k),  P_i = mean over all N tokens of s_i
 //     seq_aux:     the same per sequence (f_i and P_i over that sequence's T tokens), then averaged over sequences
 //
+// DeepSeek-V3 variants (all off by default; each stage is in route_stages.h):
+//   scoring_func = sigmoid  a_i = sigmoid(logits_i) are the affinities the top-k and the weights use; `scores` holds
+//                           their normalised form p_i = a_i / sum_j a_j (the V3 paper's s'_i), which the balance
+//                           losses, the statistics and the views use as they use the softmax otherwise
+//   routed_scaling_factor   g_i is multiplied by r after the optional renormalisation
+//   selection bias          (topk_method = noaux_tc) the device choice and the top-k rank a_i + b_i (or s_i + b_i);
+//                           g_i uses the unbiased a_i. b is not trained by gradients: bias_step (route_stages.h)
+//                           moves it after each optimiser step (FfnLayer::update_selection_bias)
+//
 // Simulated expert parallelism (device_routing.h): with a device limit M, the top-k is taken only among the
 // experts on the token's M best devices (the scores stay the softmax over all N_r experts), and the device-level
 // and communication balance losses of DeepSeek-V2 are added to aux beside the expert-level one:
@@ -64,7 +73,10 @@ struct RouterSpec {
     int top_k = 1;
     bool norm_topk_prob = true;
     double aux_alpha = 0.0;  // 0 = no balance loss (and no gradient from it)
-    double z_loss_coef = 0.0;  // router z-loss c_z (0 = off)
+    double z_loss_coef = 0.0;  // router z-loss c_z (0 = off; softmax scoring only)
+    bool sigmoid = false;        // scoring_func = sigmoid (DeepSeek-V3) instead of softmax
+    double scaling_factor = 1.0;  // routed_scaling_factor r
+    bool selection_bias = false;  // noaux_tc: router_forward is given the per-expert bias b [N_r]
     bool seq_aux = false;
     int batch = 1;  // rows are ordered b*seq + t; seq_aux groups them per sequence
     int seq = 1;
@@ -74,7 +86,10 @@ struct RouterSpec {
 
 template <class T>
 struct RouterCache {
-    MatT<T> scores;                 // [N, N_r] softmax probabilities
+    MatT<T> scores;                 // [N, N_r] softmax probabilities (sigmoid: the normalised affinities p)
+    MatT<T> affinity;               // [N, N_r] sigmoid affinities a (sigmoid scoring only, else empty)
+    std::vector<T> affinity_sum;    // [N] sum_i a_i per token (sigmoid scoring only)
+    std::vector<T> bias;            // [N_r] the selection bias this pass used (noaux_tc only, else empty)
     std::vector<int32_t> topk_idx;  // [N*k], each token's experts in descending score order
     MatT<T> topk_weight;            // [N, k] combine weights g (after optional renormalisation)
     double aux_loss = 0.0;          // the layer's auxiliary losses: expert_aux_loss + dev_aux_loss + comm_aux_loss
@@ -94,9 +109,10 @@ struct RouterCache {
     int64_t probe_shortfall = 0;
 };
 
-// x [N,d], gate [N_r,d]. Fills cache.
+// x [N,d], gate [N_r,d]; selection_bias [N_r] when spec.selection_bias (else ignored, may be null). Fills cache.
 template <class T>
-void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gate, RouterCache<T>& cache);
+void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gate, RouterCache<T>& cache,
+                    const T* selection_bias = nullptr);
 
 // dtopk_weight [N,k]: gradient of the loss w.r.t. the combine weights. Throws ConfigError while a probe is set
 // (spec.probe): probes are forward-only measurements. The balance loss's own gradient (weight 1 in

@@ -36,7 +36,8 @@ struct Chunk {
 std::vector<Chunk> chunks_of(const std::deque<Param>& params) {
     std::vector<Chunk> out;
     for (size_t i = 0; i < params.size(); ++i)
-        for (int64_t b = 0, n = params[i].g.size(); b < n; b += kChunk) out.push_back({i, b, std::min(kChunk, n - b)});
+        if (params[i].trained)  // a tensor with its own update rule (noaux_tc's bias) has no gradient and no AdamW
+            for (int64_t b = 0, n = params[i].g.size(); b < n; b += kChunk) out.push_back({i, b, std::min(kChunk, n - b)});
     return out;
 }
 

@@ -134,6 +134,7 @@ StepMetrics Trainer::train_step() {
         m.grad_norm = global_grad_norm(model_->params());
         if (!std::isfinite(m.grad_norm)) fail("the gradient norm became " + std::to_string(m.grad_norm));
         optimizer_.step(model_->params(), m.lr, m.grad_norm);
+        model_->update_selection_bias(config_.model.bias_update_rate);
         clock.pause();
     }
     ++step_;

@@ -134,9 +134,20 @@ public:
         step.bias_c1 = static_cast<float>(1.0 - std::pow(s.beta1, t));
         step.bias_c2 = static_cast<float>(1.0 - std::pow(s.beta2, t));
         for (size_t i = 0; i < p_.size(); ++i) {
+            if (!L_.params[i].trained) continue;
             step.weight_decay = L_.params[i].decay ? static_cast<float>(s.weight_decay) : 0.0f;
             adamw_update(dev_, p_[i].w.data(), p_[i].g.data(), p_[i].m.data(), p_[i].v.data(),
                          static_cast<int64_t>(p_[i].w.size()), step, clip_.data() + 1);
+        }
+        // noaux_tc: each MoE layer's selection bias moves towards equal loads, counted from the expert offsets of
+        // the step's forward pass (the CPU engine's FfnLayer::update_selection_bias, after its AdamW step).
+        for (size_t l = 0; l < blocks_.size(); ++l) {
+            const BlockLayout& bl = L_.blocks[l];
+            if (!bl.moe || bl.gate_bias < 0) continue;
+            const RouterDims& r = bl.moe_dims.router;
+            dev_.launch(r.n_routed, kernels::RouterBiasUpdate{w(bl.gate_bias), blocks_[l].moe.offsets.data(),
+                                                              rows_ * r.top_k, r.n_routed,
+                                                              static_cast<float>(r.bias_update_rate)});
         }
     }
 
@@ -201,7 +212,9 @@ private:
         return p;
     }
     MoEWeightPtrs moe_weights(const BlockLayout& b) {
-        return moe_pointers<MoEWeightPtrs>(b, [this](int i) { return w(i); });
+        MoEWeightPtrs p = moe_pointers<MoEWeightPtrs>(b, [this](int i) { return w(i); });
+        if (b.gate_bias >= 0) p.gate_bias = w(b.gate_bias);
+        return p;
     }
     MoEGradPtrs moe_grads(const BlockLayout& b) {
         return moe_pointers<MoEGradPtrs>(b, [this](int i) { return g(i); });

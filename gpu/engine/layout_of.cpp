@@ -15,7 +15,7 @@ ModelLayout layout_of(const Model& model) {
     int i = 0;
     for (const Param& p : model.params()) {
         index[p.name] = i++;
-        L.params.push_back({p.w.rows(), p.w.cols(), p.decay});
+        L.params.push_back({p.w.rows(), p.w.cols(), p.decay, p.trained});
     }
     auto find = [&](const std::string& name, bool required = true) {
         const auto it = index.find(name);
@@ -70,7 +70,9 @@ ModelLayout layout_of(const Model& model) {
         b.moe_dims.inter = spec.inter;
         b.moe_dims.n_shared = spec.n_shared;
         b.moe_dims.router = router_dims_of(spec.router);
+        b.moe_dims.router.bias_update_rate = c.bias_update_rate;
         b.router = find(p + ".mlp.gate.weight");
+        if (spec.router.selection_bias) b.gate_bias = find(p + ".mlp.gate.e_score_correction_bias");
         b.w_gate = find(p + ".mlp.experts.{e}.gate_proj.weight");
         b.w_up = find(p + ".mlp.experts.{e}.up_proj.weight");
         b.w_down = find(p + ".mlp.experts.{e}.down_proj.weight");

@@ -13,6 +13,7 @@ namespace moe::gpu {
 struct ParamShape {
     int64_t rows = 0, cols = 0;
     bool decay = true;  // AdamW weight decay
+    bool trained = true;  // false: AdamW leaves it alone (noaux_tc's selection bias, moved by its own rule)
     int64_t size() const { return rows * cols; }
 };
 
@@ -23,7 +24,7 @@ struct BlockLayout {
     bool moe = false;
     int inter = 0;  // dense FFN width (intermediate_size)
     // Dense: w_gate, w_up, w_down. MoE: router, stacked experts, shared experts (-1 when K_s = 0).
-    int router = -1, w_gate = -1, w_up = -1, w_down = -1, s_gate = -1, s_up = -1, s_down = -1;
+    int router = -1, gate_bias = -1 /*noaux_tc only*/, w_gate = -1, w_up = -1, w_down = -1, s_gate = -1, s_up = -1, s_down = -1;
     MoEDims moe_dims;  // router batch/seq are set per batch
 };
 

@@ -43,6 +43,7 @@ struct MoEDims {
 struct MoEWeightPtrs {
     const float *gate = nullptr, *w_gate = nullptr, *w_up = nullptr, *w_down = nullptr;
     const float *s_gate = nullptr, *s_up = nullptr, *s_down = nullptr;
+    const float* gate_bias = nullptr;  // [N_r] the selection bias (noaux_tc only)
 };
 
 // Same shapes; accumulated into.
@@ -100,7 +101,7 @@ void moe_forward(Dev& dev, const MoEDims& dims, const MoEWeightPtrs& w, const fl
     const int d = dims.hidden, inter = dims.inter, nr = dims.router.n_routed, k = dims.router.top_k;
     const int64_t n_slots = n * k;
 
-    router_forward(dev, dims.router, x, n, d, w.gate, ws.router);
+    router_forward(dev, dims.router, x, n, d, w.gate, ws.router, w.gate_bias);
 
     // 2. Counting sort of the slots by expert; the offsets come to the host for the GEMM sizes.
     detail::moe_grow(ws.offsets, nr + 1);

@@ -26,6 +26,9 @@ struct RouterWorkspace {
     Buf<int32_t> expert_device;     // [N_r]
     Buf<double> aux;                // [5]: total, expert-level, device-level, communication, z-loss (device scalars)
     Buf<float> lse;                 // [n] logsumexp of each token's logits (z-loss only)
+    Buf<float> affinity;            // [n, N_r] sigmoid affinities (sigmoid scoring only; scores holds a / sum a)
+    Buf<float> affinity_sum;        // [n]
+    Buf<float> sel, sel_top;        // [n, N_r], [n, k] selection scores and their chosen values (noaux_tc only)
     Buf<float> aux_f;               // [S, N_r] f_i (times N_r), as RouterCache::aux_f: expert loads
     Buf<double> aux_p;              // [S, N_r] P_i, the group's mean scores
     Buf<double> dev_f, comm_f;      // [S, D] f'_i and f''_i (0 when both device coefficients are 0)
@@ -56,12 +59,14 @@ inline void aux_groups(const RouterDims& s, int64_t n, int64_t& groups, int64_t&
 
 }  // namespace router_detail
 
-// x [n, d], gate [N_r, d] on the device. Fills ws (the aux values stay on the device: ws.aux).
+// x [n, d], gate [N_r, d] on the device; bias [N_r] with s.selection_bias (else ignored). Fills ws (the aux values
+// stay on the device: ws.aux).
 template <class Dev>
 void router_forward(Dev& dev, const RouterDims& s, const float* x, int64_t n, int d, const float* gate,
-                    RouterWorkspace<Dev>& ws) {
+                    RouterWorkspace<Dev>& ws, const float* bias = nullptr) {
     using router_detail::ensure_size;
     check_router_dims(s, n);
+    if (s.selection_bias && !bias) throw InternalError("GPU router: noaux_tc needs the selection bias");
     const int nr = s.n_routed, k = s.top_k, D = s.devices, M = s.effective_limit();
     const bool limited = s.limited(), device_loss = s.has_device_balance_loss();
     int64_t S = 0, T = 0;
@@ -77,6 +82,10 @@ void router_forward(Dev& dev, const RouterDims& s, const float* x, int64_t n, in
     ensure_size(ws.aux, 5);
     const bool z_loss = s.z_loss_coef > 0.0;
     ensure_size(ws.lse, z_loss ? rows : 0);
+    ensure_size(ws.affinity, s.sigmoid ? rows * nr : 0);
+    ensure_size(ws.affinity_sum, s.sigmoid ? rows : 0);
+    ensure_size(ws.sel, s.selection_bias ? rows * nr : 0);
+    ensure_size(ws.sel_top, s.selection_bias ? rows * k : 0);
     ensure_size(ws.aux_f, static_cast<size_t>(S) * nr);
     ensure_size(ws.aux_p, static_cast<size_t>(S) * nr);
     ensure_size(ws.dev_f, static_cast<size_t>(S) * D);
@@ -102,8 +111,11 @@ void router_forward(Dev& dev, const RouterDims& s, const float* x, int64_t n, in
     dev.launch(n, kernels::RouterTokenRoute{ws.logits.data(), ws.scores.data(), ws.expert_device.data(),
                                             ws.dev_score.data(), ws.dev_second.data(), ws.allowed.data(),
                                             ws.chosen_devices.data(), ws.topk_idx.data(), ws.topk_weight.data(),
-                                            z_loss ? ws.lse.data() : nullptr, nr, k, D, M, limited, s.group_routing,
-                                            s.renorm()});
+                                            z_loss ? ws.lse.data() : nullptr, s.selection_bias ? bias : nullptr,
+                                            ws.sel.data(), ws.sel_top.data(),
+                                            s.sigmoid ? ws.affinity.data() : nullptr, ws.affinity_sum.data(), nr, k, D,
+                                            M, limited, s.group_routing, s.renorm(),
+                                            static_cast<float>(s.scaling_factor)});
 
     // f is always computed (the utilisation metrics read it); the losses only when their coefficient is > 0.
     const float f_scale = static_cast<float>(double(nr) / double(T * k));
@@ -144,6 +156,8 @@ void router_backward(Dev& dev, const RouterDims& s, const float* x, int64_t n, i
     const float aux_scale = expert_aux ? static_cast<float>(s.aux_alpha / double(S * T)) : 0.0f;
     const double dev_scale = 1.0 / (double(S) * double(T));
     const bool z_loss = s.z_loss_coef > 0.0;
+    if (s.sigmoid && ws.affinity.size() != static_cast<size_t>(n) * nr)
+        throw ConfigError("GPU router_backward: sigmoid scoring needs the forward pass's affinities");
     if (z_loss && ws.lse.size() != static_cast<size_t>(n))
         throw ConfigError("GPU router_backward: the z-loss needs the forward pass's logsumexp");
     const float z_scale = z_loss ? static_cast<float>(2.0 * s.z_loss_coef / double(n)) : 0.0f;
@@ -152,7 +166,9 @@ void router_backward(Dev& dev, const RouterDims& s, const float* x, int64_t n, i
                                                ws.expert_device.data(), ws.dlogits.data(), T, nr, k, s.devices,
                                                s.renorm(), expert_aux, s.has_device_balance_loss(), aux_scale,
                                                s.dev_alpha, s.comm_alpha, dev_scale,
-                                               z_loss ? ws.lse.data() : nullptr, z_scale});
+                                               z_loss ? ws.lse.data() : nullptr, z_scale,
+                                               s.sigmoid ? ws.affinity.data() : nullptr, ws.affinity_sum.data(),
+                                               static_cast<float>(s.scaling_factor)});
 
     dev.gemm(gemm_nn(static_cast<int>(n), d, nr, ws.dlogits.data(), gate, dx, 1.0f));  // dx += dl gate
     dev.gemm(gemm_tn(nr, d, static_cast<int>(n), ws.dlogits.data(), x, dgate, 1.0f));  // dgate += dl^T x

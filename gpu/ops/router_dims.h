@@ -17,7 +17,11 @@ struct RouterDims {
     int n_routed = 1, top_k = 1;
     bool norm_topk_prob = true;
     double aux_alpha = 0.0;  // expert-level balance loss (0 = off)
-    double z_loss_coef = 0.0;  // router z-loss c_z (0 = off)
+    double z_loss_coef = 0.0;  // router z-loss c_z (0 = off; softmax scoring only)
+    bool sigmoid = false;          // scoring_func = sigmoid (DeepSeek-V3)
+    double scaling_factor = 1.0;   // routed_scaling_factor
+    bool selection_bias = false;   // noaux_tc: router_forward takes the per-expert bias [N_r]
+    double bias_update_rate = 0.0;  // noaux_tc: gamma of the update after each optimiser step (the engine's setting)
     bool seq_aux = false;    // balance losses per sequence (rows ordered b*seq + t), then averaged
     int batch = 1, seq = 1;
     int devices = 1, device_limit = 0 /*0 = off*/;  // D simulated devices, M devices a token may use
@@ -54,6 +58,9 @@ inline void check_router_dims(const RouterDims& s, int64_t n_tokens) {
     if (!s.round_robin && s.n_routed % s.devices != 0) fail("contiguous placement needs n_routed % devices == 0");
     if (s.aux_alpha < 0 || s.dev_alpha < 0 || s.comm_alpha < 0) fail("balance-loss coefficients must be >= 0");
     if (!(s.z_loss_coef >= 0)) fail("the router z-loss coefficient must be >= 0");
+    if (s.sigmoid && s.z_loss_coef > 0) fail("the z-loss needs softmax scoring");
+    if (!(s.scaling_factor > 0)) fail("routed_scaling_factor must be > 0");
+    if (!(s.bias_update_rate >= 0)) fail("bias_update_rate must be >= 0");
     // Every choice of M devices must hold at least k experts: the sum of the M smallest device sizes.
     std::vector<int64_t> size(static_cast<size_t>(s.devices), 0);
     for (int e = 0; e < s.n_routed; ++e) ++size[router_expert_device(e, s.n_routed, s.devices, s.round_robin)];

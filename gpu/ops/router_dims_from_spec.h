@@ -14,6 +14,9 @@ inline RouterDims router_dims_of(const moe::RouterSpec& spec) {
     d.norm_topk_prob = spec.norm_topk_prob;
     d.aux_alpha = spec.aux_alpha;
     d.z_loss_coef = spec.z_loss_coef;
+    d.sigmoid = spec.sigmoid;
+    d.scaling_factor = spec.scaling_factor;
+    d.selection_bias = spec.selection_bias;
     d.seq_aux = spec.seq_aux;
     d.batch = spec.batch;
     d.seq = spec.seq;

@@ -86,6 +86,7 @@ ordered_json model_keys(const Config& c) {
     ordered_json out = ordered_json::object();
     out["preset"] = c.preset;
     for (const auto& k : config_keys()) {
+        if (!k.alias_of.empty()) continue;  // written under the name it is an alias of
         const std::string& name = k.name;
         if (name == "steps") continue;  // the lesson's own "steps"
         if (ladder && kDerivedKeys.count(name)) continue;

@@ -54,6 +54,7 @@ const std::vector<std::string>& preset_owned_keys() {
         for (const auto& p : presets()) all.push_back(config_to_json(preset_default(p.name)));
         std::vector<std::string> owned;
         for (const auto& key : config_keys()) {
+            if (!key.alias_of.empty()) continue;  // n_group, topk_group: the preset owns devices, device_limit
             for (const auto& j : all)
                 if (j[key.name] != all.front()[key.name]) {
                     owned.push_back(key.name);
