@@ -29,6 +29,7 @@ inline RoutingStats unpack_routing_stats(const MoEDims& dims, int n_domains, int
     s.dev_aux_loss = record[L.aux + 2];
     s.comm_aux_loss = record[L.aux + 3];
     s.z_loss = record[L.aux + 4];
+    if (dims.router.selection_bias) s.selection_bias.assign(record + L.bias, record + L.bias + E);
     s.load.resize(E);
     s.mean_prob.resize(E);
     for (int e = 0; e < E; ++e) {

@@ -284,6 +284,42 @@ TEST(EvalRunFolder, TheRouterZLossSurvivesTheRunFolder) {
     EXPECT_EQ(read.aux_loss.y, live.aux_loss.y);
 }
 
+// noaux_tc's selection bias goes into routing.csv (column selection_bias) and comes back as the same bias-over-time
+// rows the live session showed; a greedy run's routing.csv has no such column.
+TEST(EvalRunFolder, TheSelectionBiasSurvivesTheRunFolder) {
+    Config config = tiny_eval_config();
+    config.model.scoring_func = "sigmoid";
+    config.model.topk_method = "noaux_tc";
+    config.model.bias_update_rate = 0.01;
+    QTemporaryDir tmp;
+    ASSERT_TRUE(tmp.isValid());
+    const ModelSnapshot live = record_run(config, tmp.path());
+    const ModelSnapshot& read = load_run_folder(tmp.path()).snapshot;
+    ASSERT_FALSE(live.layers.empty());
+    double largest = 0;
+    ASSERT_EQ(read.layers.size(), live.layers.size());
+    for (std::size_t l = 0; l < live.layers.size(); ++l) {
+        ASSERT_GE(live.layers[l].bias_rows.size(), 2u);
+        EXPECT_EQ(read.layers[l].bias_steps, live.layers[l].bias_steps);
+        ASSERT_EQ(read.layers[l].bias_rows.size(), live.layers[l].bias_rows.size());
+        for (std::size_t s = 0; s < live.layers[l].bias_rows.size(); ++s) {
+            ASSERT_EQ(read.layers[l].bias_rows[s].size(), live.layers[l].bias_rows[s].size());
+            for (std::size_t e = 0; e < live.layers[l].bias_rows[s].size(); ++e) {
+                EXPECT_NEAR(read.layers[l].bias_rows[s][e], live.layers[l].bias_rows[s][e], 1e-12);
+                largest = std::max(largest, std::abs(live.layers[l].bias_rows[s][e]));
+            }
+        }
+    }
+    EXPECT_GE(largest, 0.01) << "the bias never moved: the test would not see it lost";
+    QTemporaryDir greedy;
+    ASSERT_TRUE(greedy.isValid());
+    record_run(tiny_eval_config(), greedy.path());
+    QFile routing(QDir(greedy.path()).filePath("routing.csv"));
+    ASSERT_TRUE(routing.open(QIODevice::ReadOnly));
+    EXPECT_FALSE(routing.readLine().contains("selection_bias"));
+    EXPECT_TRUE(load_run_folder(greedy.path()).snapshot.layers.front().bias_rows.empty());
+}
+
 TEST(EvalRunFolder, ASavedRunShowsTheSameEvaluationsAsTheLiveOne) {
     const Config config = tiny_eval_config();
     QTemporaryDir tmp;

@@ -113,6 +113,7 @@ SnapshotPtr make_snapshot(uint64_t serial, unsigned seed, bool plane = false,
         ms.config.model.n_shared_experts = sh.n_shared;
         ms.config.model.num_experts_per_tok = sh.top_k;
         ms.config.model.aux_loss_alpha = 0.01;
+        if (m == 0) ms.config.model.topk_method = "noaux_tc";
         ms.domain_names = {"prose", "code", "math"};
         ms.accounting.attention = 1000 + m;
         ms.accounting.experts_total = 8192;
@@ -174,6 +175,12 @@ SnapshotPtr make_snapshot(uint64_t serial, unsigned seed, bool plane = false,
                 std::vector<double> row(std::size_t(sh.n_routed));
                 for (auto& v : row) v = u(rng) / sh.n_routed;
                 L.util_rows.push_back(row);
+                if (m == 0) {  // A balances with noaux_tc's selection bias, B greedily (no bias)
+                    L.bias_steps.push_back(10.0 * (t + 1));
+                    std::vector<double> bias(std::size_t(sh.n_routed));
+                    for (auto& v : bias) v = 0.02 * (u(rng) - 0.5) * (t + 1);
+                    L.bias_rows.push_back(bias);
+                }
             }
             ms.layers.push_back(L);
 
@@ -302,7 +309,8 @@ TEST_F(ViewsTest, FactoryCreatesEveryViewInOrder) {
         EXPECT_GT(v->explanation().size(), 100) << v->id().toStdString();
         EXPECT_EQ(v->parent(), &parent);
     }
-    EXPECT_EQ(ids, (QStringList{"loss", "aux_loss", "utilisation", "utilisation_over_time", "routing", "domains",
+    EXPECT_EQ(ids, (QStringList{"loss", "aux_loss", "utilisation", "utilisation_over_time", "selection_bias",
+                                "routing", "domains",
                                 "specialisation", "coactivation", "plane", "traffic", "probes", "training",
                                 "accounting"}));
 }

@@ -9,6 +9,7 @@
 #include "ui/session/training_session.h"
 #include "ui/views/plot_text.h"
 #include "ui/views/curve_view.h"
+#include "ui/views/heatmap_view.h"
 #include "ui/views/plot_view.h"
 #include "ui/views/routing_view.h"
 #include "ui/views/token_inspector.h"
@@ -31,6 +32,7 @@
 #include <QFileInfo>
 #include <QImage>
 #include <QLabel>
+#include <QTabWidget>
 #include <QMouseEvent>
 #include <QProcess>
 #include <QToolButton>
@@ -132,6 +134,46 @@ TEST_F(Window, Builds) {
     EXPECT_TRUE(w.stepText().startsWith("step 0"));
 }
 
+// The Bias tab (noaux_tc's selection bias over time) is there only when a model of the lesson has a bias: with B on
+// the deepseek-v3 preset it appears, B's map fills with the bias it routed with (moved by +-gamma per step, so the
+// spread grows), and A, routing greedily, says why it has none; back on a lesson without a bias the tab goes.
+TEST_F(Window, TheBiasTabShowsOnlyWithABias) {
+    MainWindow w;
+    w.show();
+    nlohmann::json j = tiny_json();
+    j["model_b"] = {{"preset", "deepseek-v3"}};
+    const Lesson v3 = lesson_from_json(QByteArray::fromStdString(j.dump()), "v3.json");
+    ASSERT_TRUE(open_at_step(w, v3, 6));
+    auto* tabs = w.findChild<QTabWidget*>();
+    ASSERT_NE(tabs, nullptr);
+    int index = -1;
+    const View* bias_view = nullptr;
+    for (int i = 0; i < int(w.views().size()); ++i)
+        if (w.views()[std::size_t(i)]->id() == "selection_bias") index = i, bias_view = w.views()[std::size_t(i)];
+    ASSERT_GE(index, 0);
+    EXPECT_TRUE(tabs->isTabVisible(index));
+    EXPECT_TRUE(wait_for([&] { return bias_view->csv().count('\n') > 1; }, 5000));
+    EXPECT_TRUE(bias_view->notApplicable().isEmpty());
+    const auto* heat = dynamic_cast<const HeatmapView*>(bias_view);
+    ASSERT_NE(heat, nullptr);
+    EXPECT_TRUE(heat->note(0).contains("greedy")) << heat->note(0).toStdString();
+    EXPECT_TRUE(heat->note(1).isEmpty()) << heat->note(1).toStdString();
+    // Every B row is a whole number of gamma steps from 0, and after 6 steps some bias has moved.
+    double largest = 0;
+    const QStringList lines = bias_view->csv().split('\n', Qt::SkipEmptyParts);
+    for (int r = 1; r < lines.size(); ++r) {
+        const QStringList cells = lines[r].split(',');
+        ASSERT_EQ(cells.size(), 5);
+        EXPECT_EQ(cells[0], "B");
+        const double b = cells[4].toDouble();
+        EXPECT_NEAR(b / 0.001, std::round(b / 0.001), 1e-3) << lines[r].toStdString();
+        largest = std::max(largest, std::abs(b));
+    }
+    EXPECT_GE(largest, 0.002);
+    w.openLesson(tiny_lesson());
+    EXPECT_FALSE(tabs->isTabVisible(index));
+}
+
 TEST_F(Window, TrainingChangesEveryView) {
     MainWindow w;
     w.show();
@@ -147,6 +189,7 @@ TEST_F(Window, TrainingChangesEveryView) {
     for (const auto& [id, text] : later) {
         if (id == "plane") continue;  // 2-D tasks only: below
         if (id == "probes") continue;  // runs on request only (Run probes): test_ui_probes
+        if (id == "selection_bias") continue;  // noaux_tc models only: Window.TheBiasTabShowsOnlyWithABias
         EXPECT_NE(text, empty.at(id)) << id.toStdString() << " shows nothing after training";
         if (id == "accounting") continue;  // parameter counts do not change with training
         EXPECT_NE(text, early.at(id)) << id.toStdString() << " did not change between step 2 and step 6";
@@ -202,8 +245,9 @@ TEST_F(Window, ExportAllWritesEveryViewAndTheConfigs) {
     const nlohmann::json index = nlohmann::json::parse(index_file.readAll().toStdString());
     std::map<std::string, std::string> skipped;
     for (const auto& e : index["not_exported"]) skipped[e["view"].get<std::string>()] = e["reason"].get<std::string>();
-    EXPECT_EQ(skipped.size(), 2u);
+    EXPECT_EQ(skipped.size(), 3u);
     EXPECT_NE(skipped["plane"].find("language models"), std::string::npos) << skipped["plane"];
+    EXPECT_NE(skipped["selection_bias"].find("noaux_tc"), std::string::npos) << skipped["selection_bias"];
     EXPECT_NE(skipped["traffic"].find("devices"), std::string::npos) << skipped["traffic"];
     EXPECT_EQ(index["exported"].size() + skipped.size(), w.views().size());
     for (const View* v : w.views()) {
@@ -881,7 +925,7 @@ TEST_F(Window, PresentationModeShowsEveryPlotAndTheInspectorLegendWhole) {
         EXPECT_TRUE(qobject_cast<QScrollArea*>(plot->parentWidget()->parentWidget())) << "does not scroll";
         ++checked;
     }
-    EXPECT_EQ(checked, 12);
+    EXPECT_EQ(checked, 13);
 
     QCustomPlot* inspector = w.inspector()->plot();
     inspector->replot(QCustomPlot::rpImmediateRefresh);
@@ -994,11 +1038,12 @@ TEST_F(Program, HeadlessExportTrainsAndWritesEveryView) {
     const QString export_dir = dir.filePath("out");
     ASSERT_EQ(run({"--lesson", lesson, "--steps", "3", "--export-dir", export_dir}, &out, &err), 0)
         << err.toStdString();
-    // Every view that applies to the lesson (two language models on one device each: not the plane, not the traffic),
+    // Every view that applies to the lesson (two language models on one device each, greedy top-k: not the plane, not
+    // the traffic, not the selection bias),
     // and an index naming the others.
     std::vector<View*> views = create_all_views(nullptr);
     for (View* v : views) {
-        const bool applies = v->id() != "plane" && v->id() != "traffic";
+        const bool applies = v->id() != "plane" && v->id() != "traffic" && v->id() != "selection_bias";
         for (const char* ext : {"png", "svg", "csv", "pdf"}) {
             const QFileInfo file(QDir(export_dir).filePath(v->id() + "." + ext));
             EXPECT_EQ(file.exists() && file.size() > 0, applies) << file.filePath().toStdString();

@@ -151,6 +151,7 @@ RoutingStats FfnLayer::routing_stats(const std::vector<int16_t>& domains, int n_
     s.tokens = N;
     s.aux_loss = moe_cache_.router.aux_loss;
     s.z_loss = moe_cache_.router.z_loss;
+    s.selection_bias.assign(moe_cache_.router.bias.begin(), moe_cache_.router.bias.end());
     s.load.assign(E, 0);
     s.mean_prob.assign(E, 0.0);
     s.domain_load.assign(std::max(1, n_domains), std::vector<int64_t>(E, 0));

@@ -23,6 +23,7 @@ struct RoutingStats {
     double aux_loss = 0.0;  // the layer's auxiliary losses (expert-level + device-level + communication + z-loss)
     double z_loss = 0.0;    // the router z-loss part of it
     int64_t tokens = 0;
+    std::vector<double> selection_bias;  // [N_r] noaux_tc's bias b_i this pass routed with (empty without it)
 
     // Simulated expert parallelism (core/moe/traffic.h); with devices = 1 the matrix is [[0]] and all traffic 0.
     int devices = 1;

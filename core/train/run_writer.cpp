@@ -47,6 +47,8 @@ RunWriter::RunWriter(std::filesystem::path dir, const Config& config, std::vecto
     write_file_atomic(dir_ / "config.json", config_to_json(config).dump(2) + "\n");
     routing_ = "step,layer,expert,load,load_fraction,mean_prob";
     for (const auto& d : domains_) routing_ += "," + csv_name("load_" + d);
+    selection_bias_ = config.model.n_routed_experts > 0 && uses_selection_bias(config.model);
+    if (selection_bias_) routing_ += ",selection_bias";
     routing_ += "\n";
     devices_ = config.model.devices > 1 && config.model.n_routed_experts > 0;
     if (devices_) traffic_ = "step,layer,src,dst,tokens,bytes\n";
@@ -115,6 +117,8 @@ void RunWriter::add(const StepMetrics& m) {
                         "," + csv_number(s.mean_prob[e]);
             for (size_t d = 0; d < domains_.size(); ++d)
                 routing_ += "," + std::to_string(d < s.domain_load.size() ? s.domain_load[d][e] : 0);
+            if (selection_bias_)
+                routing_ += "," + csv_number(e < s.selection_bias.size() ? s.selection_bias[e] : kNaN);
             routing_ += "\n";
         }
     }

@@ -55,6 +55,7 @@ private:
     std::string metrics_, routing_, traffic_, val_routing_;
     bool has_header_ = false;
     bool devices_ = false;  // more than one simulated device: traffic columns and traffic.csv
+    bool selection_bias_ = false;  // noaux_tc: routing.csv gets each expert's selection bias b_i
     int eval_step_ = 0;                             // the step of latest_eval_
     std::shared_ptr<const Evaluation> latest_eval_;  // for coactivation.csv
     bool coactivation_pending_ = false;             // latest_eval_ is newer than the coactivation.csv written

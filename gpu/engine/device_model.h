@@ -313,7 +313,7 @@ private:
             const BlockLayout& bl = L_.blocks[l];
             if (!bl.moe) continue;
             routing_stats_forward(dev_, blocks_[l].dims, blocks_[l].moe, rows_, bv.domains ? domains_.data() : nullptr,
-                                  bv.n_domains, metrics_.data() + at);
+                                  bv.n_domains, metrics_.data() + at, bl.gate_bias >= 0 ? w(bl.gate_bias) : nullptr);
             at += RoutingStatsLayout::size(bl.moe_dims, bv.n_domains);
         }
     }

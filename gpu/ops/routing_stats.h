@@ -11,6 +11,7 @@
 //   device_load[i]     token-expert pairs processed on device i
 //   remote_sum/max     distinct remote devices per token, summed / max over tokens
 //   aux[5]             the router's auxiliary losses: total, expert-level, device-level, communication, z-loss
+//   bias[N_r]          noaux_tc only: the selection bias the pass routed with
 //
 // gpu/routing_stats_unpack.h turns a record into a moe::RoutingStats on the host. Counts are stored as doubles
 // (exact below 2^53).
@@ -34,7 +35,7 @@ namespace moe::gpu {
 struct RoutingStatsLayout {
     int n_routed = 1, n_domains = 1, devices = 1;
     size_t load = 0, prob_sum = 0, entropy_sum = 0, domain_load = 0, traffic = 0, device_load = 0;
-    size_t remote_sum = 0, remote_max = 0, aux = 0, total = 0;
+    size_t remote_sum = 0, remote_max = 0, aux = 0, bias = 0, total = 0;
 
     RoutingStatsLayout(const MoEDims& dims, int domains)
         : n_routed(dims.router.n_routed), n_domains(domains > 1 ? domains : 1), devices(dims.router.devices) {
@@ -48,7 +49,8 @@ struct RoutingStatsLayout {
         remote_sum = device_load + D;
         remote_max = remote_sum + 1;
         aux = remote_max + 1;  // total, expert-level, device-level, communication, z-loss
-        total = aux + 5;
+        bias = aux + 5;
+        total = bias + (dims.router.selection_bias ? nr : 0);
     }
     static size_t size(const MoEDims& dims, int n_domains) { return RoutingStatsLayout(dims, n_domains).total; }
 };
@@ -107,6 +109,13 @@ struct RoutingStatsChunk {
     }
 };
 
+// Index e: out[e] = (double) in[e] (the selection bias into the record).
+struct FloatsToDoubles {
+    const float* in;
+    double* out;
+    MOE_HD void operator()(int64_t e) const { out[e] = static_cast<double>(in[e]); }
+};
+
 // Index f (a field before aux): out[f] = sum of the partials' field f in chunk order (remote_max: their max).
 struct RoutingStatsReduce {
     const double* partial;
@@ -128,10 +137,11 @@ struct RoutingStatsReduce {
 }  // namespace kernels
 
 // out [RoutingStatsLayout::size(dims, n_domains)] on the device: the record of the pass moe_forward last ran on ws
-// (n tokens). domains [n] on the device (row -> domain), or null for all in domain 0.
+// (n tokens). domains [n] on the device (row -> domain), or null for all in domain 0. bias [N_r]: the selection
+// bias that pass routed with (dims.router.selection_bias only).
 template <class Dev>
 void routing_stats_forward(Dev& dev, const MoEDims& dims, MoEWorkspace<Dev>& ws, int64_t n, const int16_t* domains,
-                           int n_domains, double* out) {
+                           int n_domains, double* out, const float* bias = nullptr) {
     const RoutingStatsLayout L(dims, n_domains);
     const int64_t chunks = n > 0 ? (n + kStatsChunk - 1) / kStatsChunk : 0;
     const int64_t width = int64_t(L.aux);
@@ -145,6 +155,10 @@ void routing_stats_forward(Dev& dev, const MoEDims& dims, MoEWorkspace<Dev>& ws,
                                                   int64_t(L.remote_max), ws.stats_partial.data()});
     dev.launch(width, kernels::RoutingStatsReduce{ws.stats_partial.data(), chunks, width, int64_t(L.remote_max), out});
     dev.copy(out + L.aux, ws.router.aux.data(), 5);
+    if (dims.router.selection_bias) {
+        if (!bias) throw InternalError("GPU routing statistics: noaux_tc needs the selection bias");
+        dev.launch(dims.router.n_routed, kernels::FloatsToDoubles{bias, out + L.bias});
+    }
 }
 
 }  // namespace moe::gpu

@@ -121,6 +121,7 @@ void ModelHistory::add_routing(int step, const RoutingStats& stats, const LayerB
             row[e] += static_cast<double>(stats.domain_load[d][e]);
     }
     l.util.add(step, s.load_fraction);
+    if (!stats.selection_bias.empty()) l.bias.add(step, stats.selection_bias);
     // The utilisation bars' window: token-slots summed over the last samples (each sample's tokens weigh the same).
     l.recent_load.push_back(stats.load);
     l.recent_prob.push_back(s.mean_prob);
@@ -171,6 +172,8 @@ void ModelHistory::fill(ModelSnapshot& out) const {
         LayerSnapshot s = l.latest;
         s.util_steps = l.util.x();
         s.util_rows = l.util.rows();
+        s.bias_steps = l.bias.x();
+        s.bias_rows = l.bias.rows();
         out.layers.push_back(std::move(s));
     }
 }

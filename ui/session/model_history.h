@@ -35,6 +35,7 @@ private:
     struct Layer {
         LayerSnapshot latest;
         DownsampledRows util;
+        DownsampledRows bias;  // noaux_tc's selection bias per sample (empty without it)
         std::deque<std::vector<int64_t>> recent_load;   // the last kUtilisationWindow samples' loads
         std::deque<std::vector<double>> recent_prob;    // ... and mean gate probabilities
     };

@@ -420,6 +420,7 @@ RunData load_run_folder(const QString& dir) {
     // routing.csv: rows grouped by (step, layer), one row per expert; each group is one routing sample.
     const fs::path routing = root / "routing.csv";
     int r_step = -1, r_layer = -1, r_expert = -1, r_load = -1, r_prob = -1;
+    int r_bias = -1;  // noaux_tc runs only
     std::vector<int> domain_cols;
     RoutingStats current;
     int current_step = -1;
@@ -450,6 +451,8 @@ RunData load_run_folder(const QString& dir) {
             r_load = require(routing, h, "load");
             r_prob = require(routing, h, "mean_prob");
             for (size_t i = 0; i < h.size(); ++i)
+                if (h[i] == "selection_bias") r_bias = static_cast<int>(i);
+            for (size_t i = 0; i < h.size(); ++i)
                 if (h[i].rfind("load_", 0) == 0 && h[i] != "load_fraction") {
                     domain_cols.push_back(static_cast<int>(i));
                     run.domains.push_back(h[i].substr(5));
@@ -474,7 +477,9 @@ RunData load_run_folder(const QString& dir) {
                 current.load.resize(e + 1, 0);
                 current.mean_prob.resize(e + 1, 0.0);
                 for (auto& d : current.domain_load) d.resize(e + 1, 0);
+                if (r_bias >= 0) current.selection_bias.resize(e + 1, 0.0);
             }
+            if (r_bias >= 0) current.selection_bias[e] = cell(row, r_bias);
             current.load[e] = whole(row[r_load]);
             current.mean_prob[e] = cell(row, r_prob);
             for (size_t d = 0; d < domain_cols.size(); ++d) {

@@ -37,6 +37,8 @@ struct LayerSnapshot {
     std::vector<std::vector<double>> domain_load;  // [domain][expert] token-slots, accumulated since reset
     std::vector<double> util_steps;                // utilisation over time: step of each row
     std::vector<std::vector<double>> util_rows;    // [time][expert] load fraction
+    std::vector<double> bias_steps;                // noaux_tc's selection bias over time: step of each row
+    std::vector<std::vector<double>> bias_rows;    // [time][expert] b_i (empty without noaux_tc)
     // Simulated expert parallelism (devices > 1), latest routing sample.
     std::vector<std::vector<double>> traffic;  // [D][D] token-copies sent src -> dst on dispatch (combine: transpose)
     std::vector<double> device_load;           // [D] token-expert pairs processed on each device

@@ -135,6 +135,11 @@ double HeatmapView::cellValue(double v) const {
     return std::clamp(v, lower_, upper_);
 }
 
+void HeatmapView::applySymmetricRange(double largest_abs) {
+    const double r = largest_abs > 0 ? nice_ceiling(largest_abs) : 1e-3;
+    setRange(-r, r, false, 0.5);
+}
+
 void HeatmapView::applySharedRange(double largest) {
     const double upper = largest > 0 ? largest : 1;  // an empty or all-zero map still needs a valid range
     lower_ = 0;

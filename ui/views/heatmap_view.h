@@ -51,6 +51,9 @@ protected:
     // What a cell of a relative map stores for the value v: on the log scale clamped into the range (a dead expert's
     // 0 has no logarithm; it shows in the lowest colour), else v itself.
     double cellValue(double v) const;
+    // Maps of signed values about a neutral 0 (the selection bias): both panels [-R, R] on the diverging map with 0
+    // white, R the nice ceiling of the largest |value| (1e-3 for an all-zero map).
+    void applySymmetricRange(double largest_abs);
     // Maps of counts (traffic): both panels [0, largest] on the sequential map (an all-zero map gets [0, 1]).
     void applySharedRange(double largest);
     void setNote(int model, const QString& text);

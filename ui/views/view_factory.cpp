@@ -8,6 +8,7 @@
 #include "ui/views/plane_view.h"
 #include "ui/views/probes_view.h"
 #include "ui/views/routing_view.h"
+#include "ui/views/selection_bias_view.h"
 #include "ui/views/specialisation_view.h"
 #include "ui/views/traffic_view.h"
 #include "ui/views/training_view.h"
@@ -19,7 +20,7 @@ namespace moe::ui {
 std::vector<View*> create_all_views(QWidget* parent) {
     return {
         new LossView(parent),    new AuxLossView(parent), new UtilisationView(parent), new UtilisationTimeView(parent),
-        new RoutingView(parent), new DomainView(parent),  new SpecialisationView(parent), new CoactivationView(parent), new PlaneView(parent),       new TrafficView(parent),
+        new SelectionBiasView(parent), new RoutingView(parent), new DomainView(parent),  new SpecialisationView(parent), new CoactivationView(parent), new PlaneView(parent),       new TrafficView(parent),
         new ProbesView(parent),  new TrainingView(parent), new AccountingView(parent)};
 }
 

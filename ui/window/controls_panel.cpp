@@ -98,7 +98,8 @@ QStringList ControlsPanel::controlKeys() {
             "aux_loss_alpha", "seq_aux",          "norm_topk_prob", "num_hidden_layers", "hidden_size",
             "dataset",       "data_file",        "noise",        "learning_rate",    "batch_size",
             "seq_len",       "seed",             "probe_text",   "devices",          "device_limit",
-            "placement",     "device_routing",   "device_aux_alpha", "comm_aux_alpha", "router_z_loss_coef"};
+            "placement",     "device_routing",   "device_aux_alpha", "comm_aux_alpha", "router_z_loss_coef",
+            "scoring_func",  "topk_method",      "bias_update_rate", "routed_scaling_factor"};
 }
 
 ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
@@ -252,6 +253,17 @@ QWidget* ControlsPanel::buildModelGrid() {
         connect(check, &QCheckBox::toggled, this,
                 [this, m](bool on) { modelEdited(m, "norm_topk_prob", on ? "true" : "false"); });
         return check;
+    });
+    // DeepSeek-V3's routing: sigmoid scores, the auxiliary-loss-free bias and its rate, the weights' scale.
+    addChoiceRow(grid, row++, tr("Scores"), "scoring_func", {{tr("softmax"), "softmax"}, {tr("sigmoid (V3)"), "sigmoid"}});
+    addChoiceRow(grid, row++, tr("Balancing bias"), "topk_method",
+                 {{tr("off (greedy)"), "greedy"}, {tr("aux-free (V3)"), "noaux_tc"}});
+    addRealRow(grid, row++, tr("Bias rate γ"), "bias_update_rate");
+    addModelRow(grid, row++, tr("Weight scale r"), "routed_scaling_factor", [this](int m) {
+        QDoubleSpinBox* spin = real_spin(0.01, 16.0, 2, 0.25);
+        connect(spin, &QDoubleSpinBox::valueChanged, this,
+                [this, m](double v) { modelEdited(m, "routed_scaling_factor", number_text(v)); });
+        return spin;
     });
     addIntRow(grid, row++, tr("Layers"), "num_hidden_layers", 1, 16);
     addIntRow(grid, row++, tr("d_model"), "hidden_size", 4, 1024, 8);
@@ -409,6 +421,14 @@ void ControlsPanel::showConfigs(const Config& a, const Config& b) {
         auto* seq = qobject_cast<QComboBox*>(w["seq_aux"]);
         seq->setCurrentIndex(seq->findData(c.model.seq_aux ? "true" : "false"));
         qobject_cast<QCheckBox*>(w["norm_topk_prob"])->setChecked(c.model.norm_topk_prob);
+        for (const char* key : {"scoring_func", "topk_method"}) {
+            auto* combo = qobject_cast<QComboBox*>(w[key]);
+            const std::string& value = std::string(key) == "scoring_func" ? c.model.scoring_func : c.model.topk_method;
+            combo->setCurrentIndex(combo->findData(QString::fromStdString(value)));
+        }
+        set_real(w["bias_update_rate"], c.model.bias_update_rate);
+        set_real(w["routed_scaling_factor"], c.model.routed_scaling_factor);
+        w["bias_update_rate"]->setEnabled(c.model.topk_method == "noaux_tc");  // dim: it moves no bias otherwise
         set_int(w["num_hidden_layers"], c.model.num_hidden_layers);
         set_int(w["hidden_size"], c.model.hidden_size);
         set_int(w["devices"], c.model.devices);

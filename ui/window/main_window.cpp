@@ -49,6 +49,7 @@ QString tab_label(const View* view) {
     static const std::map<QString, QString> labels = {
         {"loss", QObject::tr("Loss")},           {"aux_loss", QObject::tr("Balance")},
         {"utilisation", QObject::tr("Utilisation")}, {"utilisation_over_time", QObject::tr("Load over time")},
+        {"selection_bias", QObject::tr("Bias")},
         {"routing", QObject::tr("Routing")},     {"domains", QObject::tr("Domains")},
         {"plane", QObject::tr("2-D plane")},     {"traffic", QObject::tr("Traffic")},
         {"accounting", QObject::tr("Parameters")}, {"probes", QObject::tr("Probes")},
@@ -675,12 +676,16 @@ void MainWindow::setSpeed(double steps_per_second) {
 }
 
 void MainWindow::updateTabs() {
-    // Only the views that can show something for this kind of data: the probe text is for language models, the
-    // input plane for 2-D tasks. Hidden views still receive snapshots (Export all writes every view).
-    const bool language = is_language_dataset(lesson().model_a.data.dataset);
+    // Only the views that can show something for this lesson: the probe text is for language models, the input
+    // plane for 2-D tasks, the selection bias for a model with one (noaux_tc). Hidden views still receive snapshots
+    // (Export all writes every view that applies).
+    const Lesson& l = lesson();
+    const bool language = is_language_dataset(l.model_a.data.dataset);
+    const bool bias = uses_selection_bias(l.model_a.model) || uses_selection_bias(l.model_b.model);
     for (int i = 0; i < static_cast<int>(views_.size()); ++i) {
         const QString id = views_[i]->id();
-        tabs_->setTabVisible(i, !(language && id == "plane") && !(!language && id == "routing"));
+        tabs_->setTabVisible(i, !(language && id == "plane") && !(!language && id == "routing") &&
+                                    !(!bias && id == "selection_bias"));
     }
 }
 
