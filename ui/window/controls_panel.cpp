@@ -255,9 +255,9 @@ QWidget* ControlsPanel::buildModelGrid() {
         return check;
     });
     // DeepSeek-V3's routing: sigmoid scores, the auxiliary-loss-free bias and its rate, the weights' scale.
-    addChoiceRow(grid, row++, tr("Scores"), "scoring_func", {{tr("softmax"), "softmax"}, {tr("sigmoid (V3)"), "sigmoid"}});
+    addChoiceRow(grid, row++, tr("Scores"), "scoring_func", {{tr("softmax"), "softmax"}, {tr("sigmoid"), "sigmoid"}});
     addChoiceRow(grid, row++, tr("Balancing bias"), "topk_method",
-                 {{tr("off (greedy)"), "greedy"}, {tr("aux-free (V3)"), "noaux_tc"}});
+                 {{tr("off"), "greedy"}, {tr("aux-free"), "noaux_tc"}});
     addRealRow(grid, row++, tr("Bias rate γ"), "bias_update_rate");
     addModelRow(grid, row++, tr("Weight scale r"), "routed_scaling_factor", [this](int m) {
         QDoubleSpinBox* spin = real_spin(0.01, 16.0, 2, 0.25);

@@ -677,15 +677,17 @@ void MainWindow::setSpeed(double steps_per_second) {
 
 void MainWindow::updateTabs() {
     // Only the views that can show something for this lesson: the probe text is for language models, the input
-    // plane for 2-D tasks, the selection bias for a model with one (noaux_tc). Hidden views still receive snapshots
-    // (Export all writes every view that applies).
+    // plane for 2-D tasks, the selection bias for a model with one (noaux_tc), the traffic for a model on more than
+    // one simulated device. Hidden views still receive snapshots (Export all writes every view that applies). So
+    // every lesson's tabs fit a 1366-wide projector without scrolling.
     const Lesson& l = lesson();
     const bool language = is_language_dataset(l.model_a.data.dataset);
     const bool bias = uses_selection_bias(l.model_a.model) || uses_selection_bias(l.model_b.model);
+    const bool devices = l.model_a.model.devices > 1 || l.model_b.model.devices > 1;
     for (int i = 0; i < static_cast<int>(views_.size()); ++i) {
         const QString id = views_[i]->id();
         tabs_->setTabVisible(i, !(language && id == "plane") && !(!language && id == "routing") &&
-                                    !(!bias && id == "selection_bias"));
+                                    !(!bias && id == "selection_bias") && !(!devices && id == "traffic"));
     }
 }
 
