@@ -225,6 +225,10 @@ const std::vector<ConfigKey>& config_keys() {
         KEY_STRING(model, topk_method,
                    "greedy (top-k of the scores) | noaux_tc (DeepSeek-V3 auxiliary-loss-free balancing: a per-expert "
                    "bias added to the scores for the choice only, moved towards equal loads after each step)"),
+        KEY_FLOAT(model, capacity_factor,
+                  "expert capacity factor CF: at most ceil(CF N k / N_r) token-slots per expert and batch, the rest "
+                  "dropped (GShard, Switch; 0 = dropless)"),
+        KEY_STRING(model, drop_policy, "over capacity: probs (keep the largest weights) | position (keep the earliest)"),
         KEY_FLOAT(model, bias_update_rate,
                   "noaux_tc: bias update speed gamma, b_i += gamma * sign(mean load - load_i) per step"),
         KEY_FLOAT(model, aux_loss_alpha, "expert-level balance loss weight alpha (0 = off)"),
@@ -478,6 +482,12 @@ void validate_config(const Config& config) {
         if (!(m.bias_update_rate >= 0) || !std::isfinite(m.bias_update_rate))
             throw ConfigError("bias_update_rate = " + std::to_string(m.bias_update_rate) +
                               " must be a number >= 0 (DeepSeek-V3 uses 0.001; 0 freezes the bias)");
+        if (!(m.capacity_factor >= 0) || !std::isfinite(m.capacity_factor))
+            throw ConfigError("capacity_factor = " + std::to_string(m.capacity_factor) +
+                              " must be a number >= 0 (0 = dropless; Switch uses 1.25)");
+        if (m.drop_policy != "probs" && m.drop_policy != "position")
+            throw ConfigError("drop_policy = \"" + m.drop_policy +
+                              "\": use probs (keep the largest weights) or position (keep the earliest tokens)");
         if (m.scoring_func == "sigmoid" && m.router_z_loss_coef > 0)
             throw ConfigError("router_z_loss_coef = " + std::to_string(m.router_z_loss_coef) +
                               " needs scoring_func = softmax: the z-loss (ST-MoE) penalises the logsumexp of a "

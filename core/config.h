@@ -41,6 +41,10 @@ struct ModelConfig {
     // bias_update_rate after every step towards equal loads; checkpoint name ...mlp.gate.e_score_correction_bias).
     std::string topk_method = "greedy";
     double bias_update_rate = 0.001;  // gamma of noaux_tc: b_i += gamma * sign(mean load - load_i) per step
+    // GShard / Switch expert capacity: each expert takes at most ceil(capacity_factor * N k / N_r) of a batch's
+    // token-slots; the others are dropped (their weight is 0, the residual carries the token). 0 = dropless.
+    double capacity_factor = 0.0;
+    std::string drop_policy = "probs";  // probs (keep the largest weights) | position (keep the earliest tokens)
     double aux_loss_alpha = 0.01;
     bool seq_aux = true;
     double router_z_loss_coef = 0.0;  // ST-MoE router z-loss c_z (0 = off)

@@ -20,6 +20,8 @@ const std::vector<PresetInfo>& presets() {
          false},
         {"seed-default", "the seed document's default: 2 shared + top-6 of 64 routed experts of width F/4", false},
         {"switch", "Switch-style top-1 of 16 experts of width 2F, unnormalised gate (same activated FLOPs)", false},
+        {"switch-cf", "Switch with expert capacity: top-1 of 16 experts of width 2F, capacity factor 1.25, overflow dropped",
+         false},
         {"dense", "dense SwiGLU FFN of width 2F in every layer (the activated size of the ladder)", false},
     };
     return list;
@@ -93,6 +95,12 @@ void apply_preset(const std::string& name, Config& config) {
         direct(64, 2, 6, F / 4, true);
     } else if (name == "switch") {
         direct(16, 0, 1, scaled_width(name, F, 2, 1), false);
+    } else if (name == "switch-cf") {
+        // Switch Transformer as trained: top-1, unnormalised gate, each expert takes at most 1.25 x its even share
+        // of the batch (ceil(1.25 N / 16) tokens); the overflow is dropped, largest gate weights kept.
+        direct(16, 0, 1, scaled_width(name, F, 2, 1), false);
+        m.capacity_factor = 1.25;
+        m.drop_policy = "probs";
     } else if (name == "dense") {
         direct(0, 0, 0, F, true);  // no routed experts: every layer is a dense FFN (as n_routed_experts = None in HF)
         m.intermediate_size = scaled_width(name, F, 2, 1);

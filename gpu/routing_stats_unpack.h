@@ -30,6 +30,7 @@ inline RoutingStats unpack_routing_stats(const MoEDims& dims, int n_domains, int
     s.comm_aux_loss = record[L.aux + 3];
     s.z_loss = record[L.aux + 4];
     if (dims.router.selection_bias) s.selection_bias.assign(record + L.bias, record + L.bias + E);
+    if (dims.router.capacity_factor > 0.0) s.dropped = static_cast<int64_t>(record[L.dropped]);
     s.load.resize(E);
     s.mean_prob.resize(E);
     for (int e = 0; e < E; ++e) {

@@ -177,6 +177,8 @@ TEST(ConfigErrors, NameTheProblem) {
     expect_config_error([] { resolve_config("deepseek", "", {"n_group=4", "devices=4"}); },
                         {"n_group", "devices", "not both"});
     expect_config_error([] { resolve_config("deepseek", "", {"topk_groups=2"}); }, {"did you mean \"topk_group\""});
+    expect_config_error([] { resolve_config("switch-cf", "", {"capacity_factor=-0.5"}); }, {"capacity_factor", ">= 0"});
+    expect_config_error([] { resolve_config("switch-cf", "", {"drop_policy=random"}); }, {"drop_policy", "position"});
     expect_config_error([] { resolve_config("deepseek", "", {"dataset=text"}); }, {"--data FILE"});
 }
 

@@ -66,6 +66,10 @@ struct Case {
     int devices = 1, limit = 0;
     std::string placement = "contiguous", routing = "device";
     double dev_alpha = 0.0, comm_alpha = 0.0;
+    std::string scoring = "softmax";
+    double scale = 1.0;           // routed_scaling_factor
+    double capacity_factor = 0.0;
+    std::string drop_policy = "probs";
 };
 
 ModelConfig config_of(const Case& c) {
@@ -86,6 +90,10 @@ ModelConfig config_of(const Case& c) {
     m.device_routing = c.routing;
     m.device_aux_alpha = c.dev_alpha;
     m.comm_aux_alpha = c.comm_alpha;
+    m.scoring_func = c.scoring;
+    m.routed_scaling_factor = c.scale;
+    m.capacity_factor = c.capacity_factor;
+    m.drop_policy = c.drop_policy;
     return m;
 }
 
@@ -137,6 +145,7 @@ std::vector<int16_t> random_domains(int64_t n, uint64_t seed) {
 
 void expect_stats_equal(const RoutingStats& got, const RoutingStats& want) {
     EXPECT_EQ(got.layer, want.layer);
+    EXPECT_EQ(got.dropped, want.dropped);
     EXPECT_EQ(got.tokens, want.tokens);
     EXPECT_EQ(got.load, want.load);
     ASSERT_EQ(got.mean_prob.size(), want.mean_prob.size());
@@ -182,6 +191,7 @@ void run_and_compare(const Case& c, int batch, int seq, uint64_t seed, MoEWorksp
     const RoutingStats want_stats_one_domain = cpu.layer->routing_stats({}, 1);
     cpu.layer->backward(x, dy, dx);
     const MoECache<float>& cache = cpu.layer->moe_cache();
+    if (c.capacity_factor > 0) EXPECT_GT(cache.router.dropped, 0) << "nothing dropped: the case checks nothing";
 
     // Device.
     MoEDims dims;
@@ -249,6 +259,34 @@ Case grouped() {
     Case c{"D4 M3 contiguous group routing, no aux", 16, 4, 8, 2, 0, true, 0.0, false, 1, 50};
     c.devices = 4, c.limit = 3, c.routing = "group";
     return c;
+}
+
+// Expert capacity (GShard / Switch) and DeepSeek-V3's sigmoid scores with scaled weights, on the device as on the CPU.
+Case capacity(const char* policy) {
+    Case c{std::string("ladder with capacity 1.0, drop by ") + policy, 16, 8, 8, 2, 1, true, 0.01, true, 2, 75};
+    c.capacity_factor = 1.0;
+    c.drop_policy = policy;
+    return c;
+}
+Case sigmoid_scaled() {
+    Case c{"sigmoid scores, weights x2.5, seq_aux", 16, 8, 8, 2, 1, true, 0.01, true, 2, 75};
+    c.scoring = "sigmoid";
+    c.scale = 2.5;
+    return c;
+}
+
+TEST(GpuMoE, CapacityDropsTheSameSlots) {
+    for (const char* policy : {"probs", "position"}) {
+        MoEWorkspace<EmulatedDevice> ws;
+        const Case c = capacity(policy);
+        run_and_compare(c, c.batch, c.seq, 81, ws);
+    }
+}
+
+TEST(GpuMoE, SigmoidScoresWithScaledWeights) {
+    MoEWorkspace<EmulatedDevice> ws;
+    const Case c = sigmoid_scaled();
+    run_and_compare(c, c.batch, c.seq, 91, ws);
 }
 
 TEST(GpuMoE, LadderShape) {

@@ -187,7 +187,11 @@ TEST_P(GpuParity, LossAfterFiftyStepsMatchesTheCpu) {
     }
     // The parameters come back to the CPU model for checkpoints: the same model, up to the drift allowed above.
     const Batch val = cpu.dataset().val_batch(0, config.train.batch_size, config.train.seq_len);
-    EXPECT_NEAR(gpu_trainer.model().forward(val).loss, cpu.model().forward(val).loss, 2e-3);
+    // With expert capacity one rounding difference at a capacity boundary keeps a slot on one side and drops it on
+    // the other (a whole expert output apart), so those runs part faster: switch-cf measured 4.0e-3 here (its
+    // training loss 5.6e-4 apart) with step 1 equal to 1.2e-8.
+    const double drift = config.model.capacity_factor > 0 ? 8e-3 : 2e-3;
+    EXPECT_NEAR(gpu_trainer.model().forward(val).loss, cpu.model().forward(val).loss, drift);
 }
 
 std::string case_name(const ::testing::TestParamInfo<GpuParity::ParamType>& info) {
@@ -199,6 +203,7 @@ std::string case_name(const ::testing::TestParamInfo<GpuParity::ParamType>& info
 INSTANTIATE_TEST_SUITE_P(Presets, GpuParity,
                          ::testing::Combine(::testing::Values("gshard", "shared", "fine2", "deepseek", "seed-default",
                                                               "deepseek-devices", "gshard-zloss", "deepseek-v3",
+                                                              "switch-cf",
                                                               "spirals"),
                                             ::testing::Values(ComputeDevice::Emulated, ComputeDevice::Cuda)),
                          case_name);

@@ -211,12 +211,13 @@ struct FdCase {
     double scale = 1.0;  // routed_scaling_factor
     bool bias = false;   // a selection bias (noaux_tc)
     int devices = 1, limit = 0;  // group-limited routing (top-2 sum per group) when limit > 0
+    double cf = 0.0;  // expert capacity factor (drop policy position: the kept set does not move with the weights)
 };
 
 void PrintTo(const FdCase& c, std::ostream* os) {
     *os << "k=" << c.k << (c.norm ? " norm" : " raw") << (c.seq_aux ? " seq_aux" : " token-level aux")
         << " z=" << c.z << (c.sigmoid ? " sigmoid" : " softmax") << " scale=" << c.scale << (c.bias ? " bias" : "")
-        << " D=" << c.devices << " M=" << c.limit;
+        << " D=" << c.devices << " M=" << c.limit << " CF=" << c.cf;
 }
 
 class RouterFd : public ::testing::TestWithParam<FdCase> {};
@@ -237,6 +238,8 @@ TEST_P(RouterFd, GradientsMatchFiniteDifferences) {
     spec.device.limit = p.limit;
     spec.device.routing = DeviceRouting::Group;
     spec.device.dev_alpha = p.limit > 0 ? 0.2 : 0.0;  // the device-level loss too, through the sigmoid's p
+    spec.capacity_factor = p.cf;
+    spec.drop_by_probs = false;
     spec.batch = 2;
     spec.seq = 5;
     const int n = 10, d = 7;
@@ -254,6 +257,7 @@ TEST_P(RouterFd, GradientsMatchFiniteDifferences) {
         },
         p.bias ? &bias : nullptr));
 
+    if (p.cf > 0) ASSERT_GT(c.dropped, 0) << "the capacity drops nothing here: the case checks nothing";
     MatD dx = MatD::Zero(n, d), dgate = MatD::Zero(spec.n_routed, d);
     router_backward(spec, x, gate, c, R, dx, dgate);
 
@@ -280,7 +284,11 @@ INSTANTIATE_TEST_SUITE_P(Router, RouterFd,
                                            FdCase{2, false, true, 0.0, false, 2.5},
                                            FdCase{2, true, true, 0.0, true, 2.5, true},
                                            FdCase{2, true, false, 0.0, false, 1.0, true},
-                                           FdCase{2, true, true, 0.0, true, 2.5, true, 3, 2}),
+                                           FdCase{2, true, true, 0.0, true, 2.5, true, 3, 2},
+                                           // expert capacity: dropped slots carry no gradient
+                                           FdCase{2, true, true, 0.0, false, 1.0, false, 1, 0, 0.8},
+                                           FdCase{1, false, false, 0.0, false, 1.0, false, 1, 0, 1.0},
+                                           FdCase{2, true, true, 0.0, true, 2.5, true, 1, 0, 0.8}),
                          [](const auto& info) {
                              const FdCase& p = info.param;
                              std::string name = "k" + std::to_string(p.k) + (p.norm ? "_norm" : "_raw") +
@@ -289,6 +297,7 @@ INSTANTIATE_TEST_SUITE_P(Router, RouterFd,
                              if (p.scale != 1.0) name += "_scaled";
                              if (p.bias) name += "_bias";
                              if (p.limit > 0) name += "_groups";
+                             if (p.cf > 0) name += "_capacity";
                              return name;
                          });
 
@@ -402,6 +411,61 @@ TEST(Router, SigmoidWithBiasMatchesTheV3Gate) {
             EXPECT_NE(u.topk_idx, c.topk_idx);
         }
     }
+}
+
+// Expert capacity against a plain transcription: per expert, its slots in order; keep the first C (position) or the C
+// largest weights (probs, ties to the earlier slot); C = ceil(CF N k / N_r). The routing itself is untouched: the same
+// experts, the kept slots' weights unchanged, the dropped ones 0, counted in `dropped`.
+TEST(Router, CapacityDropsTheOverflowByItsPolicy) {
+    const int n = 40, d = 5, nr = 4, k = 2;
+    Rng rng(17);
+    MatD x(n, d), gate(nr, d);
+    fill_normal(x, rng, 1.0);
+    fill_normal(gate, rng, 0.8);
+    gate.row(0) *= 2.5;  // a popular expert, so that it overflows
+    RouterSpec free;
+    free.n_routed = nr;
+    free.top_k = k;
+    free.aux_alpha = 0.01;
+    RouterCache<double> uncapped;
+    router_forward(free, x, gate, uncapped);
+    for (const bool probs : {true, false}) {
+        for (const double cf : {1.0, 1.25}) {
+            SCOPED_TRACE(::testing::Message() << (probs ? "probs" : "position") << " CF " << cf);
+            RouterSpec spec = free;
+            spec.capacity_factor = cf;
+            spec.drop_by_probs = probs;
+            RouterCache<double> c;
+            router_forward(spec, x, gate, c);
+            const int64_t capacity = int64_t(std::ceil(cf * n * k / nr));
+            EXPECT_EQ(c.topk_idx, uncapped.topk_idx);
+            std::vector<uint8_t> want(size_t(n * k), 1);
+            for (int e = 0; e < nr; ++e) {
+                std::vector<int> mine;
+                for (int s = 0; s < n * k; ++s)
+                    if (uncapped.topk_idx[size_t(s)] == e) mine.push_back(s);
+                if (probs)
+                    std::stable_sort(mine.begin(), mine.end(), [&](int a, int b) {
+                        return uncapped.topk_weight.data()[a] > uncapped.topk_weight.data()[b];
+                    });
+                for (size_t i = size_t(capacity); i < mine.size(); ++i) want[size_t(mine[i])] = 0;
+            }
+            EXPECT_EQ(c.kept, want);
+            int64_t dropped = 0;
+            for (int s = 0; s < n * k; ++s) {
+                const double w = c.topk_weight.data()[s], w0 = uncapped.topk_weight.data()[s];
+                EXPECT_EQ(w, want[size_t(s)] ? w0 : 0.0) << "slot " << s;
+                dropped += want[size_t(s)] == 0;
+            }
+            EXPECT_EQ(c.dropped, dropped);
+            EXPECT_GT(dropped, 0) << "nothing overflowed: the test sees nothing";
+            EXPECT_EQ(c.aux_f, uncapped.aux_f) << "f_i counts the choice, dropped or not";
+        }
+    }
+    RouterSpec bad = free;
+    bad.capacity_factor = -1.0;
+    RouterCache<double> c;
+    EXPECT_THROW(router_forward(bad, x, gate, c), ConfigError);
 }
 
 // bias_step moves each expert's bias by gamma towards equal loads: up for an underloaded expert, down for an

@@ -41,6 +41,8 @@ FfnLayer::FfnLayer(const ModelConfig& c, int layer, const std::string& prefix, s
     spec_.router.sigmoid = c.scoring_func == "sigmoid";
     spec_.router.scaling_factor = c.routed_scaling_factor;
     spec_.router.selection_bias = uses_selection_bias(c);
+    spec_.router.capacity_factor = c.capacity_factor;
+    spec_.router.drop_by_probs = c.drop_policy != "position";
     spec_.router.seq_aux = c.seq_aux;
     spec_.router.device = device_spec_of(c);
     router_ = add(prefix + ".gate.weight", E, d, {E, d}, 0);
@@ -152,6 +154,7 @@ RoutingStats FfnLayer::routing_stats(const std::vector<int16_t>& domains, int n_
     s.aux_loss = moe_cache_.router.aux_loss;
     s.z_loss = moe_cache_.router.z_loss;
     s.selection_bias.assign(moe_cache_.router.bias.begin(), moe_cache_.router.bias.end());
+    s.dropped = moe_cache_.router.dropped;
     s.load.assign(E, 0);
     s.mean_prob.assign(E, 0.0);
     s.domain_load.assign(std::max(1, n_domains), std::vector<int64_t>(E, 0));

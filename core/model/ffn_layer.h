@@ -24,6 +24,7 @@ struct RoutingStats {
     double z_loss = 0.0;    // the router z-loss part of it
     int64_t tokens = 0;
     std::vector<double> selection_bias;  // [N_r] noaux_tc's bias b_i this pass routed with (empty without it)
+    int64_t dropped = 0;  // token-slots over their expert's capacity this pass (capacity_factor > 0; of tokens * k)
 
     // Simulated expert parallelism (core/moe/traffic.h); with devices = 1 the matrix is [[0]] and all traffic 0.
     int devices = 1;

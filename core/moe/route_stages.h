@@ -12,12 +12,15 @@
 //   combine renormalise over the chosen experts, scale      combine_weights
 // and backward:
 //   combine d g -> d s over the chosen experts              combine_backward
+// and per expert, over the batch (capacity_factor > 0):
+//   capacity keep at most C = ceil(CF N k / N_r) slots      capacity_of, capacity_keep
 // and after the optimiser step (noaux_tc):
 //   bias    b_i += gamma * sign(mean load - load_i)         bias_step
 #pragma once
 
 #include "core/portable.h"
 
+#include <math.h>
 #include <stdint.h>
 
 namespace moe::route {
@@ -134,6 +137,33 @@ MOE_HD void normalised_backward(const T* p, T sum, int n_routed, T* dp) {
     T dot = 0;
     for (int i = 0; i < n_routed; ++i) dot += dp[i] * p[i];
     for (int i = 0; i < n_routed; ++i) dp[i] = (dp[i] - dot) / sum;
+}
+
+// GShard / Switch expert capacity: C = ceil(CF * slot_count / N_r) token-slots per expert per batch (slot_count = N k).
+MOE_HD int64_t capacity_of(double capacity_factor, int64_t slot_count, int n_routed) {
+    return static_cast<int64_t>(ceil(capacity_factor * static_cast<double>(slot_count) / static_cast<double>(n_routed)));
+}
+
+// Which of one expert's m token-slots stay within its capacity: `routed` [m] are the slot indices routed to it
+// (t * k + j) in ascending order, keep [slot_count] receives 1 (kept) or 0 (dropped) for each of them.
+//   position: the earliest C slots;  probs: the C slots with the largest combine weight, ties to the earlier slot.
+// A dropped slot's weight becomes 0 (the caller): the expert's output does not reach the token, whose residual
+// carries it past the layer.
+template <class T>
+MOE_HD void capacity_keep(const int32_t* routed, int64_t m, const T* weight, int64_t capacity, bool by_probs,
+                          uint8_t* keep) {
+    for (int64_t i = 0; i < m; ++i) {
+        int64_t rank = i;  // position: the slot's place in order
+        if (by_probs) {
+            rank = 0;
+            const T w = weight[routed[i]];
+            for (int64_t q = 0; q < m; ++q) {
+                const T v = weight[routed[q]];
+                rank += (v > w || (v == w && q < i)) ? 1 : 0;
+            }
+        }
+        keep[routed[i]] = rank < capacity ? 1 : 0;
+    }
 }
 
 // The auxiliary-loss-free bias update of one expert after a step (Wang et al. 2024; DeepSeek-V3): with load_i of the

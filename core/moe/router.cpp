@@ -23,6 +23,8 @@ namespace {
 using route::insert_top;
 
 constexpr int64_t kTokenGrain = 64;
+// The largest top-k a capacity-limited backward handles with its per-token scratch on the stack.
+constexpr int kMaxTopK = 256;
 
 void check_spec(const RouterSpec& spec, int64_t n_tokens, int64_t x_cols, int64_t gate_rows, int64_t gate_cols) {
     if (spec.n_routed < 1) throw ConfigError("router: the number of routed experts must be at least 1");
@@ -43,6 +45,11 @@ void check_spec(const RouterSpec& spec, int64_t n_tokens, int64_t x_cols, int64_
                           " must be a number >= 0 (0 = no z-loss)");
     if (spec.sigmoid && spec.z_loss_coef > 0.0)
         throw ConfigError("router: the z-loss needs softmax scoring (router_z_loss_coef = 0 for a sigmoid router)");
+    if (!(spec.capacity_factor >= 0.0) || !std::isfinite(spec.capacity_factor))
+        throw ConfigError("router: capacity_factor = " + std::to_string(spec.capacity_factor) +
+                          " must be a number >= 0 (0 = dropless)");
+    if (spec.capacity_factor > 0.0 && spec.top_k > kMaxTopK)
+        throw ConfigError("router: expert capacity supports top-k up to " + std::to_string(kMaxTopK));
     if (!(spec.scaling_factor > 0.0) || !std::isfinite(spec.scaling_factor))
         throw ConfigError("router: routed_scaling_factor = " + std::to_string(spec.scaling_factor) +
                           " must be a number > 0");
@@ -230,6 +237,31 @@ void router_forward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& gat
     });
     cache.probe_shortfall = shortfall.load();
 
+    // Capacity: each expert's slots in slot order (a stable counting pass), then the ones beyond C are dropped.
+    cache.kept.clear();
+    cache.dropped = 0;
+    if (spec.capacity_factor > 0.0 && n > 0) {
+        const int64_t slot_count = n * k;
+        const int64_t capacity = route::capacity_of(spec.capacity_factor, slot_count, nr);
+        std::vector<int32_t> offsets(static_cast<size_t>(nr) + 1, 0), order(static_cast<size_t>(slot_count));
+        for (int64_t s = 0; s < slot_count; ++s) ++offsets[size_t(cache.topk_idx[size_t(s)]) + 1];
+        for (int e = 0; e < nr; ++e) offsets[size_t(e) + 1] += offsets[size_t(e)];
+        std::vector<int32_t> fill(offsets.begin(), offsets.end() - 1);
+        for (int64_t s = 0; s < slot_count; ++s) order[size_t(fill[size_t(cache.topk_idx[size_t(s)])]++)] = int32_t(s);
+        cache.kept.assign(static_cast<size_t>(slot_count), 1);
+        T* w = cache.topk_weight.data();
+        parallel_for(nr, 1, [&](int64_t e0, int64_t e1) {
+            for (int64_t e = e0; e < e1; ++e)
+                route::capacity_keep(order.data() + offsets[size_t(e)], offsets[size_t(e) + 1] - offsets[size_t(e)], w,
+                                     capacity, spec.drop_by_probs, cache.kept.data());
+        });
+        for (int64_t s = 0; s < slot_count; ++s)
+            if (!cache.kept[size_t(s)]) {
+                w[s] = T(0);
+                ++cache.dropped;
+            }
+    }
+
     // f_i * N_r per group: the share of the group's token-slots routed to expert i, times N_r. A count, so no
     // gradient flows through it.
     const AuxGroups grp = aux_groups(spec, n);
@@ -297,6 +329,9 @@ void router_backward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& ga
                                 dev_coef);
     }
 
+    const bool capacity = !cache.kept.empty();
+    if (capacity && (cache.kept.size() != size_t(n * k) || k > kMaxTopK))
+        throw InternalError("router_backward: the capacity mask does not match the forward pass");
     const bool sigmoid = spec.sigmoid;
     if (sigmoid && (cache.affinity.rows() != n || cache.affinity_sum.size() != size_t(n)))
         throw InternalError("router_backward: sigmoid scoring needs the forward pass's affinities");
@@ -322,6 +357,12 @@ void router_backward(const RouterSpec& spec, const MatT<T>& x, const MatT<T>& ga
             const int32_t* idx = cache.topk_idx.data() + t * k;
             const T* g = cache.topk_weight.row(t).data();
             const T* dg = dtopk_weight.row(t).data();
+            // A dropped slot's weight is the constant 0: no gradient reaches the scores through it.
+            T dg_kept[kMaxTopK];
+            if (capacity) {
+                for (int j = 0; j < k; ++j) dg_kept[j] = cache.kept[size_t(t * k + j)] ? dg[j] : T(0);
+                dg = dg_kept;
+            }
             if (sigmoid) {
                 // The balance losses saw p = a / A: take their gradient back to a, add the weights' (which take a),
                 // then through the sigmoid: dl_i = da_i a_i (1 - a_i).

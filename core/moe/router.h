@@ -15,6 +15,10 @@
 //                           their normalised form p_i = a_i / sum_j a_j (the V3 paper's s'_i), which the balance
 //                           losses, the statistics and the views use as they use the softmax otherwise
 //   routed_scaling_factor   g_i is multiplied by r after the optional renormalisation
+//   capacity                (capacity_factor CF > 0, GShard / Switch) after the weights: each expert keeps at most
+//                           C = ceil(CF N k / N_r) of the batch's slots (drop policy probs or position); a dropped
+//                           slot keeps its topk_idx (f_i and the statistics count the choice), its weight becomes 0
+//                           and no gradient flows through it
 //   selection bias          (topk_method = noaux_tc) the device choice and the top-k rank a_i + b_i (or s_i + b_i);
 //                           g_i uses the unbiased a_i. b is not trained by gradients: bias_step (route_stages.h)
 //                           moves it after each optimiser step (FfnLayer::update_selection_bias)
@@ -77,6 +81,8 @@ struct RouterSpec {
     bool sigmoid = false;        // scoring_func = sigmoid (DeepSeek-V3) instead of softmax
     double scaling_factor = 1.0;  // routed_scaling_factor r
     bool selection_bias = false;  // noaux_tc: router_forward is given the per-expert bias b [N_r]
+    double capacity_factor = 0.0;  // > 0: each expert keeps at most ceil(CF N k / N_r) slots (route::capacity_keep)
+    bool drop_by_probs = true;     // over capacity: keep the largest weights (probs) or the earliest slots (position)
     bool seq_aux = false;
     int batch = 1;  // rows are ordered b*seq + t; seq_aux groups them per sequence
     int seq = 1;
@@ -90,6 +96,8 @@ struct RouterCache {
     MatT<T> affinity;               // [N, N_r] sigmoid affinities a (sigmoid scoring only, else empty)
     std::vector<T> affinity_sum;    // [N] sum_i a_i per token (sigmoid scoring only)
     std::vector<T> bias;            // [N_r] the selection bias this pass used (noaux_tc only, else empty)
+    std::vector<uint8_t> kept;      // [N*k] 1 = within its expert's capacity, 0 = dropped (capacity only, else empty)
+    int64_t dropped = 0;            // token-slots dropped this pass (their topk_weight is 0)
     std::vector<int32_t> topk_idx;  // [N*k], each token's experts in descending score order
     MatT<T> topk_weight;            // [N, k] combine weights g (after optional renormalisation)
     double aux_loss = 0.0;          // the layer's auxiliary losses: expert_aux_loss + dev_aux_loss + comm_aux_loss

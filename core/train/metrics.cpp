@@ -13,6 +13,11 @@ LayerBalance balance_of(const RoutingStats& s) {
     b.entropy = s.entropy;
     b.aux_loss = s.aux_loss - s.z_loss;  // the layer reports both together: what it adds to the loss
     b.z_loss = s.z_loss;
+    if (s.tokens > 0 && !s.load.empty()) {
+        int64_t slots = 0;
+        for (int64_t x : s.load) slots += x;
+        b.dropped_fraction = slots > 0 ? static_cast<double>(s.dropped) / static_cast<double>(slots) : 0.0;
+    }
     b.devices = s.devices;
     b.dispatch_bytes = s.dispatch_bytes;
     b.combine_bytes = s.combine_bytes;

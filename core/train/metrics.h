@@ -23,6 +23,7 @@ struct LayerBalance {
     double entropy = 0.0;     // mean routing entropy per token (nats)
     double aux_loss = 0.0;    // the layer's whole balance loss (expert-level + device-level + communication)
     double z_loss = 0.0;      // the layer's router z-loss (also added to the training loss)
+    double dropped_fraction = 0.0;  // share of the token-slots dropped over expert capacity (0 when dropless)
 
     // Simulated expert parallelism (RoutingStats, core/moe/traffic.h), every step; all 0 with one device.
     int devices = 1;

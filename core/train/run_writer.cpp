@@ -61,7 +61,8 @@ std::string RunWriter::metrics_header(const std::vector<LayerBalance>& layers, c
     for (const auto& d : domains) h += "," + csv_name("val_loss_" + d);
     for (const auto& b : layers) {
         const std::string p = ",layer" + std::to_string(b.layer) + "_";
-        h += p + "imbalance" + p + "load_cv" + p + "dead_experts" + p + "entropy" + p + "aux_loss" + p + "z_loss";
+        h += p + "imbalance" + p + "load_cv" + p + "dead_experts" + p + "entropy" + p + "aux_loss" + p + "z_loss" + p +
+             "dropped_fraction";
         if (traffic)
             h += p + "dispatch_bytes" + p + "combine_bytes" + p + "remote_devices_mean" + p + "remote_devices_max" +
                  p + "device_imbalance" + p + "dev_aux_loss" + p + "comm_aux_loss";
@@ -84,7 +85,8 @@ void RunWriter::add(const StepMetrics& m) {
     for (size_t d = 0; d < domains_.size(); ++d) row += "," + csv_number(ev ? at(ev->domain_loss, d) : kNaN);
     for (const auto& b : m.balance) {
         row += "," + csv_number(b.imbalance) + "," + csv_number(b.load_cv) + "," + std::to_string(b.dead_experts) +
-               "," + csv_number(b.entropy) + "," + csv_number(b.aux_loss) + "," + csv_number(b.z_loss);
+               "," + csv_number(b.entropy) + "," + csv_number(b.aux_loss) + "," + csv_number(b.z_loss) + "," +
+               csv_number(b.dropped_fraction);
         if (devices_)
             row += "," + std::to_string(b.dispatch_bytes) + "," + std::to_string(b.combine_bytes) + "," +
                    csv_number(b.remote_devices_mean) + "," + std::to_string(b.remote_devices_max) + "," +

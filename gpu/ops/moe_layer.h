@@ -113,6 +113,15 @@ void moe_forward(Dev& dev, const MoEDims& dims, const MoEWeightPtrs& w, const fl
     ws.host_offsets.resize(static_cast<size_t>(nr) + 1);
     dev.download(ws.host_offsets.data(), ws.offsets.data(), static_cast<size_t>(nr) + 1);
     ws.rows = n;
+    // Expert capacity (GShard, Switch): each expert keeps at most C of its slots, in sorted order; the dropped
+    // slots keep their rows (computed, then weighted 0), as the CPU engine does.
+    if (dims.router.capacity_factor > 0.0) {
+        if (ws.router.kept.size() != static_cast<size_t>(n_slots)) ws.router.kept.resize(static_cast<size_t>(n_slots));
+        const int64_t capacity = route::capacity_of(dims.router.capacity_factor, n_slots, nr);
+        dev.launch(nr, kernels::RouterCapacityKeep{ws.perm.data(), ws.offsets.data(), ws.router.topk_weight.data(),
+                                                   ws.router.kept.data(), capacity, dims.router.drop_by_probs});
+        dev.launch(n_slots, kernels::RouterDropWeights{ws.router.kept.data(), ws.router.topk_weight.data()});
+    }
 
     // 3. Experts: a = xp Wg_e^T, b = xp Wu_e^T on each expert's rows; h = silu(a) b on all rows; yp = h Wd_e^T.
     detail::moe_grow(ws.xp, n_slots * d);

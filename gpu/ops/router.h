@@ -29,6 +29,7 @@ struct RouterWorkspace {
     Buf<float> affinity;            // [n, N_r] sigmoid affinities (sigmoid scoring only; scores holds a / sum a)
     Buf<float> affinity_sum;        // [n]
     Buf<float> sel, sel_top;        // [n, N_r], [n, k] selection scores and their chosen values (noaux_tc only)
+    Buf<uint8_t> kept;              // [n*k] 1 = within its expert's capacity (capacity_factor > 0 only; moe_forward)
     Buf<float> aux_f;               // [S, N_r] f_i (times N_r), as RouterCache::aux_f: expert loads
     Buf<double> aux_p;              // [S, N_r] P_i, the group's mean scores
     Buf<double> dev_f, comm_f;      // [S, D] f'_i and f''_i (0 when both device coefficients are 0)
@@ -156,6 +157,8 @@ void router_backward(Dev& dev, const RouterDims& s, const float* x, int64_t n, i
     const float aux_scale = expert_aux ? static_cast<float>(s.aux_alpha / double(S * T)) : 0.0f;
     const double dev_scale = 1.0 / (double(S) * double(T));
     const bool z_loss = s.z_loss_coef > 0.0;
+    if (s.capacity_factor > 0.0 && ws.kept.size() != static_cast<size_t>(n) * k)
+        throw ConfigError("GPU router_backward: the capacity needs moe_forward's kept slots");
     if (s.sigmoid && ws.affinity.size() != static_cast<size_t>(n) * nr)
         throw ConfigError("GPU router_backward: sigmoid scoring needs the forward pass's affinities");
     if (z_loss && ws.lse.size() != static_cast<size_t>(n))
@@ -168,7 +171,8 @@ void router_backward(Dev& dev, const RouterDims& s, const float* x, int64_t n, i
                                                s.dev_alpha, s.comm_alpha, dev_scale,
                                                z_loss ? ws.lse.data() : nullptr, z_scale,
                                                s.sigmoid ? ws.affinity.data() : nullptr, ws.affinity_sum.data(),
-                                               static_cast<float>(s.scaling_factor)});
+                                               static_cast<float>(s.scaling_factor),
+                                               s.capacity_factor > 0.0 ? ws.kept.data() : nullptr});
 
     dev.gemm(gemm_nn(static_cast<int>(n), d, nr, ws.dlogits.data(), gate, dx, 1.0f));  // dx += dl gate
     dev.gemm(gemm_tn(nr, d, static_cast<int>(n), ws.dlogits.data(), x, dgate, 1.0f));  // dgate += dl^T x

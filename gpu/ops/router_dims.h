@@ -22,6 +22,8 @@ struct RouterDims {
     double scaling_factor = 1.0;   // routed_scaling_factor
     bool selection_bias = false;   // noaux_tc: router_forward takes the per-expert bias [N_r]
     double bias_update_rate = 0.0;  // noaux_tc: gamma of the update after each optimiser step (the engine's setting)
+    double capacity_factor = 0.0;   // > 0: expert capacity ceil(CF n k / N_r), applied by moe_forward after the sort
+    bool drop_by_probs = true;      // over capacity: keep the largest weights (else the earliest slots)
     bool seq_aux = false;    // balance losses per sequence (rows ordered b*seq + t), then averaged
     int batch = 1, seq = 1;
     int devices = 1, device_limit = 0 /*0 = off*/;  // D simulated devices, M devices a token may use
@@ -61,6 +63,8 @@ inline void check_router_dims(const RouterDims& s, int64_t n_tokens) {
     if (s.sigmoid && s.z_loss_coef > 0) fail("the z-loss needs softmax scoring");
     if (!(s.scaling_factor > 0)) fail("routed_scaling_factor must be > 0");
     if (!(s.bias_update_rate >= 0)) fail("bias_update_rate must be >= 0");
+    if (!(s.capacity_factor >= 0)) fail("capacity_factor must be >= 0");
+    if (s.capacity_factor > 0 && s.top_k > 256) fail("expert capacity supports top-k up to 256");
     // Every choice of M devices must hold at least k experts: the sum of the M smallest device sizes.
     std::vector<int64_t> size(static_cast<size_t>(s.devices), 0);
     for (int e = 0; e < s.n_routed; ++e) ++size[router_expert_device(e, s.n_routed, s.devices, s.round_robin)];

@@ -17,6 +17,8 @@ inline RouterDims router_dims_of(const moe::RouterSpec& spec) {
     d.sigmoid = spec.sigmoid;
     d.scaling_factor = spec.scaling_factor;
     d.selection_bias = spec.selection_bias;
+    d.capacity_factor = spec.capacity_factor;
+    d.drop_by_probs = spec.drop_by_probs;
     d.seq_aux = spec.seq_aux;
     d.batch = spec.batch;
     d.seq = spec.seq;

@@ -138,11 +138,18 @@ struct RouterTokenBackward {
     const float* affinity;      // [n, N_r] sigmoid affinities, or null (softmax scoring)
     const float* affinity_sum;  // [n]
     float scale;                // routed_scaling_factor
+    const uint8_t* kept;        // [n, k] capacity: 0 = dropped (no gradient through its constant 0 weight), or null
 
     MOE_HD void operator()(int64_t t) const {
         const int nr = n_routed, k = top_k;
         const int64_t g = t / group_size;
         float* ds = dlogits + t * nr;
+        const float* dg = dtopk_weight + t * k;
+        float dg_kept[256];  // k <= 256 with a capacity (check_router_dims)
+        if (kept) {
+            for (int j = 0; j < k; ++j) dg_kept[j] = kept[t * k + j] ? dg[j] : 0.0f;
+            dg = dg_kept;
+        }
         for (int i = 0; i < nr; ++i) ds[i] = expert_aux ? aux_scale * aux_f[g * nr + i] : 0.0f;
         if (device_aux)
             for (int i = 0; i < nr; ++i) {
@@ -155,12 +162,11 @@ struct RouterTokenBackward {
         if (affinity) {
             const float* a = affinity + t * nr;
             if (expert_aux || device_aux) route::normalised_backward(s, affinity_sum[t], nr, ds);
-            route::combine_backward(a, topk_idx + t * k, topk_weight + t * k, dtopk_weight + t * k, k, renorm, scale,
-                                    ds);
+            route::combine_backward(a, topk_idx + t * k, topk_weight + t * k, dg, k, renorm, scale, ds);
             for (int i = 0; i < nr; ++i) ds[i] = ds[i] * a[i] * (1.0f - a[i]);
             return;
         }
-        route::combine_backward(s, topk_idx + t * k, topk_weight + t * k, dtopk_weight + t * k, k, renorm, scale, ds);
+        route::combine_backward(s, topk_idx + t * k, topk_weight + t * k, dg, k, renorm, scale, ds);
 
         float sds = 0.0f;
         for (int i = 0; i < nr; ++i) sds += s[i] * ds[i];
@@ -181,6 +187,29 @@ struct RouterBiasUpdate {
     float rate;
     MOE_HD void operator()(int64_t e) const {
         bias[e] = route::bias_step(bias[e], int64_t(offsets[e + 1] - offsets[e]), slot_count, n_routed, rate);
+    }
+};
+
+// Expert capacity, one index per expert e: its slots are the permuted rows [offsets[e], offsets[e+1]) (perm[row] =
+// slot, ascending within the expert: the counting sort is stable); route::capacity_keep marks the ones it keeps.
+struct RouterCapacityKeep {
+    const int32_t* perm;
+    const int32_t* offsets;  // [N_r + 1]
+    const float* weight;     // [n * k]
+    uint8_t* kept;           // [n * k]
+    int64_t capacity;
+    bool by_probs;
+    MOE_HD void operator()(int64_t e) const {
+        route::capacity_keep(perm + offsets[e], int64_t(offsets[e + 1] - offsets[e]), weight, capacity, by_probs, kept);
+    }
+};
+
+// One index per slot: a dropped slot's combine weight becomes 0.
+struct RouterDropWeights {
+    const uint8_t* kept;
+    float* weight;
+    MOE_HD void operator()(int64_t s) const {
+        if (!kept[s]) weight[s] = 0.0f;
     }
 };
 

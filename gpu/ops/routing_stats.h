@@ -12,6 +12,7 @@
 //   remote_sum/max     distinct remote devices per token, summed / max over tokens
 //   aux[5]             the router's auxiliary losses: total, expert-level, device-level, communication, z-loss
 //   bias[N_r]          noaux_tc only: the selection bias the pass routed with
+//   dropped            capacity only: token-slots over their expert's capacity
 //
 // gpu/routing_stats_unpack.h turns a record into a moe::RoutingStats on the host. Counts are stored as doubles
 // (exact below 2^53).
@@ -35,7 +36,7 @@ namespace moe::gpu {
 struct RoutingStatsLayout {
     int n_routed = 1, n_domains = 1, devices = 1;
     size_t load = 0, prob_sum = 0, entropy_sum = 0, domain_load = 0, traffic = 0, device_load = 0;
-    size_t remote_sum = 0, remote_max = 0, aux = 0, bias = 0, total = 0;
+    size_t remote_sum = 0, remote_max = 0, aux = 0, bias = 0, dropped = 0, total = 0;
 
     RoutingStatsLayout(const MoEDims& dims, int domains)
         : n_routed(dims.router.n_routed), n_domains(domains > 1 ? domains : 1), devices(dims.router.devices) {
@@ -50,7 +51,8 @@ struct RoutingStatsLayout {
         remote_max = remote_sum + 1;
         aux = remote_max + 1;  // total, expert-level, device-level, communication, z-loss
         bias = aux + 5;
-        total = bias + (dims.router.selection_bias ? nr : 0);
+        dropped = bias + (dims.router.selection_bias ? nr : 0);
+        total = dropped + (dims.router.capacity_factor > 0.0 ? 1 : 0);
     }
     static size_t size(const MoEDims& dims, int n_domains) { return RoutingStatsLayout(dims, n_domains).total; }
 };
@@ -116,6 +118,18 @@ struct FloatsToDoubles {
     MOE_HD void operator()(int64_t e) const { out[e] = static_cast<double>(in[e]); }
 };
 
+// One index: *out = the number of zeros in kept [n] (the dropped slots), counted in order.
+struct CountDropped {
+    const uint8_t* kept;
+    int64_t n;
+    double* out;
+    MOE_HD void operator()(int64_t) const {
+        int64_t d = 0;
+        for (int64_t s = 0; s < n; ++s) d += kept[s] ? 0 : 1;
+        *out = static_cast<double>(d);
+    }
+};
+
 // Index f (a field before aux): out[f] = sum of the partials' field f in chunk order (remote_max: their max).
 struct RoutingStatsReduce {
     const double* partial;
@@ -159,6 +173,8 @@ void routing_stats_forward(Dev& dev, const MoEDims& dims, MoEWorkspace<Dev>& ws,
         if (!bias) throw InternalError("GPU routing statistics: noaux_tc needs the selection bias");
         dev.launch(dims.router.n_routed, kernels::FloatsToDoubles{bias, out + L.bias});
     }
+    if (dims.router.capacity_factor > 0.0)
+        dev.launch(1, kernels::CountDropped{ws.router.kept.data(), n * dims.router.top_k, out + L.dropped});
 }
 
 }  // namespace moe::gpu

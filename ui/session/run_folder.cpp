@@ -129,6 +129,7 @@ struct LayerColumns {
     int layer = 0;
     int imbalance = -1, load_cv = -1, dead = -1, entropy = -1, aux_loss = -1;
     int z_loss = -1;  // router z-loss (-1 in folders from before it was recorded)
+    int dropped = -1;  // share of slots dropped over capacity (-1 in folders from before it was recorded)
     // Simulated expert parallelism (devices > 1 only; -1 when the run has no such columns).
     int dispatch_bytes = -1, combine_bytes = -1, remote_mean = -1, remote_max = -1, device_imbalance = -1,
         dev_aux = -1, comm_aux = -1;
@@ -167,6 +168,7 @@ LayerBalance balance_from_row(const LayerColumns& lc, const std::vector<double>&
     b.entropy = cell(row, lc.entropy);
     b.aux_loss = cell(row, lc.aux_loss);
     b.z_loss = cell(row, lc.z_loss);
+    b.dropped_fraction = cell(row, lc.dropped);
     b.devices = devices;
     b.dispatch_bytes = whole(cell(row, lc.dispatch_bytes));
     b.combine_bytes = whole(cell(row, lc.combine_bytes));
@@ -363,6 +365,7 @@ RunData load_run_folder(const QString& dir) {
                 lc.entropy = column(h, p + "entropy");
                 lc.aux_loss = column(h, p + "aux_loss");
                 lc.z_loss = column(h, p + "z_loss");
+                lc.dropped = column(h, p + "dropped_fraction");
                 lc.dispatch_bytes = column(h, p + "dispatch_bytes");
                 lc.combine_bytes = column(h, p + "combine_bytes");
                 lc.remote_mean = column(h, p + "remote_devices_mean");
