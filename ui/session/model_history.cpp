@@ -19,7 +19,7 @@ ModelHistory::ModelHistory(const ModelConfig& model) { reset(model); }
 void ModelHistory::reset(const ModelConfig& model) {
     model_ = model;
     for (DownsampledSeries* s : {&loss_, &val_loss_, &aux_loss_, &z_loss_, &lr_, &grad_norm_, &accuracy_, &dispatch_bytes_, &remote_devices_,
-                               &balance_statistic_, &max_violation_, &routing_entropy_, &dead_share_})
+                               &balance_statistic_, &max_violation_, &routing_entropy_, &dead_share_, &dropped_})
         s->clear();
     last_val_ = std::numeric_limits<double>::quiet_NaN();
     layers_.clear();
@@ -53,6 +53,7 @@ void ModelHistory::add_step(const StepMetrics& m) {
     };
     add_mean(balance_statistic_, &LayerBalance::balance_statistic);
     add_mean(max_violation_, &LayerBalance::max_violation);
+    if (model_.capacity_factor > 0) add_mean(dropped_, &LayerBalance::dropped_fraction);
     // Relative to a uniform gate and to no dead expert, so 63 small experts and 16 large ones share one axis.
     if (const int n = model_.n_routed_experts; n > 1 && !m.balance.empty()) {
         double entropy = 0, dead = 0;
@@ -159,6 +160,7 @@ void ModelHistory::fill(ModelSnapshot& out) const {
     out.accuracy = to_series(accuracy_);
     out.balance_statistic = to_series(balance_statistic_);
     out.max_violation = to_series(max_violation_);
+    out.dropped = to_series(dropped_);
     out.routing_entropy = to_series(routing_entropy_);
     out.dead_share = to_series(dead_share_);
     out.final_val_loss = last_val_;

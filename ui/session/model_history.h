@@ -44,6 +44,7 @@ private:
     ModelConfig model_;
     DownsampledSeries loss_, val_loss_, aux_loss_, z_loss_, lr_, grad_norm_, accuracy_, dispatch_bytes_, remote_devices_;
     DownsampledSeries balance_statistic_, max_violation_;  // means over the MoE layers (snapshot.h)
+    DownsampledSeries dropped_;  // the share of token-slots dropped over capacity, mean over the MoE layers
     DownsampledSeries routing_entropy_, dead_share_;       // the same, relative to their baselines (snapshot.h)
     double last_val_;
     std::vector<Layer> layers_;  // ordered by layer index

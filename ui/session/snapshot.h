@@ -100,6 +100,7 @@ struct ModelSnapshot {
     std::vector<std::string> domain_names;
     Series loss, val_loss, aux_loss, lr, grad_norm, accuracy;
     Series z_loss;  // the router z-loss added to the loss, summed over the MoE layers (StepMetrics::z_loss)
+    Series dropped;  // capacity_factor > 0: share of token-slots dropped over capacity, mean over the MoE layers
     // Per step, the mean over the MoE layers of LayerBalance::balance_statistic (N_r * sum_i f_i P_i, unweighted by
     // alpha: 1 when balanced) and of LayerBalance::max_violation (MaxVio_batch = max load / mean load - 1: 0 when
     // balanced). The mean keeps the neutral levels of one layer; empty for a dense model or an old run folder.

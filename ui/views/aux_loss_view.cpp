@@ -59,7 +59,10 @@ QString AuxLossView::explanation() const {
         "is a flat 0 even for a collapsed router, which is why the two panels above do not weigh by alpha. The title "
         "gives each model's latest values; a model with the router z-loss on (ST-MoE, router_z_loss_coef c_z) also "
         "gives it there: c_z · mean over tokens of (logsumexp_i u^T e_i)², added to the loss to keep the router's "
-        "logits small, not a balance term. Shared experts take no part: they see every token.");
+        "logits small, not a balance term. A model with an expert capacity (capacity_factor CF, GShard / Switch) gives "
+        "the share of its token-slots dropped in the latest step: each expert takes at most ceil(CF · N · k / N_r) "
+        "slots of a batch, and a slot beyond that skips its expert (the residual carries the token). Shared experts "
+        "take no part: they see every token.");
 }
 
 QString AuxLossView::yLabel() const { return tr("N_r · Σ f_i P_i\n(1 = balanced)"); }
@@ -88,6 +91,11 @@ QString AuxLossView::heading(const Snapshot& snapshot) const {
         // The router z-loss is added to the loss too, but it balances nothing: its own number, not in the curves.
         if (const double cz = ms.config.model.router_z_loss_coef; cz > 0)
             line += tr(" · router z-loss %1 (c_z %2)").arg(number_or_none(last_of(ms.z_loss), 4)).arg(cz, 0, 'g', 3);
+        // Expert capacity: what share of the token-slots went past a full expert (the residual carried them).
+        if (const double cf = ms.config.model.capacity_factor; cf > 0)
+            line += tr(" · dropped %1 % of slots (CF %2)")
+                        .arg(ms.dropped.y.empty() ? QStringLiteral("–") : QString::number(100 * ms.dropped.y.back(), 'f', 1))
+                        .arg(cf, 0, 'g', 3);
         lines << line;
     }
     return lines.join(QLatin1Char('\n'));
