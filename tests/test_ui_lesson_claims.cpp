@@ -40,7 +40,8 @@ struct Trained {
     double dispatch_bytes_per_step = 0.0;  // summed over MoE layers, mean over steps
     double remote_devices_mean = 0.0;      // mean over steps and MoE layers
     int remote_devices_max = 0;            // over every step and layer
-    double dropped = 0.0;                  // share of token-slots dropped over capacity, mean over steps and layers
+    double dropped = 0.0;  // share of token-slots dropped over capacity, mean over the layers and the last 50 steps
+                           // (what the Balance view's title gives)
 };
 
 Trained train(const Config& config) {
@@ -53,7 +54,7 @@ Trained train(const Config& config) {
             r.dispatch_bytes_per_step += static_cast<double>(b.dispatch_bytes) / steps;
             r.remote_devices_mean += b.remote_devices_mean / (static_cast<double>(steps) * m.balance.size());
             r.remote_devices_max = std::max(r.remote_devices_max, b.remote_devices_max);
-            r.dropped += b.dropped_fraction / (static_cast<double>(steps) * m.balance.size());
+            if (s > steps - 50) r.dropped += b.dropped_fraction / (std::min(50.0, double(steps)) * m.balance.size());
         }
         if (m.eval) {
             r.accuracy.emplace_back(s, m.eval->accuracy);
@@ -298,18 +299,19 @@ TEST(LessonClaims, AuxFreeBiasBalancesBetterAtNoLossCost) {
 }
 
 // 07: Switch top-1 with expert capacity 1.0 (A) against 2.0 (B), at the lesson's length, seeds 1-3 (an AVX-512
-// build): dropped share A 0.305 / 0.298 / 0.296, B 0.089 / 0.084 / 0.086 (mean over steps and layers); B - A =
-// +0.001 / -0.018 / +0.045 (mean +0.010): dropping a third of the slots costs no loss beyond seed noise here.
+// build): dropped share over the last 50 steps A 0.179 / 0.168 / 0.187, B 0.012 / 0.006 / 0.009 (over all 600 steps
+// 0.30 and 0.09); B - A = +0.001 / -0.018 / +0.045 (mean +0.010): dropping a sixth of the slots costs no loss beyond
+// seed noise here.
 TEST(LessonClaims, CapacityDropsTokensAtNoClearLossCost) {
     double sum_gap = 0.0;
     for (int seed : {1, 2, 3}) {
         SCOPED_TRACE(::testing::Message() << "seed " << seed);
         Pair p = train_lesson("07-capacity.json", 0, seed);
         std::printf("[ measured ] seed %d: dropped share A %.4f, B %.4f\n", seed, p.a.dropped, p.b.dropped);
-        EXPECT_GT(p.a.dropped, 0.2) << "the lesson says A drops about 30 %";
-        EXPECT_LT(p.a.dropped, 0.4);
-        EXPECT_GT(p.b.dropped, 0.04) << "the lesson says B drops about 9 %";
-        EXPECT_LT(p.b.dropped, 0.15);
+        EXPECT_GT(p.a.dropped, 0.12) << "the lesson says A drops about 17-19 % at the end";
+        EXPECT_LT(p.a.dropped, 0.25);
+        EXPECT_LT(p.b.dropped, 0.03) << "the lesson says B drops about 1 %";
+        EXPECT_GT(p.a.dropped, 5.0 * p.b.dropped);
         const double gap = p.b.eval->loss - p.a.eval->loss;
         EXPECT_LT(std::abs(gap), 0.09) << "the lesson says the loss is the same within seed noise";
         sum_gap += gap;

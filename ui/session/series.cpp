@@ -1,6 +1,8 @@
 #include "ui/session/series.h"
+#include "ui/session/snapshot.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace moe::ui {
 
@@ -114,6 +116,20 @@ void DownsampledRows::add(double x, const std::vector<double>& row) {
         rows_.push_back(std::move(last_row));
     }
     stride_ *= 2;
+}
+
+double recent_mean(const Series& loss, double window) {
+    const std::size_t n = std::min(loss.x.size(), loss.y.size());
+    if (n == 0) return NAN;
+    const double from = loss.x[n - 1] - window;
+    double sum = 0;
+    int count = 0;
+    for (std::size_t i = n; i-- > 0 && loss.x[i] > from;) {
+        if (!std::isfinite(loss.y[i])) continue;
+        sum += loss.y[i];
+        ++count;
+    }
+    return count ? sum / count : NAN;
 }
 
 }  // namespace moe::ui

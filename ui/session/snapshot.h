@@ -19,6 +19,10 @@ struct Series {
     std::vector<double> x, y;
 };
 
+// The mean of a series' finite values over its last `window` steps (x > last x - window), NaN when it has none: the
+// score board's train loss and the Balance view's dropped share average the last 50 steps, as one step is noisy.
+double recent_mean(const Series& s, double window = 50);
+
 // How many of the latest routing samples the utilisation bars average.
 constexpr int kUtilisationWindow = 10;
 

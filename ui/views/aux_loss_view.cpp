@@ -60,7 +60,7 @@ QString AuxLossView::explanation() const {
         "gives each model's latest values; a model with the router z-loss on (ST-MoE, router_z_loss_coef c_z) also "
         "gives it there: c_z · mean over tokens of (logsumexp_i u^T e_i)², added to the loss to keep the router's "
         "logits small, not a balance term. A model with an expert capacity (capacity_factor CF, GShard / Switch) gives "
-        "the share of its token-slots dropped in the latest step: each expert takes at most ceil(CF · N · k / N_r) "
+        "the share of its token-slots dropped, averaged over the last 50 steps: each expert takes at most ceil(CF · N · k / N_r) "
         "slots of a batch, and a slot beyond that skips its expert (the residual carries the token). Shared experts "
         "take no part: they see every token.");
 }
@@ -93,8 +93,8 @@ QString AuxLossView::heading(const Snapshot& snapshot) const {
             line += tr(" · router z-loss %1 (c_z %2)").arg(number_or_none(last_of(ms.z_loss), 4)).arg(cz, 0, 'g', 3);
         // Expert capacity: what share of the token-slots went past a full expert (the residual carried them).
         if (const double cf = ms.config.model.capacity_factor; cf > 0)
-            line += tr(" · dropped %1 % of slots (CF %2)")
-                        .arg(ms.dropped.y.empty() ? QStringLiteral("–") : QString::number(100 * ms.dropped.y.back(), 'f', 1))
+            line += tr(" · dropped %1 % of slots, last 50 steps (CF %2)")
+                        .arg(number_or_none(100 * recent_mean(ms.dropped), 1))
                         .arg(cf, 0, 'g', 3);
         lines << line;
     }

@@ -43,7 +43,7 @@ QString bytes_text(double bytes) {
 
 // The mean of a per-step series over the last tenth of the steps run so far (NaN when empty): one step's bytes
 // depend on its batch, a few dozen steps give the level the model has settled on.
-double recent_mean(const Series& s) {
+double late_mean(const Series& s) {
     const std::size_t n = std::min(s.x.size(), s.y.size());
     if (n == 0) return std::numeric_limits<double>::quiet_NaN();
     const double from = 0.9 * s.x[n - 1];
@@ -81,7 +81,7 @@ QString summary_text(const Snapshot& s) {
         parts << QObject::tr("Δ val loss = %1 nats").arg(signed_number(b.final_val_loss - a.final_val_loss, 3));
     else
         parts << QObject::tr("Δ val loss: no validation yet");
-    const double ba = recent_mean(a.dispatch_bytes), bb = recent_mean(b.dispatch_bytes);
+    const double ba = late_mean(a.dispatch_bytes), bb = late_mean(b.dispatch_bytes);
     if (a.devices <= 1 || b.devices <= 1)
         parts << QObject::tr("bytes: %1 runs on one device (no traffic)").arg(model_letter(a.devices <= 1 ? 0 : 1));
     else if (std::isnan(ba) || std::isnan(bb))
@@ -409,7 +409,7 @@ QString TrafficView::csv() const {
         row("devices", {}, {}, {}, {}, {}, QString::number(ms.devices));
         row("device_limit", {}, {}, {}, {}, {}, QString::number(ms.config.model.device_limit));
         row("final_val_loss", {}, {}, {}, {}, {}, csv_number(ms.final_val_loss));
-        row("recent_dispatch_bytes_per_step", {}, {}, {}, {}, {}, csv_number(recent_mean(ms.dispatch_bytes)));
+        row("recent_dispatch_bytes_per_step", {}, {}, {}, {}, {}, csv_number(late_mean(ms.dispatch_bytes)));
         for (const LayerSnapshot& l : ms.layers) {
             const QString layer = QString::number(l.layer);
             for (std::size_t src = 0; src < l.traffic.size(); ++src)

@@ -67,25 +67,11 @@ ScoreBoard::ScoreBoard(QWidget* parent) : QWidget(parent) {
     grid->setColumnStretch(4, 1);
 }
 
-double ScoreBoard::recent_mean(const Series& loss, double window) {
-    const std::size_t n = std::min(loss.x.size(), loss.y.size());
-    if (n == 0) return NAN;
-    const double from = loss.x[n - 1] - window;
-    double sum = 0;
-    int count = 0;
-    for (std::size_t i = n; i-- > 0 && loss.x[i] > from;) {
-        if (!std::isfinite(loss.y[i])) continue;
-        sum += loss.y[i];
-        ++count;
-    }
-    return count ? sum / count : NAN;
-}
-
 void ScoreBoard::setSnapshot(const SnapshotPtr& snapshot) {
     std::array<std::array<double, 3>, 2> v{};
     for (int m = 0; m < 2; ++m) {
         const ModelSnapshot* ms = snapshot ? &snapshot->models[std::size_t(m)] : nullptr;
-        v[std::size_t(m)] = {ms ? recent_mean(ms->loss) : NAN, ms && ms->eval.last_step ? ms->eval.loss : NAN,
+        v[std::size_t(m)] = {ms ? moe::ui::recent_mean(ms->loss) : NAN, ms && ms->eval.last_step ? ms->eval.loss : NAN,
                              ms && ms->eval.last_step ? ms->eval.accuracy : NAN};
         for (int c = 0; c < 3; ++c)
             cells_[std::size_t(m)][std::size_t(c)]->setText(c == 2 ? number(100 * v[std::size_t(m)][2], 1) + " %"

@@ -24,7 +24,6 @@ public:
     QString note() const;
 
     // Mean of the training loss over the steps after (last step - window); NaN when empty.
-    static double recent_mean(const Series& loss, double window = 50);
 
 private:
     std::array<std::array<QLabel*, 3>, 3> cells_{};
