@@ -4,7 +4,8 @@
 //   WholeStep/<preset>   WholeStepDenseGEMM/<preset>
 //
 // The models are the ladder lesson's (ui/lessons/01-ladder.json: each preset's default sizes, batch 8 x 64 bytes of
-// the mixed corpus), the seed document's default at the same batch, and the 2-D spirals classifier. Counters:
+// the mixed corpus), the seed document's default at the same batch, the routing variants (deepseek-v3, switch and
+// switch-cf, gshard with the router z-loss) and the 2-D spirals classifier. Counters:
 // `tokens` per step (points for the classifier) and `flops`, a rate: 3 x the model's forward FLOPs per token
 // (core/accounting; backward is counted as twice the forward) x tokens, per second. The ratio of WholeStep's rate
 // to WholeStepDenseGEMM's is the share of the cores' GEMM rate that the whole step reaches.
@@ -44,6 +45,13 @@ std::vector<StepModel> step_models() {
     std::vector<StepModel> out;
     for (const PresetInfo& info : presets())
         if (info.on_ladder || info.name == "seed-default") out.push_back({info.name, resolve_config(info.name, "", lesson)});
+    // The routing variants, each against its base in the same run: DeepSeek-V3's routing on the deepseek budget
+    // (sigmoid, selection bias, 4 of 7 groups), Switch with and without expert capacity, the router z-loss.
+    for (const char* name : {"deepseek-v3", "switch", "switch-cf"})
+        out.push_back({name, resolve_config(name, "", lesson)});
+    std::vector<std::string> z = lesson;
+    z.push_back("router_z_loss_coef=0.001");
+    out.push_back({"gshard-zloss", resolve_config("gshard", "", z)});
     // The spirals lesson's model A (ui/lessons/04-spirals.json).
     out.push_back({"spirals", resolve_config("deepseek", "", {"dataset=spirals", "classes=4", "noise=0.1", "points=2000",
                                                               "learning_rate=0.01", "batch_size=64", "seed=1"})});
