@@ -319,6 +319,30 @@ TEST_P(FastVsReference, Float) { expect_fast_matches_reference<float>(GetParam()
 INSTANTIATE_TEST_SUITE_P(MoELayer, FastVsReference, ::testing::ValuesIn(kShapes),
                          [](const auto& info) { return shape_name(info.param); });
 
+// Expert capacity (GShard / Switch): the two paths drop the same slots and agree on everything else; a dropped slot
+// changes the output (the test would see a capacity that is ignored), and its expert gets no gradient from it.
+TEST(MoELayer, CapacityFastMatchesReference) {
+    for (const bool probs : {true, false}) {
+        SCOPED_TRACE(probs ? "drop by probs" : "drop by position");
+        MoESpec spec = make_spec(Shape{16, 1, 2, true, true}, 16, 8, 2, 24, 0.05);
+        spec.router.capacity_factor = 1.0;
+        spec.router.drop_by_probs = probs;
+        Problem<double> pb(spec, 23);
+        const StepResult<double> ref = step(spec, pb.p, pb.x, pb.dy, MoEPath::Reference);
+        const StepResult<double> fast = step(spec, pb.p, pb.x, pb.dy, MoEPath::Fast);
+        EXPECT_GT(ref.cache.router.dropped, 0) << "nothing dropped: the test checks nothing";
+        EXPECT_EQ(ref.cache.router.kept, fast.cache.router.kept);
+        EXPECT_LT(rel_err(fast.y, ref.y), 1e-10) << "y";
+        EXPECT_LT(rel_err(fast.dx, ref.dx), 1e-10) << "dx";
+        auto fg = fast.grads.all(), rg = ref.grads.all();
+        for (size_t i = 0; i < fg.size(); ++i) EXPECT_LT(rel_err(*fg[i], *rg[i]), 1e-10) << kParamNames[i];
+        MoESpec dropless = spec;
+        dropless.router.capacity_factor = 0.0;
+        const StepResult<double> free = step(dropless, pb.p, pb.x, pb.dy, MoEPath::Fast);
+        EXPECT_GT(rel_err(free.y, fast.y), 1e-3) << "the capacity changed nothing";
+    }
+}
+
 // ---- Finite differences of the whole layer (dx and every weight gradient, balance loss included), in double. ----
 
 class LayerFd : public ::testing::TestWithParam<Shape> {};
