@@ -49,6 +49,15 @@ TEST(Training, SameSeedGivesBitIdenticalMetricsForAnyThreadCount) {
     }
     for (int r = 1; r < 3; ++r)
         for (size_t s = 0; s < runs[0].size(); ++s) expect_identical(runs[0][s], runs[r][s]);
+    // The routing variants too: DeepSeek-V3's sigmoid scores and selection bias (moved after every step), and expert
+    // capacity with its per-expert drop pass.
+    for (const char* preset : {"deepseek-v3", "switch-cf"}) {
+        SCOPED_TRACE(preset);
+        std::vector<StepMetrics> one, two;
+        Trainer a(tiny(preset, {"threads=1", "seed=11"})), b(tiny(preset, {"threads=2", "seed=11"}));
+        for (int s = 0; s < 8; ++s) one.push_back(a.train_step()), two.push_back(b.train_step());
+        for (size_t s = 0; s < one.size(); ++s) expect_identical(one[s], two[s]);
+    }
     // And a different seed gives a different run.
     Trainer other(tiny("deepseek", {"seed=12"}));
     EXPECT_FALSE(same_bits(other.train_step().loss, runs[0][0].loss));
