@@ -179,13 +179,15 @@ TEST_F(Window, TrainingChangesEveryView) {
     w.show();
     const auto empty = csv_of_views(w);
     const Lesson lesson = tiny_lesson();
+    // The views and the step label follow a snapshot at the next refresh (coalesced into one per turn of the event
+    // loop): each reading waits for the label, else a loaded machine reads the views of the step before.
     ASSERT_TRUE(open_at_step(w, lesson, 2));
+    EXPECT_TRUE(wait_for([&] { return w.stepText().startsWith("step 2 / 400"); }, 5000)) << w.stepText().toStdString();
     const auto early = csv_of_views(w);
     ASSERT_TRUE(step_to(w, 6));
+    EXPECT_TRUE(wait_for([&] { return w.stepText().startsWith("step 6 / 400"); }, 5000)) << w.stepText().toStdString();
     const auto later = csv_of_views(w);
     EXPECT_TRUE(w.lastError().isEmpty()) << w.lastError().toStdString();
-    // The label follows the snapshot at the next refresh (coalesced into one per turn of the event loop).
-    EXPECT_TRUE(wait_for([&] { return w.stepText().startsWith("step 6 / 400"); }, 5000)) << w.stepText().toStdString();
     for (const auto& [id, text] : later) {
         if (id == "plane") continue;  // 2-D tasks only: below
         if (id == "probes") continue;  // runs on request only (Run probes): test_ui_probes

@@ -49,7 +49,8 @@ QString AuxLossView::explanation() const {
     return tr(
         "How evenly each model's router spreads the tokens over its routed experts, step by step, whatever the "
         "balance loss weight alpha is. f_i is the fraction of the token-slots of the batch routed to expert i (each "
-        "token picks its top-k), P_i the mean gate probability s_i = softmax_i(u^T e_i) over the tokens, N_r the "
+        "token picks its top-k), P_i the mean gate probability s_i = softmax_i(u^T e_i) over the tokens (with "
+        "sigmoid scoring the normalised affinity σ(u^T e_i) / Σ_j σ(u^T e_j), as DeepSeek-V3's balance loss), N_r the "
         "number of routed experts. Top: the balance statistic N_r · sum_i f_i P_i, which is 1 when the router is "
         "balanced (f_i = P_i = 1/N_r, the dashed line) and grows to N_r when it sends every token to one expert. "
         "Middle: MaxVio_batch = max_i load_i / mean_i load_i − 1 (Wang et al. 2024): 0 when balanced, N_r/k − 1 when "

@@ -125,12 +125,14 @@ QString RoutingView::explanation() const {
         "The probe text written out, one byte per column (under the map), through the selected MoE layer, with A "
         "over B so that each byte's column lines up; a long text wraps into lines. Each token's gate scores every "
         "routed expert (one row each): s_i = softmax_i(u^T e_i), where u is the token's hidden state and e_i expert "
-        "i's centroid. The scores sum to 1, so a router with no preference gives every expert 1/N_r: 1/63 for 63 "
+        "i's centroid (with sigmoid scoring, DeepSeek-V3, s_i is the normalised affinity σ(u^T e_i) / Σ_j σ(u^T e_j)). "
+        "The scores sum to 1, so a router with no preference gives every expert 1/N_r: 1/63 for 63 "
         "fine-grained experts, 1/16 for 16. The colour is the score against that uniform level, s_i · N_r: white "
         "= 1 = no preference, red = preferred (4 = four times the uniform score), blue = avoided. A and B share one "
         "colour scale, on a log scale by default (halves and doubles look alike; switch to linear above the plot). "
-        "Marked cells: the top-k experts the token is sent to; their combine weights g_i are their s_i, "
-        "renormalised to sum to 1 when norm_topk_prob is on. Title: the top-1 score s_max · N_r, as the median over "
+        "Marked cells: the top-k experts the token is sent to; their combine weights g_i are their s_i (sigmoid: "
+        "σ(u^T e_i)), renormalised to sum to 1 when norm_topk_prob is on and times routed_scaling_factor; with an "
+        "aux-loss-free bias (noaux_tc) the marks follow s_i + b_i, so a pale cell can be chosen. Title: the top-1 score s_max · N_r, as the median over "
         "the tokens. Shared experts are not drawn: every token goes through all of them with weight 1. "
         "Click a cell to inspect that token: its column is outlined in A and B.");
 }
