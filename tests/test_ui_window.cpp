@@ -152,6 +152,8 @@ TEST_F(Window, TheBiasTabShowsOnlyWithABias) {
         if (w.views()[std::size_t(i)]->id() == "selection_bias") index = i, bias_view = w.views()[std::size_t(i)];
     ASSERT_GE(index, 0);
     EXPECT_TRUE(tabs->isTabVisible(index));
+    // The views follow the step-6 snapshot at the refresh that also sets the step label.
+    EXPECT_TRUE(wait_for([&] { return w.stepText().startsWith("step 6 / 400"); }, 5000)) << w.stepText().toStdString();
     EXPECT_TRUE(wait_for([&] { return bias_view->csv().count('\n') > 1; }, 5000));
     EXPECT_TRUE(bias_view->notApplicable().isEmpty());
     const auto* heat = dynamic_cast<const HeatmapView*>(bias_view);

@@ -99,7 +99,8 @@ QStringList ControlsPanel::controlKeys() {
             "dataset",       "data_file",        "noise",        "learning_rate",    "batch_size",
             "seq_len",       "seed",             "probe_text",   "devices",          "device_limit",
             "placement",     "device_routing",   "device_aux_alpha", "comm_aux_alpha", "router_z_loss_coef",
-            "scoring_func",  "topk_method",      "bias_update_rate", "routed_scaling_factor"};
+            "scoring_func",  "topk_method",      "bias_update_rate", "routed_scaling_factor",
+            "capacity_factor", "drop_policy"};
 }
 
 ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
@@ -265,6 +266,16 @@ QWidget* ControlsPanel::buildModelGrid() {
                 [this, m](double v) { modelEdited(m, "routed_scaling_factor", number_text(v)); });
         return spin;
     });
+    // GShard / Switch expert capacity: 0 = dropless.
+    addModelRow(grid, row++, tr("Capacity CF"), "capacity_factor", [this](int m) {
+        QDoubleSpinBox* spin = real_spin(0.0, 16.0, 2, 0.25);
+        spin->setSpecialValueText(tr("off"));
+        connect(spin, &QDoubleSpinBox::valueChanged, this,
+                [this, m](double v) { modelEdited(m, "capacity_factor", number_text(v)); });
+        return spin;
+    });
+    addChoiceRow(grid, row++, tr("Drop first"), "drop_policy",
+                 {{tr("lowest g"), "probs"}, {tr("latest"), "position"}});
     addIntRow(grid, row++, tr("Layers"), "num_hidden_layers", 1, 16);
     addIntRow(grid, row++, tr("d_model"), "hidden_size", 4, 1024, 8);
     for (int m = 0; m < 2; ++m) {
@@ -429,6 +440,10 @@ void ControlsPanel::showConfigs(const Config& a, const Config& b) {
         set_real(w["bias_update_rate"], c.model.bias_update_rate);
         set_real(w["routed_scaling_factor"], c.model.routed_scaling_factor);
         w["bias_update_rate"]->setEnabled(c.model.topk_method == "noaux_tc");  // dim: it moves no bias otherwise
+        set_real(w["capacity_factor"], c.model.capacity_factor);
+        auto* drop = qobject_cast<QComboBox*>(w["drop_policy"]);
+        drop->setCurrentIndex(drop->findData(QString::fromStdString(c.model.drop_policy)));
+        drop->setEnabled(c.model.capacity_factor > 0);  // dim: nothing is dropped without a capacity
         set_int(w["num_hidden_layers"], c.model.num_hidden_layers);
         set_int(w["hidden_size"], c.model.hidden_size);
         set_int(w["devices"], c.model.devices);
